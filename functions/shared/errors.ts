@@ -1,0 +1,39 @@
+/**
+ * The few error kinds pgmaint raises on purpose. Each carries a message a user can act on;
+ * anything else that escapes a job is an unexpected failure and is reported as such.
+ */
+export class PgmaintError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The config document or a job's options are wrong; nothing ran. */
+export class ConfigError extends PgmaintError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[], heading = 'invalid configuration') {
+    super(`${heading}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** A Lambda event or CLI flags are wrong; nothing ran. */
+export class InputError extends ConfigError {
+  constructor(problems: readonly string[]) {
+    super(problems, 'invalid input');
+  }
+}
+
+/** The database could not be reached or refused us. */
+export class ConnectionError extends PgmaintError {}
+
+/** A job started and could not finish what it was asked to do. */
+export class JobError extends PgmaintError {}
+
+/** A safety check refused to run the job (wrong version, unconfirmed replace, ...). */
+export class RefusedError extends PgmaintError {}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
