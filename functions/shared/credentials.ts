@@ -18,7 +18,11 @@ export interface ConnectionSettings {
 export type SecretReader = (secretId: string) => Promise<string>;
 
 /** Secrets Manager, cached per warm Lambda for a few minutes so a rotated password is picked up. */
-export function cachedSecretReader(client: SecretsManagerClient, ttlMs = 5 * 60_000, now = Date.now): SecretReader & {
+export function cachedSecretReader(
+  client: SecretsManagerClient,
+  ttlMs = 5 * 60_000,
+  now = Date.now,
+): SecretReader & {
   forget(secretId: string): void;
 } {
   const cache = new Map<string, { value: string; expires: number }>();
@@ -30,7 +34,9 @@ export function cachedSecretReader(client: SecretsManagerClient, ttlMs = 5 * 60_
       value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
     } catch (error) {
       const name = (error as Error).name;
-      throw new ConnectionError(`cannot read secret "${secretId}" from Secrets Manager: ${name}: ${(error as Error).message}`);
+      throw new ConnectionError(
+        `cannot read secret "${secretId}" from Secrets Manager: ${name}: ${(error as Error).message}`,
+      );
     }
     if (value === undefined) throw new ConnectionError(`secret "${secretId}" has no SecretString`);
     cache.set(secretId, { value, expires: now() + ttlMs });
@@ -62,7 +68,8 @@ export function settingsFromSecret(secretId: string, secretText: string): Connec
   const database = text('dbname', false) ?? 'postgres';
   const portValue = record.port ?? 5432;
   const port = Number(portValue);
-  if (!Number.isInteger(port) || port <= 0) problems.push(`secret "${secretId}": field "port" is not a port number`);
+  if (!Number.isInteger(port) || port <= 0)
+    problems.push(`secret "${secretId}": field "port" is not a port number`);
   const sslMode = parseSslMode(record.sslmode, `secret "${secretId}": field "sslmode"`, problems);
   registerSecret(password);
   if (problems.length > 0 || !user || !password || !host) throw new ConfigError(problems, 'bad secret');
@@ -112,7 +119,11 @@ export async function resolveConnection(
 }
 
 /** libpq environment for child processes (pg_dump, pg_restore): the password never reaches argv. */
-export function libpqEnv(settings: ConnectionSettings, applicationName: string, database = settings.database): NodeJS.ProcessEnv {
+export function libpqEnv(
+  settings: ConnectionSettings,
+  applicationName: string,
+  database = settings.database,
+): NodeJS.ProcessEnv {
   return {
     PGHOST: settings.host,
     PGPORT: String(settings.port),

@@ -20,7 +20,10 @@ export async function connect(settings: ConnectionSettings, options: SessionOpti
     return await open(settings, options, settings.sslMode);
   } catch (error) {
     // libpq's "prefer"/"allow": fall back to plain text only when the server has no SSL at all.
-    if ((settings.sslMode === 'prefer' || settings.sslMode === 'allow') && SERVER_REFUSES_SSL.test((error as Error).message)) {
+    if (
+      (settings.sslMode === 'prefer' || settings.sslMode === 'allow') &&
+      SERVER_REFUSES_SSL.test((error as Error).message)
+    ) {
       try {
         return await open(settings, options, 'disable');
       } catch (retryError) {
@@ -31,7 +34,11 @@ export async function connect(settings: ConnectionSettings, options: SessionOpti
   }
 }
 
-async function open(settings: ConnectionSettings, options: SessionOptions, sslMode: SslMode): Promise<Client> {
+async function open(
+  settings: ConnectionSettings,
+  options: SessionOptions,
+  sslMode: SslMode,
+): Promise<Client> {
   const config: ClientConfig = {
     host: settings.host,
     port: settings.port,
@@ -72,7 +79,11 @@ function sslConfig(mode: SslMode): ClientConfig['ssl'] {
   }
 }
 
-function describeConnectError(error: unknown, settings: ConnectionSettings, options: SessionOptions): ConnectionError {
+function describeConnectError(
+  error: unknown,
+  settings: ConnectionSettings,
+  options: SessionOptions,
+): ConnectionError {
   const where = describeConnection(settings, options.database ?? settings.database);
   const err = error as NodeJS.ErrnoException & { code?: string };
   let reason: string;

@@ -37,3 +37,12 @@ export class RefusedError extends PgmaintError {}
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A job returned a result that means it failed (a drill mismatch, a check that could not run). */
+export class JobFailedError extends JobError {
+  readonly result: unknown;
+  constructor(message: string, result: unknown) {
+    super(message);
+    this.result = result;
+  }
+}

@@ -32,7 +32,10 @@ type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /** CLI: one readable line per event on stderr, so stdout stays for results. */
-export function stderrLogger(minLevel: Level = 'info', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function stderrLogger(
+  minLevel: Level = 'info',
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
   const log = (level: Level) => (message: string, extra?: Record<string, unknown>) => {
     if (ORDER[level] < ORDER[minLevel]) return;
     const details = extra && Object.keys(extra).length > 0 ? ` ${JSON.stringify(scrubExtra(extra))}` : '';

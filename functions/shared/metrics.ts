@@ -22,7 +22,12 @@ const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]
  * extra latency. Each dimension set gets its own EMF document (one per target and check).
  */
 export function emfMetrics(namespace = 'pgmaint'): MetricsSink {
-  const pending: Array<{ name: string; unit: MetricUnitName; value: number; dimensions: Record<string, string> }> = [];
+  const pending: Array<{
+    name: string;
+    unit: MetricUnitName;
+    value: number;
+    dimensions: Record<string, string>;
+  }> = [];
   return {
     add: (name, unit, value, dimensions) => {
       if (Number.isFinite(value)) pending.push({ name, unit, value, dimensions });

@@ -23,8 +23,10 @@ export function parseSchedule(expression: string): ParsedSchedule | { error: str
     const value = Number(rate[1]);
     const unit = rate[2];
     if (value < 1) return { error: 'a rate must be at least 1' };
-    if (value === 1 && unit.endsWith('s')) return { error: `use "rate(1 ${unit.slice(0, -1)})" for a value of 1` };
-    if (value > 1 && !unit.endsWith('s')) return { error: `use "rate(${value} ${unit}s)" for a value above 1` };
+    if (value === 1 && unit.endsWith('s'))
+      return { error: `use "rate(1 ${unit.slice(0, -1)})" for a value of 1` };
+    if (value > 1 && !unit.endsWith('s'))
+      return { error: `use "rate(${value} ${unit}s)" for a value above 1` };
     const seconds = value * (unit.startsWith('minute') ? 60 : unit.startsWith('hour') ? 3600 : 86_400);
     return { kind: 'rate', expression: text, seconds };
   }
@@ -41,9 +43,18 @@ export function parseSchedule(expression: string): ParsedSchedule | { error: str
 function parseCron(expression: string, body: string): ParsedSchedule | { error: string } {
   const fields = body.trim().split(/\s+/);
   if (fields.length !== 6) {
-    return { error: `cron() takes 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}` };
+    return {
+      error: `cron() takes 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`,
+    };
   }
-  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [string, string, string, string, string, string];
+  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
     return { error: 'cron() needs "?" in exactly one of day-of-month and day-of-week' };
   }
@@ -86,7 +97,10 @@ function parseYears(field: string): { filter: YearFilter } | { error: string } {
 export function nextRuns(schedule: ParsedSchedule, timezone: string, count: number, from: Date): Date[] {
   if (schedule.kind === 'rate') {
     // A rate schedule starts when it is created; show the cadence from `from`.
-    return Array.from({ length: count }, (_, i) => new Date(from.getTime() + (i + 1) * schedule.seconds * 1000));
+    return Array.from(
+      { length: count },
+      (_, i) => new Date(from.getTime() + (i + 1) * schedule.seconds * 1000),
+    );
   }
   if (schedule.kind === 'at') {
     const at = zonedDateToUtc(schedule.at, timezone);
@@ -139,4 +153,3 @@ function zonedDateToUtc(local: string, timezone: string): Date {
   }
   return new Date(guess);
 }
-

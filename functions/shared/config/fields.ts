@@ -5,9 +5,11 @@ import { parseIntervalSeconds, parsePercent, parseSizeBytes } from '../units';
 /** Field types shared by every section of the config, each with the message a user sees. */
 
 export const interval = () =>
-  z.string({ error: 'expected an interval like "90 days"' }).refine((text) => parseIntervalSeconds(text) !== undefined, {
-    error: 'expected an interval like "90 days"',
-  });
+  z
+    .string({ error: 'expected an interval like "90 days"' })
+    .refine((text) => parseIntervalSeconds(text) !== undefined, {
+      error: 'expected an interval like "90 days"',
+    });
 
 export const size = () =>
   z.string({ error: 'expected a size like "100 MB"' }).refine((text) => parseSizeBytes(text) !== undefined, {
@@ -20,13 +22,21 @@ export const percent = () =>
   });
 
 export const schedule = () =>
-  z.string({ error: 'expected a schedule like "cron(0 2 * * ? *)" or "rate(15 minutes)"' }).superRefine((text, ctx) => {
-    const parsed = parseSchedule(text);
-    if ('error' in parsed) ctx.addIssue({ code: 'custom', message: `${parsed.error} (got "${text}")` });
-  });
+  z
+    .string({ error: 'expected a schedule like "cron(0 2 * * ? *)" or "rate(15 minutes)"' })
+    .superRefine((text, ctx) => {
+      const parsed = parseSchedule(text);
+      if ('error' in parsed) ctx.addIssue({ code: 'custom', message: `${parsed.error} (got "${text}")` });
+    });
 
 export const positiveInt = (what: string) =>
-  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .positive({ error: `expected ${what}` });
 
 export const nonNegativeInt = (what: string) =>
-  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .min(0, { error: `expected ${what}` });

@@ -19,7 +19,10 @@ export function loadConfigFile(path: string): PgmaintConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError([`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`], 'config not found');
+    throw new ConfigError(
+      [`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`],
+      'config not found',
+    );
   }
   let raw: unknown;
   try {

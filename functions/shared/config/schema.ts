@@ -25,7 +25,10 @@ const targetSchema = z
   })
   .superRefine((target, ctx) => {
     if ((target.secret === undefined) === (target.url === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of "secret" (deployed) or "url" (local runs)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give exactly one of "secret" (deployed) or "url" (local runs)',
+      });
     }
   });
 
@@ -34,7 +37,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       topicArn: z
         .string()
-        .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, { error: 'expected an SNS topic ARN' })
+        .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, {
+          error: 'expected an SNS topic ARN',
+        })
         .optional(),
       emails: z.array(z.email({ error: 'expected an email address' })).default([]),
     })
@@ -47,7 +52,10 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   targets: z
-    .record(z.string().regex(TARGET_NAME, { error: 'target names use letters, digits, "-" and "_" (at most 40)' }), targetSchema)
+    .record(
+      z.string().regex(TARGET_NAME, { error: 'target names use letters, digits, "-" and "_" (at most 40)' }),
+      targetSchema,
+    )
     .refine((targets) => Object.keys(targets).length > 0, { error: 'define at least one target' }),
 });
 

@@ -13,7 +13,9 @@ export const backupSection = z.strictObject({
   keepAtLeast: positiveInt('a whole number of backups, at least 1').default(3),
   keepMonthly: nonNegativeInt('a whole number of months').optional(),
   /** Exact row counts in the dump's snapshot, for restore drills; "auto" = below 10 GB. */
-  countRows: z.union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' }).default('auto'),
+  countRows: z
+    .union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' })
+    .default('auto'),
 });
 
 const whereValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
@@ -39,7 +41,9 @@ export const retentionSection = z.strictObject({
 
 export const reindexSection = z.strictObject({
   schedule: schedule().optional(),
-  mode: z.enum(['concurrently', 'database'], { error: 'expected "concurrently" or "database"' }).default('concurrently'),
+  mode: z
+    .enum(['concurrently', 'database'], { error: 'expected "concurrently" or "database"' })
+    .default('concurrently'),
   minSize: size().default('100 MB'),
   minBloat: percent().default('30%'),
   maxPerRun: positiveInt('a whole number of indexes').default(5),
@@ -48,12 +52,20 @@ export const reindexSection = z.strictObject({
   maxTransactionAge: interval().default('5 minutes'),
 });
 
-const thresholdValue = z.union([z.string(), z.number()], { error: 'expected a threshold like "5 minutes", "80%", "5 GB" or a number' });
+const thresholdValue = z.union([z.string(), z.number()], {
+  error: 'expected a threshold like "5 minutes", "80%", "5 GB" or a number',
+});
 
 export const healthSection = z.strictObject({
   schedule: schedule().optional(),
   thresholds: z
-    .record(z.string(), z.strictObject({ warning: thresholdValue.nullable().optional(), critical: thresholdValue.nullable().optional() }))
+    .record(
+      z.string(),
+      z.strictObject({
+        warning: thresholdValue.nullable().optional(),
+        critical: thresholdValue.nullable().optional(),
+      }),
+    )
     .default({}),
 });
 

@@ -1,0 +1,208 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { JOB_DEFINITIONS } from '../jobs';
+import { type AlertSink, snsAlerts, stderrAlerts } from '../shared/alerts';
+import { s3Client, secretsClient, snsClient } from '../shared/aws';
+import { loadConfigFile } from '../shared/config/load';
+import type { PgmaintConfig } from '../shared/config/schema';
+import { cachedSecretReader } from '../shared/credentials';
+import { ConfigError, errorMessage, InputError } from '../shared/errors';
+import type { AnyJobDefinition, FlagSpec } from '../shared/job';
+import { stderrLogger } from '../shared/logger';
+import { noMetrics } from '../shared/metrics';
+import { runJob } from '../shared/run-job';
+import { scrub } from '../shared/secrets-scrub';
+import { listSchedules } from './schedules';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: () => Date;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  now: () => new Date(),
+};
+
+const COMMON_FLAGS: Record<string, FlagSpec> = {
+  config: {
+    type: 'string',
+    description: 'config file: a pgmaint config, or a cdk.json with context.pgmaint',
+  },
+  target: { type: 'string', description: 'the target to run against' },
+  json: { type: 'boolean', description: 'print exactly one JSON object on stdout' },
+  verbose: { type: 'boolean', description: 'debug logs on stderr' },
+  help: { type: 'boolean', description: 'show help' },
+};
+
+/** Runs one CLI command and returns the process exit code. Never calls process.exit itself. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(usage());
+    return command ? 0 : 2;
+  }
+  if (command === 'validate') return validate(rest, io);
+  const definition = JOB_DEFINITIONS.find((d) => d.name === command);
+  if (!definition) {
+    io.stderr(`pgmaint: unknown command "${command}"\n\n${usage()}`);
+    return 2;
+  }
+  return runCommand(definition, rest, io);
+}
+
+async function validate(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(
+    args,
+    { config: COMMON_FLAGS.config as FlagSpec, json: COMMON_FLAGS.json as FlagSpec },
+    io,
+  );
+  if (!parsed) return 2;
+  const loaded = loadConfig(parsed.config as string | undefined, io);
+  if (!loaded) return 2;
+  const schedules = listSchedules(loaded.config, io.now());
+  if (parsed.json) {
+    io.stdout(
+      `${JSON.stringify({ valid: true, config: loaded.path, targets: Object.keys(loaded.config.targets), schedules })}\n`,
+    );
+    return 0;
+  }
+  io.stdout(`${loaded.path}: valid, ${Object.keys(loaded.config.targets).length} target(s)\n`);
+  for (const target of Object.keys(loaded.config.targets)) {
+    io.stdout(`\n${target}\n`);
+    const mine = schedules.filter((s) => s.target === target);
+    if (mine.length === 0) io.stdout('  no schedules (jobs run on demand only)\n');
+    for (const run of mine) {
+      io.stdout(`  ${run.job.padEnd(14)} ${run.expression} (${run.timezone})\n`);
+      for (const next of run.nextRuns) io.stdout(`  ${''.padEnd(14)}   next: ${next}\n`);
+    }
+  }
+  return 0;
+}
+
+async function runCommand(definition: AnyJobDefinition, args: readonly string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(args, { ...COMMON_FLAGS, ...definition.flags }, io);
+  if (!flags) return 2;
+  if (flags.help) {
+    io.stdout(commandUsage(definition));
+    return 0;
+  }
+  const loaded = loadConfig(flags.config as string | undefined, io);
+  if (!loaded) return 2;
+  const { config } = loaded;
+  const logger = stderrLogger(flags.verbose ? 'debug' : 'info', io.stderr);
+  const topicArn = config.alerts.topicArn;
+  const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts(io.stderr);
+  let s3: ReturnType<typeof s3Client> | undefined;
+  const input: Record<string, unknown> = { target: flags.target };
+  for (const name of Object.keys(definition.flags)) {
+    if (flags[name] !== undefined) input[camelCase(name)] = flags[name];
+  }
+  try {
+    const result = await runJob(definition, input, {
+      config,
+      logger,
+      metrics: noMetrics,
+      alerts,
+      readSecret: cachedSecretReader(secretsClient()),
+      s3: () => {
+        s3 ??= s3Client(io.env);
+        return s3;
+      },
+      now: io.now,
+    });
+    io.stdout(flags.json ? `${JSON.stringify(result)}\n` : `${definition.render(result)}\n`);
+    return definition.exitCode?.(result) ?? 0;
+  } catch (error) {
+    // One line that says what failed; the details went to the log and the alert.
+    const message = scrub(errorMessage(error));
+    if (error instanceof InputError) io.stderr(`pgmaint ${definition.name}: ${message}\n`);
+    else io.stderr(`pgmaint ${definition.name} ${flags.target}: ${message.split('\n').join(' ')}\n`);
+    if (flags.json && !(error instanceof ConfigError)) {
+      io.stdout(`${JSON.stringify({ target: flags.target, status: 'failed', error: message })}\n`);
+    }
+    return error instanceof InputError ? 2 : (definition.exitCodeOnError?.(error) ?? 1);
+  }
+}
+
+function parseFlags(
+  args: readonly string[],
+  specs: Record<string, FlagSpec>,
+  io: CliIo,
+): Record<string, unknown> | undefined {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const [name, spec] of Object.entries(specs))
+    options[name] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args: [...args], options, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    io.stderr(`pgmaint: ${errorMessage(error)}\n`);
+    return undefined;
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = values[name];
+    if (spec.type === 'number' && typeof value === 'string') {
+      // Leave non-numbers as text: the job's schema names the flag in its error.
+      values[name] = value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+    }
+  }
+  return values;
+}
+
+function loadConfig(
+  path: string | undefined,
+  io: CliIo,
+): { config: PgmaintConfig; path: string } | undefined {
+  const chosen =
+    path ?? io.env.PGMAINT_CONFIG_FILE ?? ['pgmaint.json', 'cdk.json'].find((p) => existsSync(p));
+  if (!chosen) {
+    io.stderr(
+      'pgmaint: no config: pass --config FILE (a pgmaint config or a cdk.json with context.pgmaint)\n',
+    );
+    return undefined;
+  }
+  try {
+    return { config: loadConfigFile(chosen), path: chosen };
+  } catch (error) {
+    io.stderr(`pgmaint: ${errorMessage(error)}\n`);
+    return undefined;
+  }
+}
+
+function camelCase(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function usage(): string {
+  const commands = [
+    ['validate', 'check the config and show each schedule with its next three runs'],
+    ...JOB_DEFINITIONS.map((d) => [d.name, d.summary]),
+  ];
+  return [
+    'usage: pgmaint <command> --config FILE [--target T] [--json] [options]',
+    '',
+    'commands:',
+    ...commands.map(([name, summary]) => `  ${(name ?? '').padEnd(12)} ${summary}`),
+    '',
+    "Run `pgmaint <command> --help` for a command's options. Logs go to stderr; --json prints one JSON",
+    'object on stdout. AWS_ENDPOINT_URL points the AWS SDK at an emulator.',
+    '',
+  ].join('\n');
+}
+
+function commandUsage(definition: AnyJobDefinition): string {
+  const flags = Object.entries({ ...COMMON_FLAGS, ...definition.flags });
+  return [
+    `usage: pgmaint ${definition.name} --config FILE --target T [options]`,
+    '',
+    definition.summary,
+    '',
+    ...flags.map(([name, spec]) => `  --${name.padEnd(16)} ${spec.description}`),
+    '',
+  ].join('\n');
+}

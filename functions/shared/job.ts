@@ -1,0 +1,69 @@
+import type { Client } from 'pg';
+import type { z } from 'zod';
+import type { AlertSink } from './alerts';
+import type { PgmaintConfig, TargetConfig } from './config/schema';
+import type { ConnectionSettings } from './credentials';
+import type { SessionOptions } from './db';
+import type { Logger } from './logger';
+import type { MetricsSink } from './metrics';
+import type { ObjectStore } from './store';
+
+/** Every job result names its target and a status; the rest is the job's own. */
+export interface JobResult {
+  readonly target: string;
+  readonly status: string;
+}
+
+/** What a job core is handed: everything it touches outside its own logic comes through here. */
+export interface JobContext {
+  readonly job: string;
+  readonly targetName: string;
+  readonly target: TargetConfig;
+  readonly config: PgmaintConfig;
+  readonly runId: string;
+  readonly logger: Logger;
+  readonly metrics: MetricsSink;
+  readonly alerts: AlertSink;
+  readonly now: () => Date;
+  /** Milliseconds left before the Lambda deadline (Infinity on the CLI). */
+  readonly remainingMs: () => number;
+  /** Connection settings of this target, or of another one (restore --from). */
+  connection(targetName?: string): Promise<ConnectionSettings>;
+  /** A connection to this target with pgmaint's session settings (application_name pgmaint/<job>). */
+  connect(options?: Omit<SessionOptions, 'job'>): Promise<Client>;
+  /** The backup store; throws a ConfigError when the config names none. */
+  store(): ObjectStore;
+}
+
+export type FlagType = 'string' | 'boolean' | 'number';
+
+export interface FlagSpec {
+  readonly type: FlagType;
+  readonly description: string;
+}
+
+/**
+ * One job, as both doors see it. The Lambda event `{ target, ...options }` and the CLI flags
+ * (`--dry-run` → `dryRun`) are validated by the same `options` schema, then `run` gets them.
+ */
+export interface JobDefinition<Options, Result extends JobResult> {
+  /** The CLI command and the `job` in logs, alerts and metrics. */
+  readonly name: string;
+  readonly summary: string;
+  /** Job options (without `target`); strict, so an unknown field is an error naming it. */
+  readonly options: z.ZodType<Options, unknown>;
+  /** CLI flags in kebab-case; each maps to the camelCase option of the same name. */
+  readonly flags: Readonly<Record<string, FlagSpec>>;
+  run(context: JobContext, options: Options): Promise<Result>;
+  /** Human-readable lines for the CLI without --json. */
+  render(result: Result): string;
+  /** A returned result that still means the run failed: alert and fail (Lambda error, CLI exit 1). */
+  failed?(result: Result): boolean;
+  /** CLI exit code for a returned result (health uses Nagios codes); default 0, or 1 when failed. */
+  exitCode?(result: Result): number;
+  /** CLI exit code when the run throws; default 1. */
+  exitCodeOnError?(error: unknown): number;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds definitions of every option/result shape.
+export type AnyJobDefinition = JobDefinition<any, JobResult>;

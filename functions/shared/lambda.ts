@@ -1,0 +1,59 @@
+import type { AlertSink } from './alerts';
+import { snsAlerts, stderrAlerts } from './alerts';
+import { s3Client, secretsClient, snsClient } from './aws';
+import { parseConfig } from './config/load';
+import { cachedSecretReader } from './credentials';
+import { requireEnv } from './env';
+import type { JobDefinition, JobResult } from './job';
+import { lambdaLogger } from './logger';
+import { emfMetrics } from './metrics';
+import { type RunnerDeps, runJob } from './run-job';
+
+/** The parts of the Lambda context pgmaint uses. */
+export interface LambdaContextLike {
+  readonly awsRequestId?: string;
+  getRemainingTimeInMillis?(): number;
+}
+
+/**
+ * The config a function runs with: the stack writes the slice of the pgmaint config this job
+ * needs into PGMAINT_CONFIG, with backupBucket and alerts.topicArn resolved to real resources.
+ */
+export function lambdaDeps(
+  job: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Omit<RunnerDeps, 'runId' | 'remainingMs'> {
+  const config = parseConfig(JSON.parse(requireEnv('PGMAINT_CONFIG', env)), 'PGMAINT_CONFIG');
+  const logger = lambdaLogger(job);
+  let s3: ReturnType<typeof s3Client> | undefined;
+  const topicArn = config.alerts.topicArn;
+  const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts();
+  return {
+    config,
+    logger,
+    metrics: emfMetrics(),
+    alerts,
+    readSecret: cachedSecretReader(secretsClient()),
+    s3: () => {
+      s3 ??= s3Client(env);
+      return s3;
+    },
+  };
+}
+
+/**
+ * A thin Lambda door into a job core. Clients and the secret cache live for the life of the
+ * warm container; each invocation gets its own run id (the request id) and deadline.
+ */
+export function makeHandler<Options, Result extends JobResult>(definition: JobDefinition<Options, Result>) {
+  let deps: ReturnType<typeof lambdaDeps> | undefined;
+  return async (event: unknown, context?: LambdaContextLike): Promise<Result> => {
+    deps ??= lambdaDeps(definition.name);
+    const remaining = context?.getRemainingTimeInMillis?.bind(context);
+    return runJob(definition, event, {
+      ...deps,
+      runId: context?.awsRequestId,
+      remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
+    });
+  };
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { type AlertSink, publishSafely } from './alerts';
+import { formatIssues } from './config/issues';
+import type { PgmaintConfig } from './config/schema';
+import { type ConnectionSettings, resolveConnection, type SecretReader } from './credentials';
+import { connect } from './db';
+import { ConfigError, errorMessage, InputError, JobError, JobFailedError, PgmaintError } from './errors';
+import type { JobContext, JobDefinition, JobResult } from './job';
+import type { Logger } from './logger';
+import type { MetricsSink } from './metrics';
+import { scrub } from './secrets-scrub';
+import { type ObjectStore, openStore } from './store';
+
+/** What a runner needs from the outside world; the Lambda handler and the CLI each build one. */
+export interface RunnerDeps {
+  readonly config: PgmaintConfig;
+  readonly logger: Logger;
+  readonly metrics: MetricsSink;
+  readonly alerts: AlertSink;
+  readonly readSecret: SecretReader;
+  readonly s3: () => S3Client;
+  readonly now?: () => Date;
+  readonly remainingMs?: () => number;
+  readonly runId?: string;
+}
+
+const targetField = z.object({
+  target: z.string({ error: 'expected the name of a target in the config' }).min(1),
+});
+
+/** Splits `{ target, ...options }` and validates both, reporting every problem at once. */
+export function parseJobInput<Options>(
+  definition: JobDefinition<Options, JobResult>,
+  input: unknown,
+  config: PgmaintConfig,
+): { targetName: string; options: Options } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InputError([`expected an object like { "target": "prod" }, got ${JSON.stringify(input)}`]);
+  }
+  const { target, ...rest } = input as Record<string, unknown>;
+  const problems: string[] = [];
+  const parsedTarget = targetField.safeParse({ target });
+  if (!parsedTarget.success) problems.push(...formatIssues(parsedTarget.error.issues));
+  else if (!(parsedTarget.data.target in config.targets)) {
+    problems.push(
+      `target: "${parsedTarget.data.target}" is not in the config (known: ${Object.keys(config.targets).join(', ')})`,
+    );
+  }
+  const parsedOptions = definition.options.safeParse(rest);
+  if (!parsedOptions.success) problems.push(...formatIssues(parsedOptions.error.issues));
+  if (problems.length > 0 || !parsedTarget.success || !parsedOptions.success) throw new InputError(problems);
+  return { targetName: parsedTarget.data.target, options: parsedOptions.data };
+}
+
+/**
+ * Runs one job for one target: validate, run the core, and on failure publish exactly one alert
+ * and rethrow, so the Lambda errors (CloudWatch alarms fire) and the CLI exits non-zero.
+ */
+export async function runJob<Options, Result extends JobResult>(
+  definition: JobDefinition<Options, Result>,
+  input: unknown,
+  deps: RunnerDeps,
+): Promise<Result> {
+  const { targetName, options } = parseJobInput(definition, input, deps.config);
+  const context = createContext(definition.name, targetName, deps);
+  const started = Date.now();
+  const dimensions = { job: definition.name, target: targetName };
+  deps.logger.info(`${definition.name} ${targetName}: starting`, { runId: context.runId });
+  let result: Result | undefined;
+  try {
+    result = await definition.run(context, options);
+    if (definition.failed?.(result)) {
+      throw new JobFailedError(`${definition.name} ${targetName}: ${result.status}`, result);
+    }
+    deps.metrics.add('JobSucceeded', 'Count', 1, dimensions);
+    deps.logger.info(`${definition.name} ${targetName}: ${result.status}`, { runId: context.runId });
+    return result;
+  } catch (error) {
+    const message = scrub(errorMessage(error));
+    deps.metrics.add('JobFailed', 'Count', 1, dimensions);
+    deps.logger.error(`${definition.name} ${targetName} failed: ${message}`, {
+      runId: context.runId,
+      error: (error as Error).name,
+    });
+    await publishSafely(
+      deps.alerts,
+      {
+        job: definition.name,
+        target: targetName,
+        status: 'FAILED',
+        runId: context.runId,
+        error: message,
+        result: error instanceof JobFailedError ? error.result : result,
+      },
+      deps.logger,
+    );
+    throw error instanceof PgmaintError ? error : new JobError(message, { cause: error });
+  } finally {
+    deps.metrics.add('DurationMs', 'Milliseconds', Date.now() - started, dimensions);
+    deps.metrics.flush();
+  }
+}
+
+export function createContext(job: string, targetName: string, deps: RunnerDeps): JobContext {
+  const target = deps.config.targets[targetName];
+  if (!target) throw new InputError([`target: "${targetName}" is not in the config`]);
+  const connections = new Map<string, Promise<ConnectionSettings>>();
+  const connection = (name = targetName) => {
+    const other = deps.config.targets[name];
+    if (!other) return Promise.reject(new InputError([`target "${name}" is not in the config`]));
+    let settings = connections.get(name);
+    if (!settings) {
+      settings = resolveConnection(other, deps.readSecret);
+      connections.set(name, settings);
+    }
+    return settings;
+  };
+  let store: ObjectStore | undefined;
+  return {
+    job,
+    targetName,
+    target,
+    config: deps.config,
+    runId: deps.runId ?? randomUUID(),
+    logger: deps.logger,
+    metrics: deps.metrics,
+    alerts: deps.alerts,
+    now: deps.now ?? (() => new Date()),
+    remainingMs: deps.remainingMs ?? (() => Number.POSITIVE_INFINITY),
+    connection,
+    connect: async (options = {}) => connect(await connection(), { job, ...options }),
+    store: () => {
+      if (!deps.config.backupBucket) {
+        throw new ConfigError([
+          'backupBucket: not set (an S3 bucket name, or file:///abs/path for local runs)',
+        ]);
+      }
+      store ??= openStore(deps.config.backupBucket, deps.s3);
+      return store;
+    },
+  };
+}
