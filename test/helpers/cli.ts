@@ -1,0 +1,27 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../functions/cli/main';
+
+/** Runs the CLI in-process exactly as `npx pgmaint` does, capturing stdout, stderr and exit code. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env,
+    now: () => new Date(),
+  });
+  return { code, stdout, stderr };
+}
+
+export function writeConfig(config: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'pgmaint-config-')), 'pgmaint.json');
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}

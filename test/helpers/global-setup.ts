@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import type { TestProject } from 'vitest/node';
+import { type LocalPostgres, startLocalPostgres } from './local-postgres';
+import { type LocalAws, startMoto } from './moto';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Superuser URL of the test server; each test file creates its own database on it. */
+    pgAdminUrl: string;
+    /** Directory with the PostgreSQL client binaries that match the server. */
+    pgBindir: string;
+    awsEndpoint: string;
+  }
+}
+
+/**
+ * Starts the integration backends once per run: a real PostgreSQL and a real AWS API emulator.
+ * Docker reachable → testcontainers (PostgreSQL, LocalStack). No Docker (this machine) → a
+ * throwaway cluster from local binaries and moto_server. PGMAINT_TEST_DATABASE_URL and
+ * AWS_ENDPOINT_URL point at existing ones instead. A backend that cannot start fails the run:
+ * integration tests never skip.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stops: Array<() => Promise<void>> = [];
+  const docker = Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
+
+  let pgAdminUrl = process.env.PGMAINT_TEST_DATABASE_URL;
+  let pgBindir = process.env.PGMAINT_PG_BINDIR ?? '';
+  if (!pgAdminUrl) {
+    if (docker) {
+      const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+      const container = await new PostgreSqlContainer('postgres:15')
+        .withCommand([
+          'postgres',
+          '-c',
+          'max_prepared_transactions=20',
+          '-c',
+          'shared_preload_libraries=pg_stat_statements',
+          '-c',
+          'wal_level=logical',
+        ])
+        .start();
+      stops.push(async () => void (await container.stop()));
+      pgAdminUrl = container.getConnectionUri();
+    } else {
+      const local: LocalPostgres = await startLocalPostgres();
+      stops.push(local.stop);
+      pgAdminUrl = local.url;
+      pgBindir = local.bindir;
+    }
+  }
+  if (!pgBindir) pgBindir = (await import('./local-postgres')).postgresBindir();
+
+  let awsEndpoint = process.env.AWS_ENDPOINT_URL;
+  if (!awsEndpoint) {
+    if (docker) {
+      const { LocalstackContainer } = await import('@testcontainers/localstack');
+      const container = await new LocalstackContainer('localstack/localstack:3').start();
+      stops.push(async () => void (await container.stop()));
+      awsEndpoint = container.getConnectionUri();
+    } else {
+      const moto: LocalAws = await startMoto();
+      stops.push(moto.stop);
+      awsEndpoint = moto.endpoint;
+    }
+  }
+
+  project.provide('pgAdminUrl', pgAdminUrl);
+  project.provide('pgBindir', pgBindir);
+  project.provide('awsEndpoint', awsEndpoint);
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}
