@@ -1,0 +1,5 @@
+import type { DemoStep } from '../demo-context';
+import { healthStep } from './health';
+
+/** The demo's steps in order; each job adds its own. */
+export const DEMO_STEPS: readonly DemoStep[] = [healthStep];

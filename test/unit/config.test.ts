@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { extractConfig, parseConfig } from '../../functions/shared/config/load';
+import { ConfigError } from '../../functions/shared/errors';
+
+const valid = {
+  alerts: { topicArn: 'arn:aws:sns:eu-west-2:123456789012:pgmaint-alerts', emails: ['ops@example.com'] },
+  backupBucket: 'my-backups',
+  targets: {
+    prod: {
+      secret: 'titan/prod',
+      timezone: 'Europe/London',
+      backup: { schedule: 'cron(0 2 * * ? *)', retentionDays: 30 },
+      retention: { schedule: 'cron(15 2 * * ? *)', rules: [] },
+      reindex: { schedule: 'cron(0 4 ? * SUN#1 *)' },
+      health: { schedule: 'rate(15 minutes)', thresholds: {} },
+    },
+  },
+};
+
+function problemsOf(raw: unknown): readonly string[] {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('config validation', () => {
+  it('accepts the documented example and fills defaults', () => {
+    const config = parseConfig(valid);
+    expect(config.targets.prod?.backup?.keepAtLeast).toBe(3);
+    expect(config.targets.prod?.reindex?.minBloat).toBe('30%');
+  });
+
+  it('reads the config from a cdk.json context', () => {
+    expect(extractConfig({ app: 'x', context: { pgmaint: valid } })).toBe(valid);
+  });
+
+  it('reports every problem at once, each with its path', () => {
+    const problems = problemsOf({
+      backupBucket: 'Not_A_Bucket',
+      targets: {
+        prod: {
+          secret: 's',
+          url: 'postgres://x',
+          timezone: 'Mars/Olympus',
+          retention: {
+            rules: [
+              { table: 'a', column: 'c', olderThan: '90 days' },
+              { table: 'a', column: 'c', olderThan: '90 days' },
+              { table: 'a', column: 'c', olderThan: 'ninety' },
+            ],
+          },
+          health: { schedule: 'rate(15 minute)' },
+          bogus: true,
+        },
+      },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'backupBucket: expected an S3 bucket name or file:///absolute/path',
+        'targets.prod.timezone: expected an IANA time zone like "Europe/London"',
+        'targets.prod.retention.rules[2].olderThan: expected an interval like "90 days"',
+        'targets.prod.bogus: unknown field',
+        'targets.prod: give exactly one of "secret" (deployed) or "url" (local runs)',
+      ]),
+    );
+    expect(problems.some((p) => p.startsWith('targets.prod.health.schedule: use "rate(15 minutes)"'))).toBe(
+      true,
+    );
+    expect(problems).toHaveLength(6);
+  });
+
+  it.each([
+    ['cron(0 2 * * ? *)', true],
+    ['cron(0 4 ? * SUN#1 *)', true],
+    ['cron(0 2 * * * *)', false],
+    ['cron(0 2 * *)', false],
+    ['rate(1 hour)', true],
+    ['rate(0 minutes)', false],
+    ['every day', false],
+  ])('schedule %s valid=%s', (schedule, ok) => {
+    const problems = problemsOf({ targets: { t: { url: 'postgres://h/db', health: { schedule } } } });
+    expect(problems.length === 0).toBe(ok);
+  });
+
+  it('requires exactly one of secret and url', () => {
+    expect(problemsOf({ targets: { t: {} } })).toEqual([
+      'targets.t: give exactly one of "secret" (deployed) or "url" (local runs)',
+    ]);
+  });
+
+  it('rejects target names that cannot become resource names', () => {
+    expect(problemsOf({ targets: { 'bad name!': { url: 'postgres://h/db' } } })[0]).toMatch(
+      /^targets\.bad name!: target names/,
+    );
+  });
+});
