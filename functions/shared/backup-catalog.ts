@@ -42,7 +42,7 @@ export function backupKey(target: string, startedAt: Date): string {
 }
 
 export const manifestKey = (dumpKey: string) => `${dumpKey}${MANIFEST_SUFFIX}`;
-export const globalsKey = (dumpKey: string) => `${dumpKey.replace(/\.dump$/, '')}.dump.globals.sql`;
+export const globalsKey = (dumpKey: string) => `${dumpKey}.globals.sql`;
 
 /** Verified backups of a target, newest first (keys sort by time within a target). */
 export async function listBackups(store: ObjectStore, target: string): Promise<BackupManifest[]> {
