@@ -3,7 +3,7 @@ import { snsAlerts, stderrAlerts } from './alerts';
 import { s3Client, secretsClient, snsClient } from './aws';
 import { parseConfig } from './config/load';
 import { cachedSecretReader } from './credentials';
-import { requireEnv } from './env';
+import { optionalEnv, requireEnv } from './env';
 import type { JobDefinition, JobResult } from './job';
 import { lambdaLogger } from './logger';
 import { emfMetrics } from './metrics';
@@ -17,13 +17,24 @@ export interface LambdaContextLike {
 
 /**
  * The config a function runs with: the stack writes the slice of the pgmaint config this job
- * needs into PGMAINT_CONFIG, with backupBucket and alerts.topicArn resolved to real resources.
+ * needs into PGMAINT_CONFIG, and the bucket and topic it created (or imported) beside it.
  */
+export function deployedConfig(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const slice = JSON.parse(requireEnv('PGMAINT_CONFIG', env)) as Record<string, unknown>;
+  const bucket = optionalEnv('PGMAINT_BACKUP_BUCKET', env);
+  const topicArn = optionalEnv('PGMAINT_ALERT_TOPIC_ARN', env);
+  return {
+    ...slice,
+    ...(bucket ? { backupBucket: bucket } : {}),
+    ...(topicArn ? { alerts: { ...(slice.alerts as object | undefined), topicArn } } : {}),
+  };
+}
+
 export function lambdaDeps(
   job: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Omit<RunnerDeps, 'runId' | 'remainingMs'> {
-  const config = parseConfig(JSON.parse(requireEnv('PGMAINT_CONFIG', env)), 'PGMAINT_CONFIG');
+  const config = parseConfig(deployedConfig(env), 'PGMAINT_CONFIG');
   const logger = lambdaLogger(job);
   let s3: ReturnType<typeof s3Client> | undefined;
   const topicArn = config.alerts.topicArn;

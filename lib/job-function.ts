@@ -1,0 +1,127 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { JobSettings } from './job-settings';
+
+export interface JobFunctionProps {
+  readonly settings: JobSettings;
+  /** The image every job shares; each function only changes the handler command. */
+  readonly code: (handler: string) => lambda.DockerImageCode;
+  /** PGMAINT_CONFIG: this job's slice of the config, plain JSON. */
+  readonly config: Record<string, unknown>;
+  readonly bucket: s3.IBucket;
+  readonly alertTopic: sns.ITopic;
+  /** The secrets of the targets this function serves, by target name. */
+  readonly secrets: Readonly<Record<string, secretsmanager.ISecret>>;
+  /** Networking, for databases that are not publicly reachable. @default - no VPC */
+  readonly vpc?: lambda.FunctionProps['vpc'];
+  /** @default - the VPC's private subnets when a VPC is given */
+  readonly vpcSubnets?: lambda.FunctionProps['vpcSubnets'];
+  /** @default - a new security group when a VPC is given */
+  readonly securityGroups?: lambda.FunctionProps['securityGroups'];
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Lambda caps the total size of a function's environment variables at 4 KB. */
+export const LAMBDA_ENV_LIMIT_BYTES = 4096;
+/** What the other variables (bucket name, topic ARN, Powertools settings) take at most. */
+export const ENV_OVERHEAD_BYTES = 512;
+
+/**
+ * One job's Lambda function with exactly the access the job needs: its targets' secrets, its
+ * prefixes in the bucket, the alert topic.
+ */
+export class JobFunction extends Construct {
+  readonly function: lambda.DockerImageFunction;
+
+  constructor(scope: Construct, id: string, props: JobFunctionProps) {
+    super(scope, id);
+    const { settings } = props;
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    });
+    this.function = new lambda.DockerImageFunction(this, 'Function', {
+      code: props.code(`functions/${settings.job}/handler.handler`),
+      description: `pgmaint ${settings.job}: ${settings.description}`,
+      architecture: lambda.Architecture.X86_64,
+      memorySize: settings.memoryMiB,
+      timeout: settings.timeout,
+      ephemeralStorageSize: settings.ephemeralStorage,
+      // Jobs must not overlap themselves by accident; retries come from the scheduler instead.
+      retryAttempts: 0,
+      maxEventAge: Duration.hours(1),
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.vpc ? props.securityGroups : undefined,
+      environment: {
+        PGMAINT_CONFIG: JSON.stringify(props.config),
+        PGMAINT_BACKUP_BUCKET: props.bucket.bucketName,
+        PGMAINT_ALERT_TOPIC_ARN: props.alertTopic.topicArn,
+        POWERTOOLS_SERVICE_NAME: 'pgmaint',
+        POWERTOOLS_METRICS_NAMESPACE: 'pgmaint',
+      },
+    });
+    for (const secret of Object.values(props.secrets)) secret.grantRead(this.function);
+    props.alertTopic.grantPublish(this.function);
+    this.grantBucket(props, Object.keys(props.secrets));
+  }
+
+  private grantBucket(props: JobFunctionProps, targets: readonly string[]): void {
+    const { settings, bucket } = props;
+    const objects = (prefix: string) => bucket.arnForObjects(`${prefix}*`);
+    const backupPrefixes = targets.map((t) => `${t}/`);
+    const statePrefixes = targets.map((t) => `state/${t}/`);
+    const listPrefixes = [
+      ...(settings.backups !== 'none' ? backupPrefixes : []),
+      ...(settings.state ? statePrefixes : []),
+    ];
+    if (listPrefixes.length === 0) return;
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListOwnPrefixes',
+        actions: ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': listPrefixes.flatMap((p) => [p, `${p}*`]) } },
+      }),
+    );
+    const read = ['s3:GetObject', 's3:GetObjectAttributes'];
+    const write = [
+      's3:PutObject',
+      's3:AbortMultipartUpload',
+      's3:ListMultipartUploadParts',
+      's3:DeleteObject',
+    ];
+    if (settings.backups !== 'none') {
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: settings.backups === 'write' ? 'ReadWriteBackups' : 'ReadBackups',
+          actions: settings.backups === 'write' ? [...read, ...write] : read,
+          resources: backupPrefixes.map(objects),
+        }),
+      );
+    }
+    if (settings.state) {
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadWriteState',
+          actions: [...read, 's3:PutObject'],
+          resources: statePrefixes.map(objects),
+        }),
+      );
+    }
+    // A bucket encrypted with a customer-managed key needs the key too.
+    const key = bucket.encryptionKey;
+    if (key) {
+      if (settings.backups === 'write' || settings.state) key.grantEncryptDecrypt(this.function);
+      else key.grantDecrypt(this.function);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import type { JobName, PgmaintConfig, TargetConfig } from '../functions/shared/config/schema';
+
+export type BucketAccess = 'none' | 'read' | 'write';
+
+/** How each job's function is sized and what it may touch. One place, so the stack stays declarative. */
+export interface JobSettings {
+  readonly job: JobName;
+  readonly description: string;
+  readonly memoryMiB: number;
+  readonly timeout: Duration;
+  /** /tmp: restore downloads archives that fit to restore them with parallel jobs. */
+  readonly ephemeralStorage: Size;
+  /** Access to backups under `<target>/` in the bucket. */
+  readonly backups: BucketAccess;
+  /** Read/write of `state/<target>/` (alert-on-change state, drill outcomes). */
+  readonly state: boolean;
+  /** The target sections this job's function needs in its PGMAINT_CONFIG. */
+  readonly sections: ReadonlyArray<keyof TargetConfig>;
+}
+
+export const JOB_SETTINGS: Readonly<Record<JobName, JobSettings>> = {
+  backup: {
+    job: 'backup',
+    description: 'pg_dump streamed to S3, verified, with a manifest; prunes old backups',
+    memoryMiB: 1024,
+    timeout: Duration.minutes(15),
+    ephemeralStorage: Size.mebibytes(512),
+    backups: 'write',
+    state: false,
+    sections: ['backup'],
+  },
+  restore: {
+    job: 'restore',
+    description: 'restores a verified backup into a new database (or swaps it in); scheduled restore drills',
+    memoryMiB: 2048,
+    timeout: Duration.minutes(15),
+    ephemeralStorage: Size.gibibytes(10),
+    backups: 'read',
+    state: true,
+    sections: ['backup', 'restore'],
+  },
+  retention: {
+    job: 'retention',
+    description: 'deletes rows past their retention in small lock-safe batches; drops old partitions',
+    memoryMiB: 512,
+    timeout: Duration.minutes(15),
+    ephemeralStorage: Size.mebibytes(512),
+    backups: 'none',
+    state: false,
+    sections: ['retention'],
+  },
+  reindex: {
+    job: 'reindex',
+    description: 'rebuilds bloated indexes with REINDEX CONCURRENTLY',
+    memoryMiB: 512,
+    timeout: Duration.minutes(15),
+    ephemeralStorage: Size.mebibytes(512),
+    backups: 'none',
+    state: false,
+    sections: ['reindex'],
+  },
+  health: {
+    job: 'health',
+    description: 'runs the health checks, alerts when a check changes state',
+    memoryMiB: 512,
+    timeout: Duration.minutes(2),
+    ephemeralStorage: Size.mebibytes(512),
+    backups: 'read',
+    state: true,
+    sections: ['health', 'backup', 'restore'],
+  },
+};
+
+/** A scheduled invocation: which job, which target, the expression and the event it sends. */
+export interface ScheduledInvocation {
+  readonly job: JobName;
+  readonly target: string;
+  readonly name: string;
+  readonly expression: string;
+  readonly timezone: string;
+  readonly input: Record<string, unknown>;
+}
+
+export function scheduledInvocations(config: PgmaintConfig): ScheduledInvocation[] {
+  const out: ScheduledInvocation[] = [];
+  for (const [target, settings] of Object.entries(config.targets)) {
+    const add = (
+      job: JobName,
+      name: string,
+      expression: string | undefined,
+      input: Record<string, unknown>,
+    ) => {
+      if (expression) out.push({ job, target, name, expression, timezone: settings.timezone, input });
+    };
+    add('backup', 'backup', settings.backup?.schedule, { target });
+    add('retention', 'retention', settings.retention?.schedule, { target });
+    add('reindex', 'reindex', settings.reindex?.schedule, { target });
+    add('health', 'health', settings.health?.schedule, { target });
+    add('restore', 'restore-drill', settings.restore?.drillSchedule, { target, drill: true });
+  }
+  return out;
+}
+
+/**
+ * The slice of the config one job's function runs with: its targets' connection details and the
+ * sections it reads. Lambda caps all environment variables at 4 KB, so nothing more.
+ */
+export function configSlice(config: PgmaintConfig, settings: JobSettings): Record<string, unknown> {
+  const targets: Record<string, Record<string, unknown>> = {};
+  for (const [name, target] of Object.entries(config.targets)) {
+    const slice: Record<string, unknown> = { secret: target.secret, timezone: target.timezone };
+    for (const section of settings.sections)
+      if (target[section] !== undefined) slice[section] = target[section];
+    targets[name] = slice;
+  }
+  return { targets };
+}

@@ -1,0 +1,171 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/shared/config/load';
+import { JOBS } from '../../functions/shared/config/schema';
+import { Pgmaint } from '../../lib/pgmaint';
+import { PgmaintStack } from '../../lib/pgmaint-stack';
+
+const config = parseConfig({
+  alerts: { emails: ['ops@example.com'] },
+  targets: {
+    prod: {
+      secret: 'titan/prod',
+      timezone: 'Europe/London',
+      backup: { schedule: 'cron(0 2 * * ? *)', retentionDays: 30 },
+      retention: {
+        schedule: 'cron(15 2 * * ? *)',
+        rules: [{ table: 'audit_logs', column: 'created_at', olderThan: '90 days' }],
+      },
+      reindex: { schedule: 'cron(0 4 ? * SUN#1 *)' },
+      health: { schedule: 'rate(15 minutes)' },
+      restore: { drillSchedule: 'cron(0 5 ? * SAT *)' },
+    },
+    staging: {
+      secret: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:titan/staging-AbCdEf',
+      backup: { schedule: 'cron(0 3 * * ? *)', retentionDays: 7 },
+    },
+  },
+});
+
+describe('PgmaintStack', () => {
+  let template: Template;
+  beforeAll(() => {
+    const app = new App();
+    template = Template.fromStack(
+      new PgmaintStack(app, 'Test', { config, env: { account: '123456789012', region: 'eu-west-2' } }),
+    );
+  });
+
+  it('creates one container-image function per job, each with its own handler command', () => {
+    template.resourceCountIs('AWS::Lambda::Function', JOBS.length);
+    for (const job of JOBS) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        PackageType: 'Image',
+        ImageConfig: { Command: [`functions/${job}/handler.handler`] },
+      });
+      // The command names a module that exists in the image's functions/ tree.
+      expect(existsSync(join(__dirname, '..', '..', 'functions', job, 'handler.ts'))).toBe(true);
+    }
+  });
+
+  it('schedules each target and job in the target time zone with {"target": name}', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 6);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 4 ? * SUN#1 *)',
+      ScheduleExpressionTimezone: 'Europe/London',
+      Target: Match.objectLike({
+        Input: '{"target":"prod"}',
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+      }),
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      Target: Match.objectLike({ Input: '{"target":"staging"}' }),
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 5 ? * SAT *)',
+      Target: Match.objectLike({ Input: '{"target":"prod","drill":true}' }),
+    });
+  });
+
+  it('creates a private, encrypted bucket that outlives the stack, and the alert topic with e-mail', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      }),
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+
+  it("lets each function read only its targets' secrets", () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const secretResources = Object.values(policies).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+        .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .map((s) => JSON.stringify(s.Resource)),
+    );
+    expect(secretResources.length).toBeGreaterThan(0);
+    for (const resource of secretResources) {
+      expect(resource).toMatch(/titan\/prod-\?\?\?\?\?\?|titan\/staging-AbCdEf/);
+      expect(resource).not.toContain('"*"');
+    }
+  });
+
+  it("scopes bucket access to the targets' prefixes: retention and reindex get none, health reads", () => {
+    const statements = (sid: string) =>
+      Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+        (
+          policy.Properties.PolicyDocument.Statement as Array<{
+            Sid?: string;
+            Action: string[];
+            Resource: unknown;
+          }>
+        ).filter((s) => s.Sid === sid),
+      );
+    const write = statements('ReadWriteBackups');
+    expect(write).toHaveLength(1);
+    expect(JSON.stringify(write[0]?.Resource)).toContain('/prod/*');
+    expect(write[0]?.Action).toContain('s3:AbortMultipartUpload');
+    expect(statements('ReadBackups')).toHaveLength(2); // restore and health
+    expect(statements('ReadWriteState')).toHaveLength(2);
+    for (const statement of [...statements('ReadBackups'), ...statements('ReadWriteState')]) {
+      expect(statement.Action).not.toContain('s3:DeleteObject');
+    }
+  });
+
+  it('lets functions publish only to the alert topic', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'sns:Publish', Resource: { Ref: Match.stringLikeRegexp('Alerts') } }),
+        ]),
+      },
+    });
+  });
+
+  it('passes each function only its slice of the config', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const reindex = Object.values(functions).find((f) =>
+      JSON.stringify(f).includes('functions/reindex/handler.handler'),
+    );
+    const slice = JSON.parse(reindex?.Properties.Environment.Variables.PGMAINT_CONFIG);
+    expect(Object.keys(slice.targets.prod).sort()).toEqual(['reindex', 'secret', 'timezone']);
+  });
+});
+
+describe('Pgmaint props validation', () => {
+  it('rejects url targets and file:// stores, reporting every problem at once', () => {
+    const bad = parseConfig({
+      backupBucket: 'file:///tmp/backups',
+      targets: { local: { url: 'postgres://u:p@localhost/db' }, other: { url: 'postgres://h/db' } },
+    });
+    expect(() => new Pgmaint(new Stack(), 'P', { config: bad })).toThrow(
+      /targets\.local\.url: deployed targets take their credentials from Secrets Manager[\s\S]*targets\.other\.url[\s\S]*backupBucket: a file:\/\/ store is for local runs/,
+    );
+  });
+
+  it("refuses a config slice that would exceed Lambda's 4 KB environment", () => {
+    const rules = Array.from({ length: 60 }, (_, i) => ({
+      table: `table_${i}`,
+      column: 'created_at',
+      olderThan: '90 days',
+    }));
+    const big = parseConfig({ targets: { prod: { secret: 's', retention: { rules } } } });
+    expect(() => new Pgmaint(new Stack(), 'P', { config: big })).toThrow(
+      /retention function's config is \d+ bytes/,
+    );
+  });
+});
