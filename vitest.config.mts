@@ -7,12 +7,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Cheap checks first: unit, then infra, then integration.
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
           // Synthesizing a CDK app takes a few seconds per file.
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -22,6 +25,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
           globalSetup: ['test/helpers/global-setup.ts'],
           setupFiles: ['test/helpers/integration-env.ts'],
           testTimeout: 180_000,
