@@ -32,7 +32,11 @@ export function parseSchedule(expression: string): ParsedSchedule | { error: str
   }
   const at = AT_PATTERN.exec(text);
   if (at?.[1]) {
-    if (Number.isNaN(Date.parse(`${at[1]}Z`))) return { error: `"${at[1]}" is not a valid date-time` };
+    // Round-trip, because Date.parse accepts impossible days such as 30 February.
+    const parsed = Date.parse(`${at[1]}Z`);
+    if (Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 19) !== at[1]) {
+      return { error: `"${at[1]}" is not a valid date-time` };
+    }
     return { kind: 'at', expression: text, at: at[1] };
   }
   const cron = CRON_PATTERN.exec(text);
