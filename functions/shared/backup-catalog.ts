@@ -13,6 +13,8 @@ export interface BackupManifest {
   /** Key of the dump object; the manifest sits at `<key>.manifest.json`. */
   readonly key: string;
   readonly globalsKey?: string;
+  /** Why the globals (roles, tablespaces) were not saved, when they were not. */
+  readonly globalsSkipped?: string;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
@@ -21,7 +23,7 @@ export interface BackupManifest {
   readonly serverVersion: string;
   readonly serverVersionNum: number;
   readonly pgDumpVersion: string;
-  /** Custom-format archive version from the header, e.g. "1.15". */
+  /** Custom-format archive version from the header, e.g. "1.14.0". */
   readonly archiveVersion: string;
   readonly compression: string;
   readonly databaseSizeBytes: number;

@@ -61,6 +61,8 @@ export interface JobDefinition<Options, Result extends JobResult> {
   failed?(result: Result): boolean;
   /** CLI exit code for a returned result (health uses Nagios codes); default 0, or 1 when failed. */
   exitCode?(result: Result): number;
+  /** False for read-only commands (listings): a failure is the caller's to see, not an alert. */
+  readonly alertOnFailure?: boolean;
   /** CLI exit code when the run throws; default 1. */
   exitCodeOnError?(error: unknown): number;
 }

@@ -84,18 +84,19 @@ export async function runJob<Options, Result extends JobResult>(
       runId: context.runId,
       error: (error as Error).name,
     });
-    await publishSafely(
-      deps.alerts,
-      {
-        job: definition.name,
-        target: targetName,
-        status: 'FAILED',
-        runId: context.runId,
-        error: message,
-        result: error instanceof JobFailedError ? error.result : result,
-      },
-      deps.logger,
-    );
+    if (definition.alertOnFailure !== false)
+      await publishSafely(
+        deps.alerts,
+        {
+          job: definition.name,
+          target: targetName,
+          status: 'FAILED',
+          runId: context.runId,
+          error: message,
+          result: error instanceof JobFailedError ? error.result : result,
+        },
+        deps.logger,
+      );
     throw error instanceof PgmaintError ? error : new JobError(message, { cause: error });
   } finally {
     deps.metrics.add('DurationMs', 'Milliseconds', Date.now() - started, dimensions);

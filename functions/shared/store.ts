@@ -1,17 +1,22 @@
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { JobError } from './errors';
+import { Upload } from '@aws-sdk/lib-storage';
+import { errorMessage, JobError } from './errors';
 
 export interface StoredObject {
   readonly key: string;
@@ -30,6 +35,12 @@ export interface ObjectStore {
   /** The object's bytes, or undefined when there is no such key. */
   get(key: string): Promise<Buffer | undefined>;
   getStream(key: string): Promise<Readable>;
+  /**
+   * Streams `body` to `key`. The object appears only if the body ends cleanly: when the body
+   * errors (destroy it with an error to cancel), the promise rejects and nothing is left under
+   * the key, neither an object nor an incomplete multipart upload.
+   */
+  putStream(key: string, body: Readable, contentType?: string): Promise<void>;
   /** Every object under the prefix, in key order. */
   list(prefix: string): Promise<StoredObject[]>;
   delete(keys: readonly string[]): Promise<void>;
@@ -61,6 +72,29 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
     async getStream(key) {
       const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return response.Body as Readable;
+    },
+    async putStream(key, body, contentType) {
+      // lib-storage: bounded memory (partSize × queueSize), parts checksummed by the SDK and
+      // checked by S3 on receipt, PutObject for small bodies. It completes only when the body ends.
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+        partSize: UPLOAD_PART_BYTES,
+        queueSize: UPLOAD_QUEUE,
+        leavePartsOnError: false,
+      });
+      try {
+        await upload.done();
+      } catch (error) {
+        // lib-storage aborts on failure, but its abort can fail too (the endpoint that broke the
+        // upload is often still away): make sure, with patience, that nothing is left behind.
+        try {
+          await abortIncompleteUploads(client, bucket, key);
+        } catch (abortError) {
+          throw new JobError(`${errorMessage(error)}; ${errorMessage(abortError)}`);
+        }
+        throw error;
+      }
     },
     async list(prefix) {
       const objects: StoredObject[] = [];
@@ -102,6 +136,33 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
   };
 }
 
+/** 16 MiB parts, 4 in flight: ≤ 64 MiB buffered whatever the size; 10,000 parts = 160 GiB. */
+const UPLOAD_PART_BYTES = 16 * 1024 * 1024;
+const UPLOAD_QUEUE = 4;
+const ABORT_RETRY_DELAYS_MS = [0, 1_000, 2_000, 4_000, 8_000, 15_000];
+
+async function abortIncompleteUploads(client: S3Client, bucket: string, key: string): Promise<void> {
+  let lastError: unknown;
+  for (const delay of ABORT_RETRY_DELAYS_MS) {
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      const listing = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+      for (const upload of listing.Uploads ?? []) {
+        if (upload.Key !== key || !upload.UploadId) continue;
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }),
+        );
+      }
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw new JobError(
+    `could not abort the incomplete upload of s3://${bucket}/${key} (${errorMessage(lastError)}); the bucket's lifecycle rule removes it within a day`,
+  );
+}
+
 export function fileStore(root: string): ObjectStore {
   const pathOf = (key: string) => {
     const path = join(root, ...key.split('/'));
@@ -130,6 +191,18 @@ export function fileStore(root: string): ObjectStore {
       const path = pathOf(key);
       await stat(path);
       return createReadStream(path);
+    },
+    async putStream(key, body) {
+      const path = pathOf(key);
+      await mkdir(dirname(path), { recursive: true });
+      const partial = `${path}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+      try {
+        await pipeline(body, createWriteStream(partial));
+        await rename(partial, path);
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw error;
+      }
     },
     async list(prefix) {
       const objects: StoredObject[] = [];

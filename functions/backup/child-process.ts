@@ -1,0 +1,49 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { scrub } from '../shared/secrets-scrub';
+
+/** A spawned PostgreSQL tool whose exit we await and whose stderr tail we keep for the error. */
+export interface ToolProcess {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (or -1 when killed by a signal); never rejects. */
+  readonly exited: Promise<number>;
+  /** The last lines of stderr, secrets scrubbed. */
+  stderrTail(): string;
+  kill(): void;
+}
+
+const STDERR_KEEP_CHARS = 4_000;
+
+/** Spawns with credentials in the environment only (never argv), stdout piped, stderr captured. */
+export function spawnTool(
+  path: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  stdin: 'pipe' | 'ignore' = 'ignore',
+): ToolProcess {
+  const child = spawn(path, args, {
+    env: { PATH: process.env.PATH, LANG: 'C.UTF-8', ...env },
+    stdio: [stdin, 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP_CHARS);
+  });
+  const exited = new Promise<number>((resolve) => {
+    child.on('error', (error) => {
+      stderr += `\n${error.message}`;
+      resolve(-1);
+    });
+    child.on('close', (code) => resolve(code ?? -1));
+  });
+  return {
+    child,
+    exited,
+    stderrTail: () => {
+      const lines = scrub(stderr).trim().split('\n');
+      return lines.slice(-5).join('\n');
+    },
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { makeHandler } from '../shared/lambda';
+import { backupJob } from './definition';
+
+export const handler = makeHandler(backupJob);

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { listBackups } from '../shared/backup-catalog';
+import type { JobDefinition, JobResult } from '../shared/job';
+import { formatBytes, formatDuration } from '../shared/units';
+
+export interface BackupListing extends JobResult {
+  readonly status: 'ok';
+  readonly store: string;
+  readonly backups: ReadonlyArray<{
+    key: string;
+    bytes: number;
+    sha256: string;
+    startedAt: string;
+    finishedAt: string;
+    durationMs: number;
+    database: string;
+    serverVersion: string;
+  }>;
+}
+
+/** `pgmaint backups`: verified backups (those with a manifest), newest first. Read-only. */
+export const backupsCommand: JobDefinition<Record<string, never>, BackupListing> = {
+  name: 'backups',
+  summary: 'list the verified backups of a target, newest first',
+  options: z.strictObject({}),
+  flags: {},
+  alertOnFailure: false,
+  async run(context) {
+    const store = context.store();
+    const manifests = await listBackups(store, context.targetName);
+    return {
+      target: context.targetName,
+      status: 'ok',
+      store: store.location,
+      backups: manifests.map((m) => ({
+        key: m.key,
+        bytes: m.bytes,
+        sha256: m.sha256,
+        startedAt: m.startedAt,
+        finishedAt: m.finishedAt,
+        durationMs: m.durationMs,
+        database: m.database,
+        serverVersion: m.serverVersion,
+      })),
+    };
+  },
+  render(result) {
+    if (result.backups.length === 0) return `${result.target}: no verified backups in ${result.store}`;
+    return [
+      `${result.target}: ${result.backups.length} verified backup(s) in ${result.store}, newest first`,
+      ...result.backups.map(
+        (b) =>
+          `  ${b.finishedAt}  ${formatBytes(b.bytes).padStart(10)}  ${formatDuration(b.durationMs).padStart(8)}  ${b.key}`,
+      ),
+    ].join('\n');
+  },
+};

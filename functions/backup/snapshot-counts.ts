@@ -1,0 +1,53 @@
+import type { Client } from 'pg';
+import type { BackupManifest } from '../shared/backup-catalog';
+import { loadSql } from '../shared/sql';
+
+type TableRows = BackupManifest['tables'][number];
+
+/**
+ * A transaction whose snapshot pg_dump imports (`--snapshot`), so row counts taken here are exactly
+ * the rows in the dump: a restore drill can then compare counts and prove nothing went missing.
+ * It must stay open until pg_dump has imported the snapshot; we keep it until pg_dump exits.
+ */
+export interface DumpSnapshot {
+  readonly id: string;
+  /** Per-table estimates, and exact counts in the snapshot when asked. */
+  countRows(exact: boolean): Promise<TableRows[]>;
+  close(): Promise<void>;
+}
+
+export async function openDumpSnapshot(client: Client): Promise<DumpSnapshot> {
+  await client.query('begin isolation level repeatable read read only');
+  const { rows } = await client.query<{ id: string }>('select pg_export_snapshot() as id');
+  const id = rows[0]?.id;
+  if (!id) throw new Error('pg_export_snapshot returned nothing');
+  return {
+    id,
+    async countRows(exact) {
+      const tables = await client.query<{ schema: string; name: string; row_estimate: string }>(
+        loadSql('backup/tables'),
+      );
+      const result: TableRows[] = [];
+      for (const table of tables.rows) {
+        const entry = { schema: table.schema, name: table.name, rowEstimate: Number(table.row_estimate) };
+        if (!exact) {
+          result.push(entry);
+          continue;
+        }
+        const counted = await client.query<{ n: string }>(
+          `select count(*) as n from ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
+        );
+        result.push({ ...entry, rowCount: Number(counted.rows[0]?.n ?? 0) });
+      }
+      return result;
+    },
+    async close() {
+      await client.query('commit').catch(() => {});
+    },
+  };
+}
+
+/** Identifiers read from the catalog, quoted as PostgreSQL's quote_ident would. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough, type Writable } from 'node:stream';
+import { errorMessage, JobError } from '../shared/errors';
+import type { ObjectStore } from '../shared/store';
+import { ARCHIVE_HEADER_BYTES, readArchiveVersion } from './archive-header';
+import type { ToolProcess } from './child-process';
+
+export interface StreamedArchive {
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly archiveVersion: string;
+}
+
+export interface StreamOptions {
+  readonly store: ObjectStore;
+  readonly key: string;
+  /** pg_dump writing the archive to its stdout. */
+  readonly dump: ToolProcess;
+  /** pg_restore -f /dev/null reading the same bytes on its stdin: a full read of the archive. */
+  readonly verifier: ToolProcess;
+  /** Rejects to cancel the whole run (the Lambda deadline is near). */
+  readonly cancelled: Promise<never>;
+}
+
+/**
+ * pg_dump's stdout goes, chunk by chunk, into the store upload and into pg_restore at once, with
+ * SHA-256 and a byte count on the way: memory stays bounded and nothing touches disk. The upload
+ * is allowed to complete only after pg_dump exited 0, the bytes began with the archive header,
+ * there were bytes at all, and pg_restore read every one of them back without error. Any other
+ * outcome cancels the upload, which leaves nothing under the key.
+ */
+export async function streamVerifiedDump(options: StreamOptions): Promise<StreamedArchive> {
+  const { store, key, dump, verifier } = options;
+  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const uploaded = store.putStream(key, body, 'application/octet-stream');
+  // Whichever side fails first decides the error; the loop below races every wait against it.
+  const uploadFailed = uploaded.then(
+    () => new Promise<never>(() => {}),
+    (error: unknown) => {
+      throw new JobError(`upload to ${store.location}/${key} failed: ${errorMessage(error)}`);
+    },
+  );
+  // pg_restore failing is fatal at any moment; exiting 0 is checked once all bytes were written.
+  const verifierFailed = verifier.exited.then((code) => {
+    if (code === 0) return new Promise<never>(() => {});
+    throw new JobError(`pg_restore could not read the archive (exit ${code}): ${verifier.stderrTail()}`);
+  });
+  // Exiting 0 while bytes are still coming would leave part of the archive unread: not verified.
+  const stoppedReading = verifier.exited.then((code) => {
+    throw new JobError(`pg_restore stopped reading before the archive ended (exit ${code})`);
+  });
+  stoppedReading.catch(() => {});
+  const failure = Promise.race([uploadFailed, verifierFailed, options.cancelled]);
+  failure.catch(() => {});
+  const race = <T>(work: Promise<T>) => Promise.race([work, failure]);
+
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let head = Buffer.alloc(0);
+  try {
+    const stdout = dump.child.stdout;
+    const verifierIn = verifier.child.stdin;
+    if (!stdout || !verifierIn) throw new Error('pg_dump and pg_restore need piped stdio');
+    verifierIn.on('error', () => {}); // EPIPE when pg_restore quits early: its exit code says why.
+    for await (const chunk of stdout as AsyncIterable<Buffer>) {
+      if (head.length < ARCHIVE_HEADER_BYTES) {
+        head = Buffer.concat([head, chunk]).subarray(0, ARCHIVE_HEADER_BYTES);
+        if (head.length === ARCHIVE_HEADER_BYTES && !readArchiveVersion(head)) {
+          throw new JobError('pg_dump output does not start with the PGDMP archive header');
+        }
+      }
+      hash.update(chunk);
+      bytes += chunk.length;
+      await race(Promise.all([write(body, chunk), Promise.race([write(verifierIn, chunk), stoppedReading])]));
+    }
+    const dumpExit = await race(dump.exited);
+    if (dumpExit !== 0) throw new JobError(`pg_dump failed (exit ${dumpExit}): ${dump.stderrTail()}`);
+    if (bytes === 0) throw new JobError('pg_dump exited 0 but wrote no bytes');
+    const archiveVersion = readArchiveVersion(head);
+    if (!archiveVersion)
+      throw new JobError(`pg_dump wrote ${bytes} bytes that are not a custom-format archive`);
+
+    verifierIn.end();
+    const verifyExit = await Promise.race([verifier.exited, uploadFailed, options.cancelled]);
+    if (verifyExit !== 0)
+      throw new JobError(
+        `pg_restore could not read the archive (exit ${verifyExit}): ${verifier.stderrTail()}`,
+      );
+
+    body.end();
+    await race(uploaded);
+    return { bytes, sha256: hash.digest('hex'), archiveVersion };
+  } catch (error) {
+    dump.kill();
+    verifier.kill();
+    body.destroy(error instanceof Error ? error : new Error(String(error)));
+    // Wait for the upload to be cancelled and cleaned up before reporting: nothing left behind.
+    const cleanup = await uploaded.then(
+      () => undefined,
+      (uploadError: unknown) => uploadError,
+    );
+    if (cleanup instanceof JobError && /could not abort/.test(cleanup.message)) {
+      throw new JobError(`${errorMessage(error)}; ${cleanup.message}`);
+    }
+    throw await explain(error, dump);
+  }
+}
+
+/** A broken pipe or a killed process is a symptom; pg_dump's own words say what happened. */
+async function explain(error: unknown, dump: ToolProcess): Promise<unknown> {
+  if (error instanceof JobError) return error;
+  const code = await Promise.race([
+    dump.exited,
+    new Promise<undefined>((r) => setTimeout(() => r(undefined), 2_000)),
+  ]);
+  if (code !== undefined && code !== 0)
+    return new JobError(`pg_dump failed (exit ${code}): ${dump.stderrTail()}`);
+  return error;
+}
+
+async function write(stream: Writable, chunk: Buffer): Promise<void> {
+  if (!stream.write(chunk)) await once(stream, 'drain');
+}
