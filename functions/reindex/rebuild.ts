@@ -1,0 +1,141 @@
+import { errorMessage } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import { loadSql } from '../shared/sql';
+import { formatBytes, formatDuration } from '../shared/units';
+import { expectedGainBytes, type IndexEstimate } from './candidates';
+import {
+  ASSUMED_BYTES_PER_SECOND,
+  expectedDurationMs,
+  statementTimeoutMs,
+  timeProblem,
+  transactionProblem,
+  workBytes,
+} from './guards';
+import { dropLeftovers, type Leftover } from './leftovers';
+import type { IndexOutcome } from './result';
+import { type Session, setLimits } from './session';
+import { statementFor } from './statement';
+
+export interface RebuildSettings {
+  readonly maxTransactionAgeSeconds: number;
+  readonly remainingMs: () => number;
+  readonly logger: Logger;
+}
+
+export interface RebuildOutcome {
+  readonly indexes: IndexOutcome[];
+  /** _ccnew / _ccold indexes dropped after a failed rebuild. */
+  readonly droppedLeftovers: Leftover[];
+  readonly problems: string[];
+}
+
+/** A rebuild shorter than this says more about waits than throughput; keep the assumed rate. */
+const MIN_MEASURED_MS = 5_000;
+
+/**
+ * REINDEX INDEX CONCURRENTLY, one index at a time, each after its guards. A failed rebuild leaves
+ * an invalid _ccnew (or _ccold) index behind; it is dropped at once, and the run goes on.
+ */
+export async function rebuildCandidates(
+  session: Session,
+  candidates: readonly IndexEstimate[],
+  settings: RebuildSettings,
+): Promise<RebuildOutcome> {
+  const outcome: RebuildOutcome = { indexes: [], droppedLeftovers: [], problems: [] };
+  const lockTimeoutMs = settings.maxTransactionAgeSeconds * 1000;
+  let bytesPerSecond = ASSUMED_BYTES_PER_SECOND;
+  let lockLost = false;
+  for (const candidate of candidates) {
+    const planned = plannedOutcome(candidate);
+    if (lockLost) {
+      outcome.indexes.push({ ...planned, status: 'skipped', reason: 'the run lost its lock (see problems)' });
+      continue;
+    }
+    const blocked = await guardProblem(session, candidate, settings, bytesPerSecond);
+    if (blocked) {
+      settings.logger.info(`reindex: skipping ${candidate.name}: ${blocked}`);
+      outcome.indexes.push({ ...planned, status: 'skipped', reason: blocked });
+      continue;
+    }
+    settings.logger.info(
+      `reindex: rebuilding ${candidate.name} (${formatBytes(candidate.sizeBytes)}, ~${Math.round(candidate.bloatPercent ?? 0)}% bloat)`,
+    );
+    const started = performance.now();
+    try {
+      await setLimits(session.client, statementTimeoutMs(settings.remainingMs()), lockTimeoutMs);
+      await session.client.query(statementFor('reindex-index', 'index', candidate.qualifiedName));
+      const durationMs = Math.round(performance.now() - started);
+      await setLimits(session.client, 0, 0);
+      const sizeAfter = Number(
+        (
+          await session.client.query<{ size_bytes: string }>(loadSql('reindex/index-size'), [
+            candidate.qualifiedName,
+          ])
+        ).rows[0]?.size_bytes,
+      );
+      if (durationMs >= MIN_MEASURED_MS) {
+        bytesPerSecond = Math.min(bytesPerSecond, (workBytes(candidate) / durationMs) * 1000);
+      }
+      settings.logger.info(
+        `reindex: rebuilt ${candidate.name} in ${formatDuration(durationMs)}: ${formatBytes(candidate.sizeBytes)} → ${formatBytes(sizeAfter)}`,
+      );
+      outcome.indexes.push({ ...planned, sizeAfter, durationMs, status: 'rebuilt' });
+    } catch (error) {
+      const durationMs = Math.round(performance.now() - started);
+      const reason = errorMessage(error);
+      settings.logger.error(`reindex: rebuilding ${candidate.name} failed: ${reason}`);
+      if (!(await session.revive())) {
+        lockLost = true;
+        outcome.problems.push(
+          `the connection dropped while rebuilding ${candidate.name} and another run took the lock; its leftovers are that run's to clean`,
+        );
+        outcome.indexes.push({ ...planned, durationMs, status: 'failed', reason });
+        continue;
+      }
+      await setLimits(session.client, 0, 0).catch(() => {});
+      const cleanup = await dropLeftovers(session.client, candidate.tableOid, lockTimeoutMs);
+      outcome.droppedLeftovers.push(...cleanup.dropped);
+      outcome.problems.push(...cleanup.problems);
+      const cleaned =
+        cleanup.problems.length > 0
+          ? 'its leftover could not be dropped (see problems)'
+          : cleanup.dropped.length > 0
+            ? `dropped its leftover ${cleanup.dropped.map((d) => d.name).join(', ')}`
+            : 'no leftover to drop';
+      outcome.indexes.push({ ...planned, durationMs, status: 'failed', reason: `${reason}; ${cleaned}` });
+    }
+  }
+  return outcome;
+}
+
+/** The outcome fields known before the rebuild; the status decides the rest. */
+export function plannedOutcome(candidate: IndexEstimate): Omit<IndexOutcome, 'status'> {
+  return {
+    name: candidate.name,
+    table: candidate.table,
+    sizeBefore: candidate.sizeBytes,
+    sizeAfter: null,
+    bloatBefore: Math.round((candidate.bloatPercent ?? 0) * 10) / 10,
+    estimate: candidate.estimate,
+    expectedGain: expectedGainBytes(candidate),
+    durationMs: null,
+  };
+}
+
+async function guardProblem(
+  session: Session,
+  candidate: IndexEstimate,
+  settings: RebuildSettings,
+  bytesPerSecond: number,
+): Promise<string | undefined> {
+  const oldest = (
+    await session.client.query<{ description: string; age_seconds: number }>(
+      loadSql('reindex/old-transactions'),
+      [settings.maxTransactionAgeSeconds],
+    )
+  ).rows[0];
+  return (
+    transactionProblem(oldest, settings.maxTransactionAgeSeconds) ??
+    timeProblem(expectedDurationMs(candidate, bytesPerSecond), settings.remainingMs())
+  );
+}

@@ -1,0 +1,3 @@
+-- drop-index: drops one leftover index ({{index}}, quoted by the catalog query) without blocking
+-- writes. Must run outside a transaction block. Index owner; PostgreSQL 9.2+.
+DROP INDEX CONCURRENTLY IF EXISTS {{index}}
