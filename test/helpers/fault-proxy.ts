@@ -1,0 +1,102 @@
+import { createServer, request } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * An HTTP proxy in front of the AWS emulator that injects the faults S3 users meet: an endpoint
+ * that goes away mid-upload (connections reset, new ones refused, for a while) and a bucket that
+ * refuses writes (403 AccessDenied, as S3 answers). Everything else passes through unchanged,
+ * so the job still talks to a real S3 API.
+ */
+export interface FaultProxy {
+  readonly endpoint: string;
+  /** Reset everything once this many request-body bytes went through, then stay down `forMs`. */
+  cutAfter(bytes: number, forMs: number): void;
+  /** Answer object writes (PUT, multipart POST) with 403 AccessDenied. */
+  denyWrites(deny: boolean): void;
+  /** Whether a cut happened. */
+  readonly cuts: number;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  const sockets = new Set<Socket>();
+  let cutAt: number | undefined;
+  let downFor = 0;
+  let downUntil = 0;
+  let forwarded = 0;
+  let deny = false;
+  let cuts = 0;
+
+  const server = createServer((req, res) => {
+    if (Date.now() < downUntil) {
+      req.socket.destroy();
+      return;
+    }
+    const isWrite = req.method === 'PUT' || (req.method === 'POST' && /[?&]upload/.test(req.url ?? ''));
+    if (deny && isWrite) {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+        );
+      });
+      return;
+    }
+    const proxied = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        upstreamRes.pipe(res);
+      },
+    );
+    proxied.on('error', () => res.destroy());
+    req.on('data', (chunk: Buffer) => {
+      forwarded += chunk.length;
+      if (cutAt !== undefined && forwarded >= cutAt) {
+        cutAt = undefined;
+        cuts += 1;
+        downUntil = Date.now() + downFor;
+        proxied.destroy();
+        for (const socket of sockets) socket.destroy();
+      }
+    });
+    req.pipe(proxied);
+  });
+  server.on('connection', (socket) => {
+    if (Date.now() < downUntil) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    cutAfter(bytes, forMs) {
+      forwarded = 0;
+      cutAt = bytes;
+      downFor = forMs;
+    },
+    denyWrites(value) {
+      deny = value;
+    },
+    get cuts() {
+      return cuts;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
