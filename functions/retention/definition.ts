@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import type { JobDefinition } from '../shared/job';
+import { renderRetention } from './render';
+import type { RetentionResult } from './result';
+import { runRetention } from './run-retention';
+
+export const retentionOptions = z.strictObject({
+  /** Report what would go (rows, partitions, oldest row, table size) and delete nothing. */
+  dryRun: z.boolean({ error: 'expected true or false' }).optional(),
+});
+export type RetentionOptions = z.output<typeof retentionOptions>;
+
+export const retentionJob: JobDefinition<RetentionOptions, RetentionResult> = {
+  name: 'retention',
+  summary: 'delete rows past their retention in small lock-safe batches; drop expired partitions',
+  options: retentionOptions,
+  flags: {
+    'dry-run': {
+      type: 'boolean',
+      description: 'show what would be deleted (rows, partitions), delete nothing',
+    },
+  },
+  run: (context, options) => runRetention(context, { dryRun: options.dryRun ?? false }),
+  render: renderRetention,
+};

@@ -1,0 +1,4 @@
+import { makeHandler } from '../shared/lambda';
+import { retentionJob } from './definition';
+
+export const handler = makeHandler(retentionJob);

@@ -1,0 +1,49 @@
+import type { RowRule } from './rules';
+import { fixed, ident, joinFragments, type SqlFragment } from './sql-template';
+
+export interface Predicate {
+  readonly sql: SqlFragment;
+  readonly values: readonly unknown[];
+}
+
+export interface TimeBounds {
+  /** Rows strictly older than this go (the server's timestamptz text, exact to the microsecond). */
+  readonly before?: string;
+  /** Keyset start: the newest time the previous batch deleted. */
+  readonly from?: string;
+}
+
+/**
+ * The WHERE clause of a row rule: time bounds and the `where` filters, every value a bind parameter
+ * numbered from `firstParam`. Parameters are untyped, so the server reads each as its column's type.
+ */
+export function rowPredicate(
+  rule: Pick<RowRule, 'column' | 'where'>,
+  bounds: TimeBounds,
+  firstParam: number,
+): Predicate {
+  const parts: SqlFragment[] = [];
+  const values: unknown[] = [];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${firstParam + values.length - 1}`;
+  };
+  const column = ident(rule.column);
+  if (bounds.before !== undefined) parts.push(fixed(`${column} < ${param(bounds.before)}`));
+  if (bounds.from !== undefined) parts.push(fixed(`${column} >= ${param(bounds.from)}`));
+  for (const filter of rule.where) {
+    const name = ident(filter.column);
+    const listed = filter.values.filter((v): v is string => v !== null);
+    const orNull = listed.length < filter.values.length;
+    const equal =
+      listed.length === 0
+        ? undefined
+        : listed.length === 1
+          ? `${name} = ${param(listed[0])}`
+          : `${name} = any(${param(listed)})`;
+    if (equal && orNull) parts.push(fixed(`(${equal} or ${name} is null)`));
+    else if (equal) parts.push(fixed(equal));
+    else parts.push(fixed(`${name} is null`));
+  }
+  return { sql: parts.length > 0 ? joinFragments(parts, ' and ') : fixed('true'), values };
+}

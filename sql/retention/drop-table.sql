@@ -1,0 +1,2 @@
+-- drop-table: drops a detached expired partition. Table owner; PostgreSQL 10+.
+drop table {partition}

@@ -1,0 +1,3 @@
+-- finalize-detach: completes a concurrent detach that was interrupted (the partition is left "detach pending").
+-- Table owner; PostgreSQL 14+.
+alter table {parent} detach partition {partition} finalize
