@@ -1,5 +1,6 @@
 import type { DemoStep } from '../demo-context';
 import { healthStep } from './health';
+import { reindexStep } from './reindex';
 
 /** The demo's steps in order; each job adds its own. */
-export const DEMO_STEPS: readonly DemoStep[] = [healthStep];
+export const DEMO_STEPS: readonly DemoStep[] = [reindexStep, healthStep];
