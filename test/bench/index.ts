@@ -1,5 +1,6 @@
 import type { Benchmark } from './bench-context';
 import { healthConnectionBench } from './health-connection.bench';
+import { reindexBench } from './reindex.bench';
 
 /** Every benchmark `npm run bench` knows; each job adds its own. */
-export const BENCHMARKS: readonly Benchmark[] = [healthConnectionBench];
+export const BENCHMARKS: readonly Benchmark[] = [healthConnectionBench, reindexBench];
