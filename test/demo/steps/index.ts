@@ -2,6 +2,7 @@ import type { DemoStep } from '../demo-context';
 import { backupStep } from './backup';
 import { healthStep } from './health';
 import { reindexStep } from './reindex';
+import { retentionStep } from './retention';
 
 /** The demo's steps in order; each job adds its own. */
-export const DEMO_STEPS: readonly DemoStep[] = [backupStep, reindexStep, healthStep];
+export const DEMO_STEPS: readonly DemoStep[] = [backupStep, retentionStep, reindexStep, healthStep];
