@@ -2,6 +2,7 @@ import { backupJob } from './backup/definition';
 import { backupsCommand } from './backup/list-definition';
 import { healthJob } from './health/definition';
 import { reindexJob } from './reindex/definition';
+import { restoreJob } from './restore/definition';
 import { retentionJob } from './retention/definition';
 import type { AnyJobDefinition } from './shared/job';
 
@@ -9,6 +10,7 @@ import type { AnyJobDefinition } from './shared/job';
 export const JOB_DEFINITIONS: readonly AnyJobDefinition[] = [
   backupJob,
   backupsCommand,
+  restoreJob,
   retentionJob,
   reindexJob,
   healthJob,

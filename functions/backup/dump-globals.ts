@@ -1,5 +1,5 @@
 import { pgToolPath } from '../shared/pg-tools';
-import { spawnTool } from './child-process';
+import { spawnTool } from '../shared/tool-process';
 
 export type GlobalsDump = { sql: string; skipped?: undefined } | { sql?: undefined; skipped: string };
 

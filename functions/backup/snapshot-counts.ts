@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import type { BackupManifest } from '../shared/backup-catalog';
+import { quoteIdent } from '../shared/identifiers';
 import { loadSql } from '../shared/sql';
 
 type TableRows = BackupManifest['tables'][number];
@@ -45,9 +46,4 @@ export async function openDumpSnapshot(client: Client): Promise<DumpSnapshot> {
       await client.query('commit').catch(() => {});
     },
   };
-}
-
-/** Identifiers read from the catalog, quoted as PostgreSQL's quote_ident would. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

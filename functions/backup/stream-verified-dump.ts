@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import { errorMessage, JobError } from '../shared/errors';
 import type { ObjectStore } from '../shared/store';
+import type { ToolProcess } from '../shared/tool-process';
 import { ARCHIVE_HEADER_BYTES, readArchiveVersion } from './archive-header';
-import type { ToolProcess } from './child-process';
 
 export interface StreamedArchive {
   readonly bytes: number;

@@ -2,7 +2,14 @@ import type { DemoStep } from '../demo-context';
 import { backupStep } from './backup';
 import { healthStep } from './health';
 import { reindexStep } from './reindex';
+import { restoreStep } from './restore';
 import { retentionStep } from './retention';
 
 /** The demo's steps in order; each job adds its own. */
-export const DEMO_STEPS: readonly DemoStep[] = [backupStep, retentionStep, reindexStep, healthStep];
+export const DEMO_STEPS: readonly DemoStep[] = [
+  backupStep,
+  restoreStep,
+  retentionStep,
+  reindexStep,
+  healthStep,
+];

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { scrub } from '../shared/secrets-scrub';
+import { scrub } from './secrets-scrub';
 
 /** A spawned PostgreSQL tool whose exit we await and whose stderr tail we keep for the error. */
 export interface ToolProcess {

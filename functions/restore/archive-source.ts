@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BackupManifest } from '../shared/backup-catalog';
+import { RefusedError } from '../shared/errors';
+import type { ObjectStore } from '../shared/store';
+import { formatBytes } from '../shared/units';
+
+/** Where pg_restore reads the archive from: a verified local copy, or the store, streamed. */
+export type ArchiveSource =
+  | { readonly kind: 'file'; readonly path: string; dispose(): Promise<void> }
+  | { readonly kind: 'stream'; dispose(): Promise<void> };
+
+/** Room kept free in /tmp beside the archive. */
+const TMP_HEADROOM = 1.1;
+
+/**
+ * Proves the stored object is the one the manifest describes (SHA-256 and size) before anything
+ * is created. When the archive fits in /tmp it is downloaded once, hashed on the way, and restored
+ * from the file with parallel jobs; otherwise it is hashed in a first read and streamed after.
+ */
+export async function prepareArchive(store: ObjectStore, manifest: BackupManifest): Promise<ArchiveSource> {
+  const free = Math.min(await freeTmpBytes(), tmpLimit());
+  if (manifest.bytes * TMP_HEADROOM < free) {
+    const dir = await mkdtemp(join(tmpdir(), 'pgmaint-restore-'));
+    const path = join(dir, 'archive.dump');
+    const dispose = () => rm(dir, { recursive: true, force: true });
+    try {
+      const digest = hasher();
+      await pipeline(await store.getStream(manifest.key), digest.stream, createWriteStream(path));
+      checkDigest(manifest, digest.result());
+      return { kind: 'file', path, dispose };
+    } catch (error) {
+      await dispose();
+      throw error;
+    }
+  }
+  const digest = hasher();
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  await pipeline(await store.getStream(manifest.key), digest.stream, discard);
+  checkDigest(manifest, digest.result());
+  return { kind: 'stream', dispose: async () => {} };
+}
+
+/** A SHA-256 + byte count pass-through, for checking bytes as they go by. */
+export function hasher() {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  return { stream, result: () => ({ sha256: hash.digest('hex'), bytes }) };
+}
+
+export function checkDigest(manifest: BackupManifest, actual: { sha256: string; bytes: number }): void {
+  if (actual.sha256 !== manifest.sha256 || actual.bytes !== manifest.bytes) {
+    throw new RefusedError(
+      `backup ${manifest.key} does not match its manifest (sha256 ${actual.sha256.slice(0, 12)}…, ` +
+        `${actual.bytes} bytes; manifest says ${manifest.sha256.slice(0, 12)}…, ${manifest.bytes} bytes): ` +
+        'the object is corrupt or was replaced; nothing was restored',
+    );
+  }
+}
+
+/** PGMAINT_RESTORE_TMP_LIMIT_BYTES caps how much of /tmp a restore may use (0: always stream). */
+function tmpLimit(): number {
+  const text = process.env.PGMAINT_RESTORE_TMP_LIMIT_BYTES;
+  const limit = text === undefined || text === '' ? Number.POSITIVE_INFINITY : Number(text);
+  return Number.isFinite(limit) && limit >= 0 ? limit : Number.POSITIVE_INFINITY;
+}
+
+async function freeTmpBytes(): Promise<number> {
+  try {
+    const stats = await statfs(tmpdir());
+    return stats.bavail * stats.bsize;
+  } catch {
+    return 0;
+  }
+}
+
+export const describeSize = (manifest: BackupManifest) => formatBytes(manifest.bytes);

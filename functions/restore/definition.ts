@@ -1,0 +1,29 @@
+import type { JobDefinition } from '../shared/job';
+import { type RestoreOptions, restoreOptions } from './restore-options';
+import { type RestoreResult, renderRestore, runRestore } from './run-restore';
+
+export const restoreJob: JobDefinition<RestoreOptions, RestoreResult> = {
+  name: 'restore',
+  summary: 'restore a verified backup into a new database (or swap it in with --replace); drills',
+  options: restoreOptions,
+  flags: {
+    from: { type: 'string', description: "restore this target's backup (e.g. refresh staging from prod)" },
+    backup: { type: 'string', description: 'a backup key, or "latest" (default)' },
+    into: {
+      type: 'string',
+      description: 'name of the new database (default <dbname>_restore_<yyyymmddhhmm>)',
+    },
+    replace: {
+      type: 'boolean',
+      description: 'swap the restored copy in under the live name (needs --confirm)',
+    },
+    confirm: { type: 'string', description: "the live database's name, to confirm --replace" },
+    drill: {
+      type: 'boolean',
+      description: 'restore drill: restore latest into a scratch database, compare counts, drop it',
+    },
+  },
+  run: runRestore,
+  render: renderRestore,
+  failed: (result) => result.status === 'failed',
+};

@@ -1,0 +1,4 @@
+import { makeHandler } from '../shared/lambda';
+import { restoreJob } from './definition';
+
+export const handler = makeHandler(restoreJob);

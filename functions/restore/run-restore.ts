@@ -1,0 +1,246 @@
+import type { Client } from 'pg';
+import { type BackupManifest, resolveBackup } from '../shared/backup-catalog';
+import { errorMessage, InputError, RefusedError } from '../shared/errors';
+import { quoteIdent } from '../shared/identifiers';
+import type { JobContext, JobResult } from '../shared/job';
+import { pgToolVersion } from '../shared/pg-tools';
+import { loadSql } from '../shared/sql';
+import { prepareArchive } from './archive-source';
+import { type CountMismatch, compareCounts, countRows } from './count-rows';
+import { drillName, keptName, restoreName } from './database-names';
+import type { RestoreOptions } from './restore-options';
+import { runPgRestore } from './run-pg-restore';
+import { swapDatabases } from './swap-databases';
+
+export interface RestoreResult extends JobResult {
+  /** restored (new / replace), passed or failed (drill, or counts that do not match). */
+  readonly status: 'restored' | 'passed' | 'failed';
+  readonly mode: 'new' | 'replace' | 'drill';
+  /** The target whose backup was restored. */
+  readonly from: string;
+  /** Where the restored data is now (replace: the live name; drill: the dropped scratch name). */
+  readonly database: string;
+  readonly backupKey: string;
+  readonly tables: number;
+  readonly rows: number;
+  /** Whether row counts were compared with exact counts from the dump's snapshot. */
+  readonly rowCountsVerified: boolean;
+  readonly mismatches: readonly CountMismatch[];
+  readonly durationMs: number;
+  /** Replace mode: the name the previous live database is kept under until an operator drops it. */
+  readonly keptAs?: string;
+}
+
+export interface DrillRecord {
+  readonly finishedAt: string;
+  readonly status: 'passed' | 'failed';
+  readonly backupKey: string | null;
+  readonly durationMs: number;
+  readonly mismatches: readonly CountMismatch[];
+  readonly error?: string;
+}
+
+export const drillStateKey = (target: string) => `state/${target}/restore-drill.json`;
+
+export async function runRestore(context: JobContext, options: RestoreOptions): Promise<RestoreResult> {
+  const startedMs = performance.now();
+  const from = options.from ?? context.targetName;
+  if (!(from in context.config.targets)) {
+    throw new InputError([
+      `from: "${from}" is not in the config (known: ${Object.keys(context.config.targets).join(', ')})`,
+    ]);
+  }
+  const settings = await context.connection();
+  const live = settings.database;
+  const mode = options.drill ? 'drill' : options.replace ? 'replace' : 'new';
+  if (mode === 'replace' && options.confirm !== live) {
+    throw new RefusedError(
+      `replace needs confirm set to the live database's name ("${live}"), got ${options.confirm === undefined ? 'no confirm' : `"${options.confirm}"`}; nothing was touched`,
+    );
+  }
+  const drilling = mode === 'drill';
+  try {
+    const result = await restore(context, options, { from, live, mode, startedMs });
+    if (drilling) await recordDrill(context, result, startedMs);
+    return result;
+  } catch (error) {
+    if (drilling) await recordDrill(context, error, startedMs);
+    throw error;
+  }
+}
+
+async function restore(
+  context: JobContext,
+  options: RestoreOptions,
+  run: { from: string; live: string; mode: RestoreResult['mode']; startedMs: number },
+): Promise<RestoreResult> {
+  const { from, live, mode } = run;
+  const store = context.store();
+  const manifest = await resolveBackup(store, from, mode === 'drill' ? 'latest' : options.backup);
+  await refuseUnreadableArchive(manifest);
+  const now = context.now();
+  const name = mode === 'drill' ? drillName(live) : (options.into ?? restoreName(live, now));
+  const kept = keptName(live, now);
+
+  const admin = await connectMaintenance(context, [live, name]);
+  let created = false;
+  let swapped = false;
+  try {
+    const serverVersionNum = Number(
+      (await admin.query('show server_version_num')).rows[0]?.server_version_num,
+    );
+    if (await databaseExists(admin, name)) {
+      if (mode !== 'drill')
+        throw new RefusedError(
+          `database "${name}" already exists; choose another name with "into", or drop it first`,
+        );
+      // A drill database left by a drill that died is ours to remove.
+      await dropDatabase(admin, name, serverVersionNum);
+    }
+    if (mode === 'replace' && (await databaseExists(admin, kept)))
+      throw new RefusedError(
+        `database "${kept}" already exists; the live database could not be kept under that name`,
+      );
+
+    // The object must match its manifest before anything is created.
+    const source = await prepareArchive(store, manifest);
+    try {
+      context.logger.info(`restoring ${manifest.key} into database "${name}"`, { mode, from });
+      await admin.query(`create database ${quoteIdent(name)} template template0`);
+      created = true;
+      const settings = await context.connection();
+      await runPgRestore({ settings, database: name, source, store, manifest });
+    } finally {
+      await source.dispose();
+    }
+
+    const restored = await context.connect({ database: name, statementTimeoutMs: 0 });
+    let counts: Awaited<ReturnType<typeof countRows>>;
+    try {
+      counts = await countRows(restored);
+    } finally {
+      await restored.end().catch(() => {});
+    }
+    const mismatches = compareCounts(manifest, counts);
+    const status: RestoreResult['status'] =
+      mismatches.length > 0 ? 'failed' : mode === 'drill' ? 'passed' : 'restored';
+
+    let keptAs: string | undefined;
+    if (mode === 'drill' || status === 'failed') {
+      await dropDatabase(admin, name, serverVersionNum);
+      created = false;
+    } else if (mode === 'replace') {
+      await swapDatabases(admin, { live, restored: name, kept });
+      swapped = true;
+      keptAs = kept;
+    }
+    const result: RestoreResult = {
+      target: context.targetName,
+      status,
+      mode,
+      from,
+      database: mode === 'replace' && swapped ? live : name,
+      backupKey: manifest.key,
+      tables: counts.length,
+      rows: counts.reduce((sum, t) => sum + t.rows, 0),
+      rowCountsVerified: manifest.rowCountsExact,
+      mismatches,
+      durationMs: Math.round(performance.now() - run.startedMs),
+      ...(keptAs ? { keptAs } : {}),
+    };
+    context.metrics.add('RestoreDurationMs', 'Milliseconds', result.durationMs, {
+      target: context.targetName,
+    });
+    if (mode === 'drill')
+      context.metrics.add('RestoreDrillPassed', 'Count', status === 'passed' ? 1 : 0, {
+        target: context.targetName,
+      });
+    return result;
+  } catch (error) {
+    if (created && !swapped) {
+      // Never leave a half-made database behind; the live one was not touched.
+      await dropDatabase(admin, name).catch((dropError: unknown) =>
+        context.logger.error(`could not drop the half-made database "${name}": ${errorMessage(dropError)}`),
+      );
+    }
+    throw error;
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+
+export function renderRestore(result: RestoreResult): string {
+  const lines = [
+    `${result.target}: restore (${result.mode}) ${result.status.toUpperCase()}`,
+    `  backup    ${result.backupKey}${result.from !== result.target ? ` (from target ${result.from})` : ''}`,
+    `  database  ${result.database}${result.mode === 'drill' ? ' (dropped after the check)' : ''}`,
+    `  tables    ${result.tables}, rows ${result.rows}${result.rowCountsVerified ? ', every count equal to the backup’s exact count' : ' (the backup has no exact counts to compare)'}`,
+    `  duration  ${(result.durationMs / 1000).toFixed(1)} s`,
+  ];
+  if (result.keptAs)
+    lines.push(`  kept      the previous database as "${result.keptAs}" (drop it when you are sure)`);
+  for (const m of result.mismatches)
+    lines.push(
+      `  MISMATCH  ${m.table}: backup counted ${m.expected ?? 'no table'}, restored ${m.actual ?? 'no table'}`,
+    );
+  return lines.join('\n');
+}
+
+/** A newer pg_dump writes archives an older pg_restore cannot read: refuse before creating anything. */
+async function refuseUnreadableArchive(manifest: BackupManifest): Promise<void> {
+  const tool = await pgToolVersion('pg_restore');
+  const dumpMajor = Number.parseInt(manifest.pgDumpVersion, 10);
+  if (dumpMajor > tool.major) {
+    throw new RefusedError(
+      `backup ${manifest.key} was written by pg_dump ${manifest.pgDumpVersion}; the bundled pg_restore ${tool.major}.${tool.minor} cannot read it`,
+    );
+  }
+}
+
+/** CREATE/DROP/RENAME DATABASE run from a database that is neither side of the restore. */
+async function connectMaintenance(context: JobContext, avoid: readonly string[]): Promise<Client> {
+  const candidates = ['postgres', 'template1'].filter((d) => !avoid.includes(d));
+  let lastError: unknown;
+  for (const database of candidates) {
+    try {
+      return await context.connect({ database, statementTimeoutMs: 0, lockTimeoutMs: 30_000 });
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+async function databaseExists(admin: Client, name: string): Promise<boolean> {
+  const { rows } = await admin.query<{ exists: boolean }>(loadSql('restore/database-exists'), [name]);
+  return rows[0]?.exists === true;
+}
+
+async function dropDatabase(admin: Client, name: string, serverVersionNum = 130000): Promise<void> {
+  if (serverVersionNum >= 130000) {
+    await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`);
+    return;
+  }
+  await admin.query(loadSql('restore/terminate-sessions'), [name]);
+  await admin.query(`drop database if exists ${quoteIdent(name)}`);
+}
+
+async function recordDrill(context: JobContext, outcome: RestoreResult | unknown, startedMs: number) {
+  const result = outcome as Partial<RestoreResult>;
+  const passed = result?.status === 'passed';
+  const record: DrillRecord = {
+    finishedAt: context.now().toISOString(),
+    status: passed ? 'passed' : 'failed',
+    backupKey: result?.backupKey ?? null,
+    durationMs: Math.round(performance.now() - startedMs),
+    mismatches: result?.mismatches ?? [],
+    ...(outcome instanceof Error ? { error: errorMessage(outcome) } : {}),
+  };
+  try {
+    await context
+      .store()
+      .put(drillStateKey(context.targetName), `${JSON.stringify(record, null, 2)}\n`, 'application/json');
+  } catch (error) {
+    context.logger.error(`could not record the drill outcome: ${errorMessage(error)}`);
+  }
+}
