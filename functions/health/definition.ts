@@ -1,50 +1,170 @@
 import { z } from 'zod';
-import { ConnectionError } from '../shared/errors';
-import type { JobDefinition } from '../shared/job';
-import { type CheckResult, type CheckStatus, worstStatus } from './check';
-import { connectionCheck } from './checks/connection';
+import { ConfigError, ConnectionError, errorMessage } from '../shared/errors';
+import type { JobContext, JobDefinition } from '../shared/job';
+import type { MetricUnitName } from '../shared/metrics';
+import type { ObjectStore } from '../shared/store';
+import { type CheckResult, type CheckUnit, type OverallStatus, worstStatus } from './check';
+import { HEALTH_CHECKS } from './checks';
+import { renderHealth } from './render';
+import { runSuite } from './run-suite';
+import { changeAlert, type HealthState, loadState, nextState, saveState, stateChanges } from './state';
+import { resolveThresholds } from './thresholds';
 
 export interface HealthResult {
   readonly target: string;
-  readonly status: CheckStatus;
-  readonly checkedAt: string;
+  readonly status: OverallStatus;
+  readonly startedAt: string;
+  readonly durationMs: number;
   readonly checks: readonly CheckResult[];
 }
 
 export const healthOptions = z.strictObject({});
 export type HealthOptions = z.output<typeof healthOptions>;
 
+/** Each query gets this long; a check that needs more becomes `unknown` and the rest still run. */
+const STATEMENT_TIMEOUT_MS = 10_000;
+/** Catalog reads should never queue behind DDL for long. */
+const LOCK_TIMEOUT_MS = 1_000;
+
 /** Nagios plugin exit codes, so `pgmaint health` drops into existing monitoring as is. */
-const NAGIOS: Record<CheckStatus, number> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
+const NAGIOS: Record<OverallStatus, number> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
+
+const METRIC_UNITS: Record<CheckUnit, MetricUnitName> = {
+  ms: 'Milliseconds',
+  seconds: 'Seconds',
+  percent: 'Percent',
+  bytes: 'Bytes',
+  count: 'Count',
+};
 
 export const healthJob: JobDefinition<HealthOptions, HealthResult> = {
   name: 'health',
-  summary: 'run the health checks and report ok / warning / critical',
+  summary: 'run the health checks and report ok / warning / critical (Nagios exit codes)',
   options: healthOptions,
   flags: {},
   async run(context) {
+    const startedAt = context.now();
+    const started = performance.now();
+    const { thresholds, problems } = resolveThresholds(
+      HEALTH_CHECKS,
+      context.target.health,
+      context.targetName,
+    );
+    if (problems.length > 0) throw new ConfigError(problems);
+    const store = context.config.backupBucket ? context.store() : undefined;
+    const previous = await readPreviousState(context, store);
+
     const connectStarted = performance.now();
-    const client = await context.connect({ statementTimeoutMs: 30_000, lockTimeoutMs: 1_000 });
+    const client = await context.connect({
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: LOCK_TIMEOUT_MS,
+    });
     const connectMs = performance.now() - connectStarted;
+    let suite: Awaited<ReturnType<typeof runSuite>>;
     try {
-      const checks = [await connectionCheck((sql) => client.query(sql), connectMs)];
-      return {
-        target: context.targetName,
-        status: worstStatus(checks.map((c) => c.status)),
-        checkedAt: context.now().toISOString(),
-        checks,
-      };
+      suite = await runSuite({
+        client,
+        checks: HEALTH_CHECKS,
+        thresholds,
+        targetName: context.targetName,
+        target: context.target,
+        store,
+        now: context.now,
+        connectMs,
+        memory: previous.state?.memory ?? {},
+        logger: context.logger,
+      });
     } finally {
       await client.end();
     }
+    const result: HealthResult = {
+      target: context.targetName,
+      status: worstStatus(suite.results.map((c) => c.status)),
+      startedAt: startedAt.toISOString(),
+      durationMs: Math.round(performance.now() - started),
+      checks: suite.results,
+    };
+    recordMetrics(context, result);
+    await alertOnChange(context, store, previous, result, suite.memory);
+    return result;
   },
-  render(result) {
-    const lines = [`${result.target}: ${result.status.toUpperCase()}`];
-    for (const check of result.checks)
-      lines.push(`  ${check.status.padEnd(8)} ${check.name.padEnd(22)} ${check.message}`);
-    return lines.join('\n');
-  },
+  render: renderHealth,
   exitCode: (result) => NAGIOS[result.status],
   // Cannot connect is the connection check's critical case; anything else is "unknown".
   exitCodeOnError: (error) => (error instanceof ConnectionError ? NAGIOS.critical : NAGIOS.unknown),
 };
+
+interface PreviousState {
+  readonly state: HealthState | undefined;
+  /** Why states cannot be compared this run (no store, unreadable state): alert on every problem. */
+  readonly stateless?: string;
+}
+
+async function readPreviousState(
+  context: JobContext,
+  store: ObjectStore | undefined,
+): Promise<PreviousState> {
+  if (!store)
+    return {
+      state: undefined,
+      stateless:
+        'No backup store is configured (backupBucket), so pgmaint cannot remember check states between runs: it alerts on every run that is not ok.',
+    };
+  try {
+    return { state: await loadState(store, context.targetName) };
+  } catch (error) {
+    context.logger.error(
+      `health ${context.targetName}: cannot read the previous state: ${errorMessage(error)}`,
+    );
+    return {
+      state: undefined,
+      stateless: `The previous check states could not be read from ${store.location} (${errorMessage(error)}): this message lists every problem, not only changes.`,
+    };
+  }
+}
+
+function recordMetrics(context: JobContext, result: HealthResult): void {
+  for (const check of result.checks) {
+    const dimensions = { target: result.target, check: check.name };
+    if (check.value !== null && check.unit !== null)
+      context.metrics.add('HealthCheckValue', METRIC_UNITS[check.unit], check.value, dimensions);
+    if (check.status !== 'skipped')
+      context.metrics.add('HealthCheckStatus', 'None', NAGIOS[check.status], dimensions);
+  }
+}
+
+/**
+ * One SNS message per run, and only when a check changed state (ok → warning → critical, and back):
+ * a schedule every 15 minutes must not page anyone 96 times a day for the same problem. The new
+ * state is saved only after the alert went out, so a failed publish is retried next run.
+ */
+async function alertOnChange(
+  context: JobContext,
+  store: ObjectStore | undefined,
+  previous: PreviousState,
+  result: HealthResult,
+  memory: Record<string, unknown>,
+): Promise<void> {
+  const base = { target: result.target, runId: context.runId };
+  const changes = previous.stateless
+    ? result.checks
+        .filter((c) => c.status !== 'ok' && c.status !== 'skipped')
+        .map((check) => ({ check, from: 'ok' as const, to: check.status }))
+    : stateChanges(previous.state, result.checks);
+  if (changes.length > 0) {
+    try {
+      await context.alerts.publish(changeAlert(base, changes, result.status, previous.stateless));
+    } catch (error) {
+      context.logger.error(
+        `health ${result.target}: could not publish the state-change alert (retried next run): ${errorMessage(error)}`,
+      );
+      return;
+    }
+  }
+  if (!store) return;
+  try {
+    await saveState(store, result.target, nextState(previous.state, result.checks, memory, context.now()));
+  } catch (error) {
+    context.logger.error(`health ${result.target}: could not save the check states: ${errorMessage(error)}`);
+  }
+}

@@ -64,6 +64,10 @@ export const healthSection = z.strictObject({
       z.strictObject({
         warning: thresholdValue.nullable().optional(),
         critical: thresholdValue.nullable().optional(),
+        /** Size floor of the bloat and unused-index checks. */
+        minSize: size().optional(),
+        /** replication_slots: how long a slot may stay inactive before it warns. */
+        inactiveFor: interval().optional(),
       }),
     )
     .default({}),

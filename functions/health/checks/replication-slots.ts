@@ -1,0 +1,63 @@
+import { loadSql } from '../../shared/sql';
+import { formatBytes, formatDuration } from '../../shared/units';
+import type { HealthCheck } from '../check';
+
+interface Row {
+  slot: string;
+  type: string;
+  database: string | null;
+  active: boolean;
+  walStatus: string | null;
+  inactiveSince: Date | null;
+  retainedBytes: number | null;
+}
+
+/** Since when health first saw each slot inactive (PostgreSQL before 17 does not record it). */
+type SlotMemory = Record<string, string>;
+
+/** `replication_slots`: WAL held back by slots, and slots nobody consumes any more. */
+export const replicationSlotsCheck: HealthCheck = {
+  name: 'replication_slots',
+  unit: 'bytes',
+  kind: 'size',
+  defaults: { warning: '1 GB', critical: '10 GB', inactiveFor: '1 hour' },
+  async run({ query, now, memory, thresholds }) {
+    const rows = await query<Row>(loadSql('health/replication_slots'));
+    if (rows.length === 0) return { skipped: 'no replication slot' };
+    const previous = (memory ?? {}) as SlotMemory;
+    const seen: SlotMemory = {};
+    const at = now();
+    const slots = rows.map((row) => {
+      let since = row.inactiveSince;
+      if (!row.active && !since) {
+        since = new Date(previous[row.slot] ?? at.toISOString());
+        seen[row.slot] = since.toISOString();
+      }
+      const inactiveSeconds = !row.active && since ? Math.max(0, (at.getTime() - since.getTime()) / 1000) : 0;
+      return { ...row, inactiveSince: row.active ? null : (since?.toISOString() ?? null), inactiveSeconds };
+    });
+    const retained = Math.max(0, ...slots.map((s) => s.retainedBytes ?? 0));
+    const inactive = slots.filter((s) => !s.active);
+    const limit = thresholds.inactiveForSeconds;
+    const stale = inactive.filter((s) => limit !== null && s.inactiveSeconds >= limit);
+    const worst = [...slots].sort((a, b) => (b.retainedBytes ?? 0) - (a.retainedBytes ?? 0))[0];
+    const parts = [`${slots.length} slot(s), ${inactive.length} inactive`];
+    if (worst)
+      parts.push(
+        `most WAL held back: ${formatBytes(retained)} by ${worst.slot}${worst.active ? '' : ' (inactive)'}`,
+      );
+    if (stale.length > 0)
+      parts.push(
+        `inactive for ${formatDuration((stale[0]?.inactiveSeconds ?? 0) * 1000)} or more: ${stale.map((s) => s.slot).join(', ')}`,
+      );
+    return {
+      value: retained,
+      message: parts.join('; '),
+      details: { slots },
+      atLeast: stale.length > 0 ? 'warning' : 'ok',
+      memory: seen,
+      recommendation:
+        'A slot keeps every WAL segment its consumer has not confirmed, until the disk fills. Reconnect the consumer, or drop the slot with pg_drop_replication_slot(name) if nothing will use it again; set max_slot_wal_keep_size as a safety net.',
+    };
+  },
+};

@@ -1,0 +1,52 @@
+import { formatBytes, formatDuration } from '../shared/units';
+import type { CheckResult } from './check';
+import type { HealthResult } from './definition';
+
+export function formatValue(check: Pick<CheckResult, 'value' | 'unit'>): string {
+  const { value, unit } = check;
+  if (value === null || unit === null) return '-';
+  switch (unit) {
+    case 'ms':
+      return formatDuration(value);
+    case 'seconds':
+      return formatDuration(value * 1000);
+    case 'percent':
+      return `${value}%`;
+    case 'bytes':
+      return formatBytes(value);
+    case 'count':
+      return value.toLocaleString('en-US');
+  }
+}
+
+const MESSAGE_WIDTH = 100;
+
+/** The human view: one table row per check, then what to do about each problem. */
+export function renderHealth(result: HealthResult): string {
+  const rows = result.checks.map((c) => [c.status, c.name, formatValue(c), shorten(c.message)]);
+  const header = ['STATUS', 'CHECK', 'VALUE', 'MESSAGE'];
+  const widths = [0, 1, 2].map((i) =>
+    Math.max(header[i]?.length ?? 0, ...rows.map((r) => r[i]?.length ?? 0)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `${result.target}: ${result.status.toUpperCase()} (${result.checks.length} checks in ${Math.round(result.durationMs)} ms)`,
+    '',
+    line(header),
+    ...rows.map(line),
+  ];
+  const problems = result.checks.filter((c) => c.recommendation);
+  if (problems.length > 0) {
+    out.push('', 'What to do:');
+    for (const check of problems) out.push(`  ${check.name} (${check.status}): ${check.recommendation}`);
+  }
+  return out.join('\n');
+}
+
+function shorten(text: string): string {
+  return text.length <= MESSAGE_WIDTH ? text : `${text.slice(0, MESSAGE_WIDTH - 3)}...`;
+}

@@ -1,0 +1,98 @@
+import type { Alert } from '../shared/alerts';
+import type { ObjectStore } from '../shared/store';
+import type { CheckResult, CheckStatus } from './check';
+
+/** What health remembers about a target between runs, at `state/<target>/health.json`. */
+export interface HealthState {
+  readonly formatVersion: 1;
+  readonly updatedAt: string;
+  readonly checks: Record<string, { readonly status: CheckStatus; readonly since: string }>;
+  /** Small per-check memories (e.g. since when a replication slot is inactive). */
+  readonly memory: Record<string, unknown>;
+}
+
+export const healthStateKey = (target: string) => `state/${target}/health.json`;
+
+export async function loadState(store: ObjectStore, target: string): Promise<HealthState | undefined> {
+  const body = await store.get(healthStateKey(target));
+  if (!body) return undefined;
+  const state = JSON.parse(body.toString('utf8')) as HealthState;
+  if (state.formatVersion !== 1 || typeof state.checks !== 'object')
+    throw new Error(`${healthStateKey(target)} is not a health state this version understands`);
+  return state;
+}
+
+export async function saveState(store: ObjectStore, target: string, state: HealthState): Promise<void> {
+  await store.put(healthStateKey(target), JSON.stringify(state, null, 2), 'application/json');
+}
+
+export function nextState(
+  previous: HealthState | undefined,
+  results: readonly CheckResult[],
+  memory: Record<string, unknown>,
+  at: Date,
+): HealthState {
+  const checks: Record<string, { status: CheckStatus; since: string }> = {};
+  for (const result of results) {
+    const before = previous?.checks[result.name];
+    checks[result.name] = {
+      status: result.status,
+      since: before && before.status === result.status ? before.since : at.toISOString(),
+    };
+  }
+  return { formatVersion: 1, updatedAt: at.toISOString(), checks, memory };
+}
+
+export interface StateChange {
+  readonly check: CheckResult;
+  readonly from: CheckStatus;
+  readonly to: CheckStatus;
+}
+
+/** ok and skipped are both "nothing to do": moving between them is not worth a message. */
+const quiet = (status: CheckStatus) => status === 'ok' || status === 'skipped';
+
+/**
+ * The checks whose state changed since the previous run. A check never seen before counts as
+ * having been ok, so the first run reports what is already wrong, and nothing else.
+ */
+export function stateChanges(
+  previous: HealthState | undefined,
+  results: readonly CheckResult[],
+): StateChange[] {
+  const changes: StateChange[] = [];
+  for (const check of results) {
+    const from = previous?.checks[check.name]?.status ?? 'ok';
+    const to = check.status;
+    if (from !== to && !(quiet(from) && quiet(to))) changes.push({ check, from, to });
+  }
+  return changes;
+}
+
+const RANK: readonly CheckStatus[] = ['critical', 'warning', 'unknown'];
+
+/** The alert for one run: one message listing every change (or, without state, every problem). */
+export function changeAlert(
+  base: Pick<Alert, 'target' | 'runId'>,
+  changes: readonly StateChange[],
+  overall: CheckStatus,
+  note?: string,
+): Alert {
+  const worst = RANK.find((status) => changes.some((c) => c.to === status));
+  const lines: string[] = [];
+  if (note) lines.push('', note);
+  lines.push('', 'changes:');
+  for (const { check, from, to } of changes) {
+    lines.push(`  ${check.name}: ${from} -> ${to}`);
+    lines.push(`    ${check.message}`);
+    if (check.recommendation) lines.push(`    what to do: ${check.recommendation}`);
+  }
+  lines.push('', `overall status now: ${overall}`);
+  return {
+    job: 'health',
+    target: base.target,
+    runId: base.runId,
+    status: worst ? worst.toUpperCase() : 'RECOVERED',
+    details: lines,
+  };
+}

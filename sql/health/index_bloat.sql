@@ -1,0 +1,44 @@
+-- index_bloat: estimated bloat of valid btree indexes of at least $1 bytes, from pg_class and pg_stats (a simplified ioguix estimate), worst first (top 5). pg_monitor plus SELECT on the tables (pg_stats); PostgreSQL 11+.
+with indexes as (
+  select i.indexrelid, i.indrelid, n.nspname, t.relname as table_name, c.relname as index_name,
+         c.reltuples::float8 as reltuples, c.relpages::float8 as relpages, i.indkey,
+         coalesce((select substring(o from 'fillfactor=(\d+)')::int
+                     from unnest(c.reloptions) o where o like 'fillfactor=%'), 90) as fillfactor
+    from pg_index i
+    join pg_class c on c.oid = i.indexrelid
+    join pg_class t on t.oid = i.indrelid
+    join pg_namespace n on n.oid = c.relnamespace
+    join pg_am am on am.oid = c.relam
+   where am.amname = 'btree' and i.indisvalid and i.indexprs is null
+     and c.relpages::float8 * current_setting('block_size')::float8 >= $1
+     and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'
+), widths as (
+  select x.indexrelid, count(*) as columns, count(s.attname) as with_stats,
+         sum((1 - coalesce(s.null_frac, 0)) * coalesce(s.avg_width, 0)) as data_width,
+         bool_or(coalesce(s.null_frac, 0) > 0) as has_nulls
+    from indexes x
+    cross join lateral unnest(x.indkey::int2[]) as k(attnum)
+    join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum
+    left join pg_stats s
+      on s.schemaname = x.nspname and s.tablename = x.table_name and s.attname = a.attname and not s.inherited
+   group by x.indexrelid
+), estimates as (
+  select x.nspname, x.table_name, x.index_name, x.relpages, w.columns = w.with_stats and x.reltuples >= 0 as estimable,
+         -- index tuple: 8-byte header (+ 4-byte null bitmap) and data, each aligned to 8, plus a 4-byte
+         -- line pointer; a page loses 24 bytes of header and 16 of btree special space; one metapage
+         ceil(x.reltuples / greatest(floor(
+           (current_setting('block_size')::float8 - 40) * x.fillfactor / 100.0
+           / (8 + case when w.has_nulls then 8 else 0 end + ceil(w.data_width / 8.0) * 8 + 4)), 1)) + 1 as expected_pages
+    from indexes x
+    join widths w on w.indexrelid = x.indexrelid
+)
+select nspname as schema, table_name as "table", index_name as index,
+       (relpages * current_setting('block_size')::float8)::float8 as bytes,
+       (greatest(relpages - expected_pages, 0) * current_setting('block_size')::float8)::float8 as "bloatBytes",
+       (100.0 * greatest(relpages - expected_pages, 0) / greatest(relpages, 1))::float8 as "bloatPercent",
+       (count(*) filter (where not estimable) over ())::int as "notEstimated",
+       (count(*) over ())::int as considered,
+       estimable
+  from estimates
+ order by estimable desc, greatest(relpages - expected_pages, 0) / greatest(relpages, 1) desc
+ limit 5

@@ -1,0 +1,39 @@
+-- table_bloat: estimated bloat of tables of at least $1 bytes, from pg_class and pg_stats (a simplified ioguix estimate), worst first (top 5). pg_monitor plus SELECT on the tables (pg_stats hides columns the role cannot read; pg_read_all_data grants it); PostgreSQL 10+.
+with tables as (
+  select c.oid, n.nspname, c.relname, c.reltuples::float8 as reltuples, c.relpages::float8 as relpages,
+         coalesce((select substring(o from 'fillfactor=(\d+)')::int
+                     from unnest(c.reloptions) o where o like 'fillfactor=%'), 100) as fillfactor
+    from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace
+   where c.relkind in ('r', 'm')
+     and c.relpages::float8 * current_setting('block_size')::float8 >= $1
+     and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'
+), widths as (
+  select t.oid, count(*) as columns, count(s.attname) as with_stats,
+         sum((1 - coalesce(s.null_frac, 0)) * coalesce(s.avg_width, 0)) as data_width,
+         bool_or(coalesce(s.null_frac, 0) > 0) as has_nulls
+    from tables t
+    join pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+    left join pg_stats s
+      on s.schemaname = t.nspname and s.tablename = t.relname and s.attname = a.attname and not s.inherited
+   group by t.oid
+), estimates as (
+  select t.nspname, t.relname, t.relpages, t.reltuples, w.columns = w.with_stats and t.reltuples >= 0 as estimable,
+         -- heap tuple: 23-byte header (+ null bitmap) aligned to 8, data aligned to 8, 4-byte line pointer
+         ceil(t.reltuples / greatest(floor(
+           (current_setting('block_size')::float8 - 24) * t.fillfactor / 100.0
+           / (ceil((23 + case when w.has_nulls then ceil(w.columns / 8.0) else 0 end) / 8.0) * 8
+              + ceil(w.data_width / 8.0) * 8 + 4)), 1)) as expected_pages
+    from tables t
+    join widths w on w.oid = t.oid
+)
+select nspname as schema, relname as "table",
+       (relpages * current_setting('block_size')::float8)::float8 as bytes,
+       (greatest(relpages - expected_pages, 0) * current_setting('block_size')::float8)::float8 as "bloatBytes",
+       (100.0 * greatest(relpages - expected_pages, 0) / greatest(relpages, 1))::float8 as "bloatPercent",
+       (count(*) filter (where not estimable) over ())::int as "notEstimated",
+       (count(*) over ())::int as considered,
+       estimable
+  from estimates
+ order by estimable desc, greatest(relpages - expected_pages, 0) / greatest(relpages, 1) desc
+ limit 5

@@ -1,0 +1,632 @@
+import { randomBytes } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupKey, manifestKey } from '../../functions/shared/backup-catalog';
+import { s3Store } from '../../functions/shared/store';
+import { createBucket, createTopicInbox, type Inbox } from '../helpers/aws';
+import { runCli, writeConfig } from '../helpers/cli';
+import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
+
+interface Check {
+  name: string;
+  status: string;
+  value: number | null;
+  unit: string | null;
+  thresholds: { warning: string | null; critical: string | null };
+  message: string;
+  details: Record<string, unknown>;
+  recommendation: string | null;
+}
+interface Result {
+  target: string;
+  status: string;
+  startedAt: string;
+  durationMs: number;
+  checks: Check[];
+}
+
+const CHECK_NAMES = [
+  'connection',
+  'connections',
+  'long_running_queries',
+  'idle_in_transaction',
+  'blocked_queries',
+  'prepared_transactions',
+  'database_size',
+  'cache_hit_ratio',
+  'xid_wraparound',
+  'dead_tuples',
+  'table_bloat',
+  'index_bloat',
+  'invalid_indexes',
+  'unused_indexes',
+  'duplicate_indexes',
+  'sequence_exhaustion',
+  'replication_slots',
+  'replication_lag',
+  'wal_archiving',
+  'slow_queries',
+  'backup_freshness',
+  'backup_size_change',
+  'restore_drill',
+  'timescaledb_jobs',
+];
+
+type Thresholds = Record<string, Record<string, string | number | null>>;
+
+const tag = () => randomBytes(3).toString('hex');
+
+async function connectTo(url: string): Promise<Client> {
+  const client = new Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+/** Polls a condition (statistics, session states) instead of sleeping a guessed time. */
+async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('health: every check provoked for real on PostgreSQL', () => {
+  let db: TestDatabase;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('health_checks');
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    await db?.drop();
+  });
+
+  const health = async (thresholds: Thresholds = {}, extra: Record<string, unknown> = {}, url = db.url) => {
+    const config = { ...extra, targets: { t: { url, health: { thresholds } } } };
+    const out = await runCli(['health', '--config', writeConfig(config), '--target', 't', '--json']);
+    const result = JSON.parse(out.stdout) as Result;
+    const check = (name: string) => {
+      const found = result.checks.find((c) => c.name === name);
+      if (!found) throw new Error(`no ${name} in ${out.stdout}`);
+      return found;
+    };
+    return { out, result, check };
+  };
+
+  it('reports every check, in the result shape, on a fresh database: ok or skipped with a reason', async () => {
+    const { out, result, check } = await health();
+    expect(out.code).toBe(0);
+    expect(result.status).toBe('ok');
+    expect(result.target).toBe('t');
+    expect(Number.isNaN(Date.parse(result.startedAt))).toBe(false);
+    expect(result.durationMs).toBeGreaterThan(0);
+    expect(result.checks.map((c) => c.name)).toEqual(CHECK_NAMES);
+    for (const c of result.checks) {
+      expect(Object.keys(c).sort()).toEqual(
+        ['details', 'message', 'name', 'recommendation', 'status', 'thresholds', 'unit', 'value'].sort(),
+      );
+      expect(['ok', 'skipped']).toContain(c.status);
+      expect(c.recommendation).toBeNull();
+    }
+    expect(check('idle_in_transaction').thresholds).toEqual({ warning: '5 minutes', critical: '30 minutes' });
+    expect(check('cache_hit_ratio').message).toMatch(/^skipped: only \d+ blocks accessed/);
+    expect(check('slow_queries').message).toBe(
+      'skipped: pg_stat_statements is not installed in this database',
+    );
+    expect(check('timescaledb_jobs').message).toBe('skipped: TimescaleDB is not installed in this database');
+    expect(check('replication_lag').message).toBe(
+      'skipped: no standby or subscriber streams from this server',
+    );
+    expect(check('wal_archiving').message).toBe('skipped: archive_mode is off');
+    expect(check('backup_freshness').message).toBe('skipped: no backup store configured (backupBucket)');
+    expect(check('restore_drill').status).toBe('skipped');
+    expect(check('database_size').value).toBeGreaterThan(1024 * 1024);
+  });
+
+  it('human output is a table with one row per check', async () => {
+    const out = await runCli([
+      'health',
+      '--config',
+      writeConfig({ targets: { t: { url: db.url } } }),
+      '--target',
+      't',
+    ]);
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^t: OK \(24 checks in \d+ ms\)$/);
+    expect(lines[2]).toMatch(/^STATUS\s+CHECK\s+VALUE\s+MESSAGE$/);
+    expect(lines.filter((l) => /^(ok|skipped)\s+[a-z_]+\s/.test(l))).toHaveLength(24);
+  });
+
+  it('rejects bad thresholds naming each path, before connecting', async () => {
+    const out = await runCli([
+      'health',
+      '--config',
+      writeConfig({
+        targets: {
+          t: {
+            url: db.url,
+            health: {
+              thresholds: {
+                idle_in_transaction: { warning: '5 parsecs' },
+                connections: { critical: '120%' },
+                no_such_check: { warning: 1 },
+                connection: { minSize: '1 MB' },
+              },
+            },
+          },
+        },
+      }),
+      '--target',
+      't',
+    ]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain(
+      'targets.t.health.thresholds.idle_in_transaction.warning: expected a duration like "5 minutes" or "100 ms" or null, got "5 parsecs"',
+    );
+    expect(out.stderr).toContain('targets.t.health.thresholds.connections.critical: expected a percentage');
+    expect(out.stderr).toContain('targets.t.health.thresholds.no_such_check: unknown check');
+    expect(out.stderr).toContain(
+      'targets.t.health.thresholds.connection.minSize: connection has no size floor',
+    );
+  });
+
+  it('idle_in_transaction: a session left in an open transaction', async () => {
+    const idle = await connectTo(db.url);
+    cleanups.push(() => idle.end());
+    await idle.query('begin');
+    await idle.query('select 1');
+    const pid = (await idle.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+    await until(async () => {
+      const rows = await db.sql(
+        "select 1 from pg_stat_activity where pid = $1 and state = 'idle in transaction' and clock_timestamp() - state_change > interval '1.2 seconds'",
+        [pid],
+      );
+      return rows.length === 1;
+    });
+    const { out, result, check } = await health({
+      idle_in_transaction: { warning: '1 second', critical: '1 hour' },
+    });
+    const c = check('idle_in_transaction');
+    expect(c.status).toBe('warning');
+    expect(c.value).toBeGreaterThanOrEqual(1);
+    expect(c.unit).toBe('seconds');
+    expect(c.thresholds).toEqual({ warning: '1 second', critical: '1 hour' });
+    expect((c.details.top as Array<{ pid: number }>).map((s) => s.pid)).toContain(pid);
+    expect(c.recommendation).toContain('idle_in_transaction_session_timeout');
+    expect(result.status).toBe('warning');
+    expect(out.code).toBe(1);
+    await idle.query('rollback');
+    const after = await health({ idle_in_transaction: { warning: '1 second', critical: '1 hour' } });
+    expect(after.check('idle_in_transaction').status).toBe('ok');
+  });
+
+  it('blocked_queries and long_running_queries: a lock held by another connection', async () => {
+    await db.sql('create table locked (id int)');
+    const holder = await connectTo(db.url);
+    const waiter = await connectTo(db.url);
+    cleanups.push(
+      () => holder.end(),
+      () => waiter.end(),
+    );
+    await holder.query('begin');
+    await holder.query('lock table locked in access exclusive mode');
+    const holderPid = (await holder.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+    const waiterPid = (await waiter.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+    const waiting = waiter.query('select count(*) from locked').catch(() => undefined);
+    await until(async () => {
+      const rows = await db.sql(
+        "select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock' and clock_timestamp() - query_start > interval '1.2 seconds'",
+        [waiterPid],
+      );
+      return rows.length === 1;
+    });
+    const { check } = await health({
+      blocked_queries: { warning: '1 second' },
+      long_running_queries: { warning: '1 minute', critical: '1 second' },
+    });
+    const blocked = check('blocked_queries');
+    expect(blocked.status).toBe('warning');
+    expect(blocked.details.waiting).toBe(1);
+    const top = (blocked.details.top as Array<{ pid: number; blockedBy: number[]; relation: string }>)[0];
+    expect(top).toMatchObject({ pid: waiterPid, blockedBy: [holderPid], relation: 'locked' });
+    expect(blocked.message).toContain(`blocked by ${holderPid} on locked`);
+    const long = check('long_running_queries');
+    expect(long.status).toBe('critical');
+    expect((long.details.top as Array<{ pid: number; query: string }>)[0]).toMatchObject({
+      pid: waiterPid,
+      query: 'select count(*) from locked',
+    });
+    await holder.query('rollback');
+    await waiting;
+  });
+
+  it('prepared_transactions: a two-phase transaction left prepared', async () => {
+    const gid = `pgmaint-test-${tag()}`;
+    await db.sql('create table if not exists two_phase (id int)');
+    const client = await connectTo(db.url);
+    try {
+      await client.query('begin');
+      await client.query('insert into two_phase values (1)');
+      await client.query(`prepare transaction '${gid}'`);
+    } finally {
+      await client.end();
+    }
+    cleanups.push(() => db.sql(`rollback prepared '${gid}'`));
+    await until(async () => {
+      const rows = await db.sql(
+        "select 1 from pg_prepared_xacts where gid = $1 and clock_timestamp() - prepared > interval '1.2 seconds'",
+        [gid],
+      );
+      return rows.length === 1;
+    });
+    const { check } = await health({ prepared_transactions: { warning: '1 second' } });
+    const c = check('prepared_transactions');
+    expect(c.status).toBe('warning');
+    expect(c.message).toContain(`"${gid}"`);
+    await db.sql(`rollback prepared '${gid}'`);
+    expect(
+      (await health({ prepared_transactions: { warning: '1 second' } })).check('prepared_transactions')
+        .status,
+    ).toBe('ok');
+  });
+
+  it('sequence_exhaustion: a serial sequence set near the integer maximum, and a bigint sequence feeding an int column', async () => {
+    await db.sql('create table nearly_full (id serial primary key)');
+    await db.sql("select setval('nearly_full_id_seq', 2040109466)"); // 95% of 2147483647
+    const { check } = await health();
+    const c = check('sequence_exhaustion');
+    expect(c.status).toBe('critical');
+    expect(c.value).toBeCloseTo(95, 0);
+    expect(c.message).toContain('public.nearly_full_id_seq feeding nearly_full.id (integer)');
+
+    await db.sql("select setval('nearly_full_id_seq', 1)");
+    await db.sql('create sequence wide_seq as bigint');
+    await db.sql("create table narrow (id int primary key default nextval('wide_seq'))");
+    await db.sql('alter sequence wide_seq owned by narrow.id');
+    await db.sql("select setval('wide_seq', 1717986918)"); // 80% of the int column, 0.00002% of bigint
+    const wide = (await health()).check('sequence_exhaustion');
+    expect(wide.status).toBe('warning');
+    expect(wide.message).toContain('public.wide_seq feeding narrow.id (integer)');
+  });
+
+  it('invalid_indexes: a failed CREATE INDEX CONCURRENTLY, then the _ccnew leftover of a failed REINDEX CONCURRENTLY', async () => {
+    await db.sql('create table dup (v int)');
+    await db.sql('insert into dup values (1), (1)');
+    await expect(db.sql('create unique index concurrently dup_v on dup (v)')).rejects.toThrow(
+      /could not create unique index/,
+    );
+    const first = (await health()).check('invalid_indexes');
+    expect(first.status).toBe('warning');
+    expect(first.value).toBe(1);
+    expect(first.message).toBe('1 invalid index(es): public.dup_v');
+    expect(first.recommendation).toContain('CREATE INDEX CONCURRENTLY failed');
+
+    await expect(db.sql('reindex index concurrently dup_v')).rejects.toThrow(/could not create unique index/);
+    const second = (await health()).check('invalid_indexes');
+    expect(second.value).toBe(2);
+    expect(second.message).toContain('public.dup_v_ccnew');
+    expect(second.message).toContain('(1 left by an interrupted REINDEX CONCURRENTLY)');
+    expect(second.recommendation).toContain('_ccnew');
+    expect(second.status).toBe('warning');
+  });
+
+  it('replication_slots: a slot left inactive holds WAL back', async () => {
+    const slot = `pgmaint_test_${tag()}`;
+    await db.sql('select pg_create_physical_replication_slot($1, true)', [slot]);
+    cleanups.push(() => db.sql('select pg_drop_replication_slot($1)', [slot]));
+    await db.sql(
+      'create table wal_maker as select g, repeat(md5(g::text), 4) as pad from generate_series(1, 5000) g',
+    );
+    const { check } = await health({ replication_slots: { warning: '64 kB', critical: '10 GB' } });
+    const c = check('replication_slots');
+    expect(c.status).toBe('warning');
+    expect(c.unit).toBe('bytes');
+    const mine = (c.details.slots as Array<{ slot: string; active: boolean; retainedBytes: number }>).find(
+      (s) => s.slot === slot,
+    );
+    expect(mine).toMatchObject({ active: false });
+    expect(mine?.retainedBytes).toBeGreaterThan(64 * 1024);
+    await db.sql('select pg_drop_replication_slot($1)', [slot]);
+  });
+
+  it('dead_tuples: more dead rows than live in a table vacuum never visited', async () => {
+    await db.sql('create table churn (id int) with (autovacuum_enabled = false)');
+    await db.sql('insert into churn select generate_series(1, 10000)');
+    await db.sql('delete from churn where id <= 6000');
+    await until(async () => {
+      const rows = await db.sql("select n_dead_tup from pg_stat_user_tables where relname = 'churn'");
+      return Number(rows[0]?.n_dead_tup) >= 6000;
+    });
+    const c = (await health()).check('dead_tuples');
+    expect(c.status).toBe('critical');
+    expect(c.value).toBe(150);
+    expect(c.message).toContain('public.churn has 6000 dead rows for 4000 live (150%)');
+    await db.sql('vacuum churn');
+  });
+
+  it('table_bloat and index_bloat: most rows deleted and vacuumed, the space stays', async () => {
+    await db.sql(
+      "create table bloated with (autovacuum_enabled = false) as select g as id, repeat('x', 60) as pad from generate_series(1, 100000) g",
+    );
+    await db.sql('create index bloated_id on bloated (id)');
+    await db.sql('analyze bloated');
+    const floors = { table_bloat: { minSize: '1 MB' }, index_bloat: { minSize: '1 MB' } };
+    const before = await health(floors);
+    expect(before.check('table_bloat').value).toBeLessThan(15);
+    expect(before.check('index_bloat').value).toBeLessThan(15);
+
+    await db.sql('delete from bloated where id % 5 <> 0');
+    await db.sql('vacuum analyze bloated');
+    const { check } = await health(floors);
+    const table = check('table_bloat');
+    expect(table.status).toBe('critical');
+    expect(table.value).toBeGreaterThan(70);
+    expect(table.message).toMatch(/^public\.bloated: about \d+(\.\d)?% bloat/);
+    const index = check('index_bloat');
+    expect(index.status).toBe('critical');
+    expect(index.value).toBeGreaterThan(70);
+    expect(index.message).toContain('public.bloated_id on bloated');
+    expect(index.recommendation).toContain('REINDEX INDEX CONCURRENTLY');
+
+    const defaults = await health();
+    expect(defaults.check('table_bloat').message).toBe('no table of 10 MB or more');
+  });
+
+  it('unused_indexes and duplicate_indexes: informational, and alerting once thresholds are set', async () => {
+    await db.sql('create table pairs (a int, b int)');
+    await db.sql('create index pairs_a on pairs (a)');
+    await db.sql('create index pairs_a_b on pairs (a, b)');
+    await db.sql('create unique index pairs_b_unique on pairs (b)');
+    await db.sql('create index pairs_b on pairs (b)');
+    const informational = await health({ unused_indexes: { minSize: '8 kB' } });
+    const unused = informational.check('unused_indexes');
+    expect(unused.status).toBe('ok');
+    const unusedNames = (unused.details.indexes as Array<{ index: string }>).map((i) => i.index);
+    expect(unusedNames).toEqual(expect.arrayContaining(['pairs_a', 'pairs_a_b', 'pairs_b']));
+    expect(unusedNames).not.toContain('pairs_b_unique');
+    const duplicates = informational.check('duplicate_indexes');
+    expect(duplicates.status).toBe('ok');
+    const pairs = (duplicates.details.indexes as Array<{ index: string; coveredBy: string }>)
+      .filter((d) => d.index.startsWith('pairs'))
+      .map((d) => `${d.index}<${d.coveredBy}`)
+      .sort();
+    expect(pairs).toEqual(['pairs_a<pairs_a_b', 'pairs_b<pairs_b_unique']);
+
+    const strict = await health({
+      unused_indexes: { warning: 1, minSize: '8 kB' },
+      duplicate_indexes: { warning: 1 },
+    });
+    expect(strict.check('unused_indexes').status).toBe('warning');
+    expect(strict.check('duplicate_indexes').status).toBe('warning');
+    expect(strict.check('duplicate_indexes').recommendation).toContain('DROP INDEX CONCURRENTLY');
+  });
+
+  it('cache_hit_ratio, xid_wraparound, connections, database_size: measured, and judged by the thresholds given', async () => {
+    const { check } = await health({
+      cache_hit_ratio: { warning: '100%', critical: '1%' },
+      xid_wraparound: { warning: 1 },
+      connections: { warning: '0.1%' },
+      database_size: { warning: '1 MB', critical: '100 GB' },
+    });
+    const cache = check('cache_hit_ratio');
+    const [stats] = await db.sql(
+      'select sum(heap_blks_hit) + sum(coalesce(idx_blks_hit, 0)) as hits, sum(heap_blks_read) + sum(coalesce(idx_blks_read, 0)) as reads from pg_statio_user_tables',
+    );
+    const expected = (100 * Number(stats?.hits)) / (Number(stats?.hits) + Number(stats?.reads));
+    expect(cache.value).toBeLessThan(100);
+    expect(Math.abs((cache.value ?? 0) - expected)).toBeLessThan(0.5);
+    expect(cache.status).toBe('warning');
+    expect(check('xid_wraparound')).toMatchObject({ status: 'warning', unit: 'count' });
+    expect(check('connections').status).toBe('warning');
+    expect(check('connections').message).toMatch(/^\d+ of \d+ connections in use/);
+    expect(check('database_size')).toMatchObject({ status: 'warning', unit: 'bytes' });
+  });
+
+  it('slow_queries: pg_stat_statements with a statement slower than the threshold', async () => {
+    await db.sql('create extension if not exists pg_stat_statements');
+    const client = await connectTo(db.url);
+    try {
+      for (let i = 0; i < 12; i++) await client.query('select pg_sleep(0.02)');
+    } finally {
+      await client.end();
+    }
+    const { check } = await health({ slow_queries: { warning: '10 ms', critical: '10 seconds' } });
+    const c = check('slow_queries');
+    expect(c.status).toBe('warning');
+    expect(c.unit).toBe('ms');
+    expect(c.value).toBeGreaterThanOrEqual(20);
+    expect(c.message).toContain('pg_sleep');
+  });
+
+  it('a check held up by a lock becomes unknown and every other check still runs', async () => {
+    await db.sql('create extension if not exists pg_stat_statements');
+    const locker = await connectTo(db.url);
+    cleanups.push(() => locker.end());
+    await locker.query('begin');
+    await locker.query('lock table pg_stat_statements in access exclusive mode');
+    const { out, result, check } = await health();
+    const slow = check('slow_queries');
+    expect(slow.status).toBe('unknown');
+    expect(slow.message).toBe('could not run: canceling statement due to lock timeout');
+    expect(result.checks).toHaveLength(24);
+    expect(result.checks.filter((c) => c.status === 'unknown').map((c) => c.name)).toEqual(['slow_queries']);
+    expect(check('invalid_indexes').status).toBe('warning');
+    expect(check('timescaledb_jobs').status).toBe('skipped');
+    expect(out.code).toBe(1); // the invalid index's warning outranks unknown
+    await locker.query('rollback');
+  });
+
+  it('backup_freshness, backup_size_change and restore_drill read the backup catalog and the drill state', async () => {
+    const bucket = await createBucket();
+    const store = s3Store(new S3Client({ forcePathStyle: true }), bucket);
+    const now = Date.now();
+    const manifest = (hoursAgo: number, bytes: number) => {
+      const finished = new Date(now - hoursAgo * 3600_000);
+      const key = backupKey('t', new Date(finished.getTime() - 60_000));
+      return { key, body: { formatVersion: 1, target: 't', key, finishedAt: finished.toISOString(), bytes } };
+    };
+    const extra = { backupBucket: bucket };
+    const noBackups = await health({}, extra);
+    expect(noBackups.check('backup_freshness').message).toBe(
+      'skipped: target "t" has no backup section and no backup',
+    );
+    expect(noBackups.check('restore_drill').message).toBe('skipped: no restore drill has run for t yet');
+
+    for (const m of [manifest(60, 10_000_000), manifest(30, 4_000_000)])
+      await store.put(manifestKey(m.key), JSON.stringify(m.body));
+    await store.put(
+      'state/t/restore-drill.json',
+      JSON.stringify({
+        finishedAt: new Date(now - 9 * 86_400_000).toISOString(),
+        status: 'passed',
+        backupKey: 'x',
+        durationMs: 4000,
+        mismatches: [],
+      }),
+    );
+    const { check } = await health({}, extra);
+    expect(check('backup_freshness')).toMatchObject({ status: 'warning', unit: 'seconds' });
+    expect(check('backup_freshness').value).toBeCloseTo(30 * 3600, -2);
+    expect(check('backup_size_change')).toMatchObject({ status: 'warning', value: 60 });
+    expect(check('backup_size_change').message).toContain('60% smaller');
+    expect(check('restore_drill').status).toBe('warning');
+    expect(check('restore_drill').message).toMatch(/^last restore drill passed 9\.0 days ago/);
+
+    await store.put(
+      'state/t/restore-drill.json',
+      JSON.stringify({
+        finishedAt: new Date(now - 3600_000).toISOString(),
+        status: 'failed',
+        backupKey: 'x',
+        durationMs: 4000,
+        mismatches: [{ table: 'orders' }],
+      }),
+    );
+    const failed = await health({}, extra);
+    expect(failed.check('restore_drill').status).toBe('critical');
+    expect(failed.check('restore_drill').recommendation).toContain('The last restore drill failed');
+  });
+
+  it('passes as a role with only pg_monitor: nothing unknown, what it cannot read is said', async () => {
+    const role = `health_monitor_${tag()}`;
+    const password = `pw-${tag()}-A1`;
+    await db.sql(`create role ${role} login password '${password}' in role pg_monitor`);
+    cleanups.push(() => withAdmin(async (c) => c.query(`drop role if exists ${role}`)));
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = password;
+    const { result, check } = await health({ table_bloat: { minSize: '1 MB' } }, {}, url.toString());
+    expect(result.checks.filter((c) => c.status === 'unknown')).toEqual([]);
+    expect(check('connection').status).toBe('ok');
+    expect(check('invalid_indexes').status).toBe('warning');
+    expect(check('sequence_exhaustion').status).toBe('skipped');
+    expect(check('sequence_exhaustion').message).toMatch(/not readable by this role \(grant SELECT/);
+    expect(check('table_bloat').status).toBe('skipped');
+    expect(check('table_bloat').message).toContain('without statistics the role can read');
+    expect(check('database_size').value).toBeGreaterThan(0);
+  });
+});
+
+describe('health alerts only when a check changes state (SNS via the AWS emulator, state in S3)', () => {
+  let db: TestDatabase;
+  let inbox: Inbox;
+  let bucket: string;
+  let idle: Client | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('health_alerts');
+    inbox = await createTopicInbox();
+    bucket = await createBucket();
+  });
+  afterAll(async () => {
+    await idle?.end().catch(() => {});
+    await db?.drop();
+  });
+
+  const run = (thresholds: Thresholds, withStore = true) =>
+    runCli([
+      'health',
+      '--config',
+      writeConfig({
+        alerts: { topicArn: inbox.topicArn },
+        ...(withStore ? { backupBucket: bucket } : {}),
+        targets: { watched: { url: db.url, health: { thresholds } } },
+      }),
+      '--target',
+      'watched',
+      '--json',
+    ]);
+
+  it('stays silent while ok, sends one message per change, none while unchanged, and one on recovery', async () => {
+    const quiet = await run({});
+    expect(quiet.code).toBe(0);
+    expect(await inbox.messages()).toHaveLength(0);
+
+    idle = await connectTo(db.url);
+    await idle.query('begin');
+    await idle.query('select 1');
+    await until(async () => {
+      const rows = await db.sql(
+        "select 1 from pg_stat_activity where datname = current_database() and state = 'idle in transaction' and clock_timestamp() - state_change > interval '1.2 seconds'",
+      );
+      return rows.length === 1;
+    });
+    const provoked = { idle_in_transaction: { warning: '1 second' }, database_size: { warning: '1 MB' } };
+    const second = await run(provoked);
+    expect(second.code).toBe(1);
+    let messages = await inbox.messages({ expect: 1 });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.subject).toBe('pgmaint WARNING health watched');
+    expect(messages[0]?.message).toContain('idle_in_transaction: ok -> warning');
+    expect(messages[0]?.message).toContain('database_size: ok -> warning');
+    expect(messages[0]?.message).toContain('what to do: An application opened a transaction');
+
+    const third = await run(provoked);
+    expect(third.code).toBe(1);
+    expect(await inbox.messages()).toHaveLength(1);
+
+    const escalated = await run({ ...provoked, database_size: { warning: '1 MB', critical: '2 MB' } });
+    expect(escalated.code).toBe(2);
+    messages = await inbox.messages({ expect: 2 });
+    expect(messages).toHaveLength(2);
+    expect(messages[1]?.subject).toBe('pgmaint CRITICAL health watched');
+    expect(messages[1]?.message).toContain('database_size: warning -> critical');
+    expect(messages[1]?.message).not.toContain('idle_in_transaction');
+
+    await idle.query('rollback');
+    const recovered = await run({ idle_in_transaction: { warning: '1 second' } });
+    expect(recovered.code).toBe(0);
+    messages = await inbox.messages({ expect: 3 });
+    expect(messages).toHaveLength(3);
+    expect(messages[2]?.subject).toBe('pgmaint RECOVERED health watched');
+    expect(messages[2]?.message).toContain('idle_in_transaction: warning -> ok');
+    expect(messages[2]?.message).toContain('database_size: critical -> ok');
+
+    const store = s3Store(new S3Client({ forcePathStyle: true }), bucket);
+    const state = JSON.parse((await store.get('state/watched/health.json'))?.toString() ?? '{}');
+    expect(state.checks.idle_in_transaction.status).toBe('ok');
+    expect(state.checks.slow_queries.status).toBe('skipped');
+
+    await run({ idle_in_transaction: { warning: '1 second' } });
+    expect(await inbox.messages()).toHaveLength(3);
+  });
+
+  it('without a backup store, alerts on every run that is not ok and says why', async () => {
+    const before = (await inbox.messages()).length;
+    await run({ database_size: { warning: '1 MB' } }, false);
+    await run({ database_size: { warning: '1 MB' } }, false);
+    const messages = (await inbox.messages({ expect: before + 2 })).slice(before);
+    expect(messages).toHaveLength(2);
+    for (const message of messages) {
+      expect(message.subject).toBe('pgmaint WARNING health watched');
+      expect(message.message).toContain('cannot remember check states between runs');
+    }
+    await run({}, false);
+    expect(await inbox.messages()).toHaveLength(before + 2);
+  });
+});
