@@ -1,0 +1,253 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { Client } from 'pg';
+import { libpqEnv, settingsFromUrl } from '../../functions/shared/credentials';
+import { pgToolPath } from '../../functions/shared/pg-tools';
+import { startLocalPostgres } from '../helpers/local-postgres';
+import { startMoto } from '../helpers/moto';
+import type { Benchmark } from './bench-context';
+
+const MB = 1024 * 1024;
+/** PGMAINT_BENCH_BACKUP_SIZES_MB="200,2048" by default: memory must not grow with the database. */
+const SIZES_MB = (process.env.PGMAINT_BENCH_BACKUP_SIZES_MB ?? '200,2048').split(',').map(Number);
+
+/**
+ * Backup and restore, each against what a DBA runs by hand, on the same server in the same run:
+ * - backup (pg_dump → S3 multipart + verification by a full pg_restore read) vs `pg_dump -Fc` with
+ *   the same compression writing a local file;
+ * - the backup process's peak RSS for a small and a large database;
+ * - restore (download + SHA-256 + pg_restore -j + exact row counts) vs `pg_restore -j` of the same
+ *   archive from a local file.
+ */
+export const backupRestoreBench: Benchmark = {
+  name: 'backup and restore vs pg_dump / pg_restore with local files',
+  target:
+    'backup ≤ 1.15× pg_dump -Fc to a file; peak RSS ≤ 256 MB and flat; restore ≤ 1.15× pg_restore from a file',
+  async run() {
+    const server = await startLocalPostgres({ extraSettings: { max_wal_size: "'4GB'" } });
+    const aws = await startMoto();
+    const work = mkdtempSync(join(tmpdir(), 'pgmaint-bench-backup-'));
+    const lines: string[] = [];
+    let pass = true;
+    try {
+      const env = {
+        ...process.env,
+        AWS_ENDPOINT_URL: aws.endpoint,
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        AWS_REGION: 'us-east-1',
+      };
+      const bucket = 'pgmaint-bench';
+      await new S3Client({
+        forcePathStyle: true,
+        endpoint: aws.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      }).send(new CreateBucketCommand({ Bucket: bucket }));
+      const rss: number[] = [];
+      for (const sizeMb of SIZES_MB) {
+        const database = `bench_${sizeMb}mb`;
+        const url = await createSizedDatabase(server.url, database, sizeMb);
+        const settings = settingsFromUrl(url);
+        const config = join(work, `${database}.json`);
+        writeFileSync(config, JSON.stringify({ backupBucket: bucket, targets: { bench: { url } } }));
+
+        const dumpFile = join(work, `${database}.dump`);
+        const baseline = await timed(() =>
+          run(pgToolPath('pg_dump'), ['--format=custom', '--compress=6', `--file=${dumpFile}`], {
+            ...process.env,
+            ...libpqEnv(settings, 'bench'),
+          }),
+        );
+        const ours = await timed(() =>
+          runTracked(
+            'node',
+            [
+              join(__dirname, '..', '..', 'bin', 'pgmaint.js'),
+              'backup',
+              '--config',
+              config,
+              '--target',
+              'bench',
+              '--json',
+            ],
+            env,
+          ),
+        );
+        rss.push(ours.value.peakRssBytes);
+        const result = JSON.parse(ours.value.stdout) as { bytes: number; key: string };
+        const ratio = ours.ms / baseline.ms;
+        const dbBytes = await databaseBytes(url);
+        lines.push(
+          `${(dbBytes / MB).toFixed(0)} MB database: pg_dump -Fc -Z6 to a file ${(baseline.ms / 1000).toFixed(1)} s ` +
+            `(${(statSync(dumpFile).size / MB).toFixed(0)} MB); pgmaint backup ${(ours.ms / 1000).toFixed(1)} s ` +
+            `(${(result.bytes / MB).toFixed(0)} MB, ${(result.bytes / MB / (ours.ms / 1000)).toFixed(1)} MB/s archive, ` +
+            `${(dbBytes / MB / (ours.ms / 1000)).toFixed(1)} MB/s database); ratio ${ratio.toFixed(2)}×; ` +
+            `peak RSS ${(ours.value.peakRssBytes / MB).toFixed(0)} MB`,
+        );
+        if (dbBytes >= 1024 * MB && ratio > 1.15) pass = false;
+        if (ours.value.peakRssBytes > 256 * MB) pass = false;
+
+        if (sizeMb === Math.max(...SIZES_MB)) {
+          const into = `${database}_baseline`;
+          await adminQuery(server.url, `create database ${into} template template0`);
+          const restoreBaseline = await timed(() =>
+            run(
+              pgToolPath('pg_restore'),
+              ['--no-owner', '--no-privileges', '--exit-on-error', '--jobs=2', `--dbname=${into}`, dumpFile],
+              { ...process.env, ...libpqEnv(settings, 'bench') },
+            ),
+          );
+          const restored = await timed(() =>
+            runTracked(
+              'node',
+              [
+                join(__dirname, '..', '..', 'bin', 'pgmaint.js'),
+                'restore',
+                '--config',
+                config,
+                '--target',
+                'bench',
+                '--into',
+                `${database}_pgmaint`,
+                '--json',
+              ],
+              env,
+            ),
+          );
+          const restoreRatio = restored.ms / restoreBaseline.ms;
+          lines.push(
+            `restore of the ${(dbBytes / MB).toFixed(0)} MB database: pg_restore -j2 from a local file ${(restoreBaseline.ms / 1000).toFixed(1)} s; ` +
+              `pgmaint restore (download, SHA-256, pg_restore -j2, exact counts) ${(restored.ms / 1000).toFixed(1)} s; ratio ${restoreRatio.toFixed(2)}×`,
+          );
+          if (dbBytes >= 1024 * MB && restoreRatio > 1.15) pass = false;
+          await adminQuery(server.url, `drop database ${into}`);
+          await adminQuery(server.url, `drop database ${database}_pgmaint`);
+        }
+        rmSync(dumpFile, { force: true });
+        await adminQuery(server.url, `drop database ${database}`);
+      }
+      if (rss.length > 1) {
+        const growth = Math.max(...rss) / Math.min(...rss);
+        lines.push(
+          `peak RSS largest / smallest database: ${growth.toFixed(2)}× (memory must not grow with the database)`,
+        );
+        if (growth > 1.5) pass = false;
+      }
+      return { lines, pass };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      await aws.stop();
+      await server.stop();
+    }
+  },
+};
+
+/** Orders-like rows (ids, timestamps, text, numbers) until the database reaches about `sizeMb`. */
+async function createSizedDatabase(adminUrl: string, name: string, sizeMb: number): Promise<string> {
+  await adminQuery(adminUrl, `create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`create table orders (
+      id bigint primary key, placed_at timestamptz, customer text, sku text, note text, amount numeric(12,2))`);
+    const rowsPerMb = 5_200; // ~200 bytes a row with its index entry
+    const total = Math.round(sizeMb * rowsPerMb);
+    for (let from = 1; from <= total; from += 500_000) {
+      const to = Math.min(total, from + 499_999);
+      await client.query(
+        `insert into orders select g, timestamptz '2024-01-01' + g * interval '7 seconds',
+           'customer-' || (g % 50000), 'SKU-' || (g % 977), md5(g::text) || ' ' || md5((g * 7)::text),
+           (g % 100000) / 100.0
+         from generate_series($1::bigint, $2::bigint) g`,
+        [from, to],
+      );
+    }
+    await client.query('vacuum analyze orders');
+  } finally {
+    await client.end();
+  }
+  return url.toString();
+}
+
+async function databaseBytes(url: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query('select pg_database_size(current_database()) as b')).rows[0].b);
+  } finally {
+    await client.end();
+  }
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await work();
+  return { ms: performance.now() - started, value };
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+/** Runs a node process, sampling its peak RSS (VmHWM) from /proc until it exits. */
+function runTracked(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; peakRssBytes: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peak = 0;
+    const sample = () => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        peak = Math.max(peak, kb * 1024);
+      } catch {
+        // exited between samples
+      }
+    };
+    const timer = setInterval(sample, 50);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('exit', () => sample());
+    child.on('close', (code) => {
+      clearInterval(timer);
+      if (code === 0) resolve({ stdout, peakRssBytes: peak });
+      else reject(new Error(`${args.slice(1, 2).join(' ')} exited ${code}: ${stderr}`));
+    });
+  });
+}
