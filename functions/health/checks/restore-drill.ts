@@ -7,9 +7,11 @@ import { round } from './numbers';
 export interface RestoreDrillState {
   readonly finishedAt: string;
   readonly status: 'passed' | 'failed';
-  readonly backupKey: string;
+  readonly backupKey: string | null;
   readonly durationMs: number;
   readonly mismatches: unknown;
+  /** Why a drill failed before it could compare anything. */
+  readonly error?: string;
 }
 
 export const restoreDrillKey = (target: string) => `state/${target}/restore-drill.json`;
@@ -37,7 +39,7 @@ export const restoreDrillCheck: HealthCheck = {
     const failed = drill.status === 'failed';
     return {
       value: round(ageSeconds),
-      message: `last restore drill ${drill.status} ${formatDuration(ageSeconds * 1000)} ago (${drill.backupKey}, took ${formatDuration(drill.durationMs)})`,
+      message: `last restore drill ${drill.status} ${formatDuration(ageSeconds * 1000)} ago (${drill.backupKey ?? 'no backup'}, took ${formatDuration(drill.durationMs)})${drill.error ? `: ${drill.error}` : ''}`,
       details: { ...drill },
       atLeast: failed ? 'critical' : 'ok',
       recommendation: failed

@@ -42,7 +42,7 @@ export const sequenceExhaustionCheck: HealthCheck = {
     const feeds = worst.column ? ` feeding ${worst.table}.${worst.column} (${worst.columnType})` : '';
     return {
       value: round(worst.usedPercent, 2),
-      message: `${worst.schema}.${worst.sequence}${feeds} has used ${round(worst.usedPercent, 2)}% of its range (${worst.lastValue ?? 0} of ${worst.limit})${note}`,
+      message: `${worst.schema}.${worst.sequence}${feeds} has used ${round(worst.usedPercent, 2)}% of its range (${(worst.lastValue ?? 0).toLocaleString('en-US')} of ${worst.limit.toLocaleString('en-US')})${note}`,
       details,
       recommendation:
         'Plan the move to bigint before it runs out (inserts fail the moment it does): ALTER the column and the sequence AS bigint, online for big tables by adding a bigint column, backfilling in batches and swapping.',
