@@ -3,6 +3,7 @@ import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { loadSql } from '../shared/sql';
 import { bloatFromExpectedSize, bloatFromPgstatindex, type PgstatindexRow } from './bloat';
+import { ASSUMED_BYTES_PER_SECOND, RESERVE_MS } from './guards';
 import type { ServerFacts } from './preflight';
 import { statementFor } from './statement';
 
@@ -43,9 +44,9 @@ interface CandidateRow {
 export async function estimateIndexes(
   client: Client,
   facts: ServerFacts,
-  minSizeBytes: number,
-  logger: Logger,
+  settings: { minSizeBytes: number; remainingMs: () => number; logger: Logger },
 ): Promise<IndexEstimate[]> {
+  const { minSizeBytes, remainingMs, logger } = settings;
   const rows = (await client.query<CandidateRow>(loadSql('reindex/candidates'), [minSizeBytes])).rows;
   const estimates: IndexEstimate[] = [];
   for (const row of rows) {
@@ -59,9 +60,12 @@ export async function estimateIndexes(
       sizeBytes,
       tableBytes: Number(row.table_bytes),
     };
-    const measured = facts.pgstattuple_schema
-      ? await measureWithPgstatindex(client, facts, base.indexOid, row.fillfactor, logger, base.name)
-      : undefined;
+    // pgstatindex reads the whole index: on a Lambda about to run out, the estimate has to do.
+    const readMs = (sizeBytes / ASSUMED_BYTES_PER_SECOND) * 1000;
+    const measured =
+      facts.pgstattuple_schema && remainingMs() - RESERVE_MS > readMs
+        ? await measureWithPgstatindex(client, facts, base.indexOid, row.fillfactor, logger, base.name)
+        : undefined;
     estimates.push(
       measured === undefined
         ? {

@@ -111,12 +111,7 @@ async function realRun(
       durationMs: done.durationMs,
     };
   } else {
-    const estimates = await estimateIndexes(
-      session.client,
-      facts,
-      parseSizeBytes(config.minSize) ?? 0,
-      context.logger,
-    );
+    const estimates = await estimateIndexes(session.client, facts, estimateSettings(context, config));
     const candidates = pickCandidates(estimates, parsePercent(config.minBloat) ?? 0, config.maxPerRun);
     context.logger.info(
       `reindex: ${estimates.length} btree index(es) of at least ${config.minSize}, ${candidates.length} at least ${config.minBloat} bloated`,
@@ -167,7 +162,7 @@ async function dryRun(
     invalidIndexes,
   };
   if (config.mode === 'database') return base;
-  const estimates = await estimateIndexes(client, facts, parseSizeBytes(config.minSize) ?? 0, context.logger);
+  const estimates = await estimateIndexes(client, facts, estimateSettings(context, config));
   const candidates = pickCandidates(estimates, parsePercent(config.minBloat) ?? 0, config.maxPerRun);
   return {
     ...base,
@@ -178,6 +173,12 @@ async function dryRun(
 async function listInvalidIndexes(client: ReturnType<typeof openSession>['client']): Promise<string[]> {
   return (await client.query<{ name: string }>(loadSql('reindex/invalid-indexes'))).rows.map((r) => r.name);
 }
+
+const estimateSettings = (context: JobContext, config: ReindexConfig) => ({
+  minSizeBytes: parseSizeBytes(config.minSize) ?? 0,
+  remainingMs: context.remainingMs,
+  logger: context.logger,
+});
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 

@@ -1,8 +1,14 @@
 import type { Client } from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { reindexJob } from '../../functions/reindex/definition';
 import { handler } from '../../functions/reindex/handler';
 import type { ReindexResult } from '../../functions/reindex/result';
+import type { Alert } from '../../functions/shared/alerts';
+import { parseConfig } from '../../functions/shared/config/load';
 import { JobFailedError } from '../../functions/shared/errors';
+import { silentLogger } from '../../functions/shared/logger';
+import { noMetrics } from '../../functions/shared/metrics';
+import { runJob } from '../../functions/shared/run-job';
 import { createTopicInbox } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -276,6 +282,63 @@ describe('reindex, end to end (CLI → PostgreSQL)', () => {
     expect(result.indexes).toMatchObject([{ name: 'public.carts_k_idx', status: 'skipped' }]);
     expect(result.indexes[0]?.reason).toMatch(/transaction has been open for .*idle in transaction/);
     expect(await filenode(db, 'carts_k_idx')).toBe(filenodeBefore);
+  });
+
+  it('skips an index the Lambda has no time left to rebuild', async () => {
+    const db = await database('reindex_deadline');
+    await bloatedTable(db, 'baskets', 200_000);
+    const filenodeBefore = await filenode(db, 'baskets_k_idx');
+    const alerts: Alert[] = [];
+
+    const result = await runJob(
+      reindexJob,
+      { target: 't' },
+      {
+        config: parseConfig({ targets: { t: { url: db.url, reindex: { minSize: '1 MB' } } } }),
+        logger: silentLogger,
+        metrics: noMetrics,
+        alerts: { publish: async (alert) => void alerts.push(alert) },
+        readSecret: () => Promise.reject(new Error('no secrets here')),
+        s3: () => {
+          throw new Error('no store here');
+        },
+        // Half a second beyond the cleanup reserve: far less than two reads of the table.
+        remainingMs: () => 30_500,
+      },
+    );
+
+    expect(result.status).toBe('ok');
+    expect(result.indexes).toMatchObject([{ name: 'public.baskets_k_idx', status: 'skipped' }]);
+    expect(result.indexes[0]?.reason).toMatch(/not enough time left/);
+    expect(alerts).toEqual([]);
+    expect(await filenode(db, 'baskets_k_idx')).toBe(filenodeBefore);
+  });
+
+  it('vacuumAnalyze: true vacuums and analyzes tables with many dead rows, and only those', async () => {
+    const db = await database('reindex_vacuum');
+    // Autovacuum off for these tables, so only pgmaint can have vacuumed them.
+    for (const table of ['churn', 'calm']) {
+      await db.sql(`create table ${table} (id int) with (autovacuum_enabled = false)`);
+      await db.sql(`insert into ${table} select generate_series(1, 20000)`);
+    }
+    await db.sql('delete from churn where id % 2 = 0');
+    await db.sql('delete from calm where id <= 100');
+    await waitFor('the dead rows to reach the statistics', async () => {
+      const rows = await db.sql("select n_dead_tup from pg_stat_user_tables where relname = 'churn'");
+      return Number(rows[0]?.n_dead_tup) >= 10_000 ? true : undefined;
+    });
+
+    const { code, result, stderr } = await reindex(configFor(db, { vacuumAnalyze: true }));
+
+    expect(code, stderr).toBe(0);
+    expect(result).toMatchObject({ status: 'ok', vacuumed: ['public.churn'] });
+    const stats = await db.sql(
+      'select relname, last_vacuum is not null as vacuumed, last_analyze is not null as analyzed from pg_stat_user_tables order by relname',
+    );
+    expect(stats).toEqual([
+      { relname: 'calm', vacuumed: false, analyzed: false },
+      { relname: 'churn', vacuumed: true, analyzed: true },
+    ]);
   });
 
   it('mode "database" runs a plain REINDEX DATABASE after dropping leftovers', async () => {
