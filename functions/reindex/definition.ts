@@ -1,3 +1,4 @@
+import type { Client } from 'pg';
 import { z } from 'zod';
 import type { ReindexConfig } from '../shared/config/schema';
 import { reindexSection } from '../shared/config/sections';
@@ -17,7 +18,7 @@ import { dropLeftovers, findLeftovers } from './leftovers';
 import { refusal, type ServerFacts } from './preflight';
 import { plannedOutcome, rebuildCandidates } from './rebuild';
 import type { ReindexResult } from './result';
-import { openSession, tryLock } from './session';
+import { openSession, type Session, tryLock } from './session';
 import { vacuumDeadTables } from './vacuum';
 
 export const reindexOptions = z.strictObject({
@@ -51,7 +52,7 @@ async function runReindex(context: JobContext, options: ReindexOptions): Promise
     const facts = (await client.query<ServerFacts>(loadSql('reindex/server-facts'))).rows[0];
     if (!facts) throw new Error('the server returned no facts');
     const refused = refusal(facts, config.mode);
-    if (refused) throw new RefusedError(`reindex ${context.targetName}: ${refused}`);
+    if (refused) throw new RefusedError(refused);
     if (options.dryRun) return await dryRun(context, config, facts, session.client);
 
     locked = await tryLock(client);
@@ -88,7 +89,7 @@ async function realRun(
   context: JobContext,
   config: ReindexConfig,
   facts: ServerFacts,
-  session: ReturnType<typeof openSession>,
+  session: Session,
 ): Promise<ReindexResult> {
   const maxTransactionAgeSeconds = parseIntervalSeconds(config.maxTransactionAge) ?? 300;
   // Leftovers go first: REINDEX DATABASE would otherwise make them valid duplicates.
@@ -152,7 +153,7 @@ async function dryRun(
   context: JobContext,
   config: ReindexConfig,
   facts: ServerFacts,
-  client: ReturnType<typeof openSession>['client'],
+  client: Client,
 ): Promise<ReindexResult> {
   const leftovers = await findLeftovers(client, null);
   const invalidIndexes = await listInvalidIndexes(client);
@@ -170,7 +171,7 @@ async function dryRun(
   };
 }
 
-async function listInvalidIndexes(client: ReturnType<typeof openSession>['client']): Promise<string[]> {
+async function listInvalidIndexes(client: Client): Promise<string[]> {
   return (await client.query<{ name: string }>(loadSql('reindex/invalid-indexes'))).rows.map((r) => r.name);
 }
 
