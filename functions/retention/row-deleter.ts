@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { JobError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { nextBatchSize, type Pacing, sleep, stepFits } from './pacing';
+import { batchCeiling, nextBatchSize, type Pacing, pauseAfter, sleep, stepFits } from './pacing';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './pg-errors';
 import { rowPredicate } from './predicate';
 import type { StopReason } from './result';
@@ -21,8 +21,6 @@ export interface DeletionDeps {
   readonly pacing: Pacing;
 }
 
-/** A batch that overruns this is cancelled and retried smaller: something is wrong with the plan. */
-const BATCH_STATEMENT_TIMEOUT_MS = 30_000;
 const LOCK_ATTEMPTS = 3;
 
 /**
@@ -36,7 +34,8 @@ export async function deleteExpiredRows(
   cutoff: string,
 ): Promise<RowDeletion> {
   const { client, logger, pacing } = deps;
-  let size = pacing.initialBatch;
+  const ceiling = batchCeiling(rule.estimatedRows, pacing);
+  let size = Math.min(pacing.initialBatch, ceiling);
   let from: string | undefined;
   let rowsDeleted = 0;
   let batches = 0;
@@ -60,7 +59,7 @@ export async function deleteExpiredRows(
         lockFailures++;
         logger.warn(`retention ${qualifiedName(rule)}: lock timeout (${lockFailures}/${LOCK_ATTEMPTS})`);
         if (lockFailures >= LOCK_ATTEMPTS) return stop('lockTimeout');
-        await sleep(pacing.pauseMs * 20);
+        await sleep(pacing.lockRetryMs);
         continue;
       }
       if (state === QUERY_CANCELED && size > pacing.minBatch) {
@@ -84,8 +83,8 @@ export async function deleteExpiredRows(
     });
     // Fewer than asked: nothing expired is left that no one else holds a lock on.
     if (batch.deleted < limit) return stop('done');
-    size = nextBatchSize(size, elapsedMs, pacing);
-    await sleep(pacing.pauseMs);
+    size = nextBatchSize(size, elapsedMs, ceiling, pacing);
+    await sleep(pauseAfter(elapsedMs, pacing));
   }
 }
 
@@ -106,14 +105,19 @@ async function deleteBatch(
   const text = rule.key
     ? retentionSql('delete-batch-by-key', { ...slots, key: identList(rule.key) })
     : retentionSql('delete-batch-by-ctid', slots);
+  const values = [limit, ...predicate.values];
+  type Row = { deleted: number; newest: string | null };
+  const read = (rows: Row[]) => ({ deleted: rows[0]?.deleted ?? 0, newest: rows[0]?.newest ?? null });
+  // One statement is one transaction: the row locks last exactly as long as the batch.
+  if (!rule.key) return read((await client.query<Row>(text, values)).rows);
   await client.query('begin');
   try {
-    await client.query(`set local statement_timeout = ${BATCH_STATEMENT_TIMEOUT_MS}`);
-    const row = (
-      await client.query<{ deleted: number; newest: string | null }>(text, [limit, ...predicate.values])
-    ).rows[0];
+    // A CTE's row estimate makes the planner hash-join the whole table to find a batch's keys again;
+    // looking each one up by primary key is what a batch needs.
+    await client.query('set local enable_hashjoin = off; set local enable_mergejoin = off');
+    const result = read((await client.query<Row>(text, values)).rows);
     await client.query('commit');
-    return { deleted: row?.deleted ?? 0, newest: row?.newest ?? null };
+    return result;
   } catch (error) {
     await client.query('rollback').catch(() => {});
     throw error;

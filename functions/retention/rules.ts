@@ -29,7 +29,11 @@ interface RuleBase {
   readonly column: string;
 }
 
-/** Rows deleted in batches. `key` is the primary key, or null when the table has none (ctid is used). */
+/**
+ * Rows deleted in batches. Plain tables delete the rows a batch locked by ctid (stable while locked, and
+ * much cheaper than a second lookup by key); a partitioned table, where ctids repeat across partitions,
+ * deletes them by primary key (`key`).
+ */
 export interface RowRule extends RuleBase {
   readonly kind: 'rows';
   readonly key: readonly string[] | null;
@@ -172,9 +176,12 @@ async function resolveRule(
   }
   if (!column || problems.length > 0) return undefined;
 
-  const key = (await client.query<{ name: string }>(loadSql('retention/primary-key'), [table.oid])).rows.map(
-    (row) => row.name,
-  );
+  const key =
+    table.kind === 'p'
+      ? (await client.query<{ name: string }>(loadSql('retention/primary-key'), [table.oid])).rows.map(
+          (r) => r.name,
+        )
+      : [];
   if (key.length === 0 && table.kind === 'p') {
     problems.push(`${qualified} is partitioned and has no primary key: add one, or use "partitions": true`);
     return undefined;
@@ -187,7 +194,7 @@ async function resolveRule(
     ...base,
     kind: 'rows',
     column: column.name,
-    key: key.length > 0 ? key : null,
+    key: table.kind === 'p' ? key : null,
     indexed: column.leads_an_index,
     where,
     maxRowsPerRun: rule.maxRowsPerRun,

@@ -34,6 +34,7 @@ export interface RetentionOptions {
 /** Session lock_timeout: a batch or a detach waits at most this long for a table lock, then backs off. */
 const LOCK_TIMEOUT_MS = 1_000;
 const LOCK_ATTEMPTS = 3;
+const STATEMENT_TIMEOUT_MS = 30_000;
 /** VACUUM only starts with at least this much time left before the reserve. */
 const VACUUM_MIN_MS = 60_000;
 
@@ -53,7 +54,11 @@ export async function runRetention(
   const section = context.target.retention;
   const path = `targets.${context.targetName}.retention`;
   if (!section) throw new ConfigError([`${path}: not configured (add "retention": { "rules": [...] })`]);
-  const client = await context.connect({ lockTimeoutMs: LOCK_TIMEOUT_MS });
+  const client = await context.connect({
+    lockTimeoutMs: LOCK_TIMEOUT_MS,
+    // A batch that overruns this is cancelled and retried smaller: something is wrong with its plan.
+    statementTimeoutMs: options.dryRun ? undefined : STATEMENT_TIMEOUT_MS,
+  });
   try {
     if (!options.dryRun) await takeRunLock(client);
     try {
@@ -214,7 +219,7 @@ async function cleanUpPartitions(
     for (const next of planned) {
       let result = await createPartition(client, rule, next);
       for (let attempt = 1; !result.created && result.lockTimeout && attempt < LOCK_ATTEMPTS; attempt++) {
-        await sleep(pacing.pauseMs * 20);
+        await sleep(pacing.lockRetryMs);
         result = await createPartition(client, rule, next);
       }
       if (!result.created) {
@@ -244,7 +249,7 @@ async function withLockRetries(run: Run, work: () => Promise<void>): Promise<'do
       if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
       run.context.logger.warn(`retention: lock timeout (${attempt}/${LOCK_ATTEMPTS})`);
       if (attempt >= LOCK_ATTEMPTS) return 'lockTimeout';
-      await sleep(run.pacing.pauseMs * 20);
+      await sleep(run.pacing.lockRetryMs);
     }
   }
 }
@@ -272,7 +277,8 @@ async function vacuumShrunkTables(
       continue;
     }
     try {
-      if (Number.isFinite(leftMs)) await run.client.query(`set statement_timeout = ${Math.round(leftMs)}`);
+      // Until the deadline on Lambda; as long as it takes on the CLI.
+      await run.client.query(`set statement_timeout = ${Number.isFinite(leftMs) ? Math.round(leftMs) : 0}`);
       await run.client.query(retentionSql('vacuum', { table: ident(rule.schema, rule.table) }));
       vacuumed.push(name);
     } catch (error) {

@@ -1,17 +1,20 @@
--- delete-batch-by-ctid: delete-batch-by-key.sql for a table without a primary key: rows are addressed by ctid,
--- which is stable while this transaction holds their row locks. DELETE and SELECT ... FOR UPDATE on the table;
--- PostgreSQL 9.5+. The slots in braces are catalog names, quoted (functions/retention/sql-template.ts).
+-- delete-batch-by-ctid: one batch of a row rule on a plain table. Locks up to $1 expired rows that no one else
+-- holds (a row an application has locked is skipped, never waited for) and deletes exactly those by ctid: a row
+-- this transaction has locked cannot be updated or moved by anyone else, so its ctid is stable until we commit,
+-- and a TID scan is several times cheaper than looking each row up again by primary key. Returns how many went
+-- and the newest time among them (where the next batch starts). DELETE and SELECT ... FOR UPDATE on the table;
+-- PostgreSQL 9.5+ (SKIP LOCKED). The slots in braces are catalog names, quoted (functions/retention/sql-template.ts).
 with batch as (
-  select ctid
+  select ctid, {column} as at
   from {table}
   where {predicate}
   {order}
   limit $1
   for update skip locked
 ), deleted as (
+  -- Runs to completion although nothing reads it (a data-modifying WITH always does).
   delete from {table}
   where ctid = any (array(select ctid from batch))
-  returning {column} as at
 )
 select count(*)::int as deleted, max(at)::text as newest
-from deleted
+from batch

@@ -162,6 +162,13 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
       create table readings (recorded_at timestamp not null, label text not null);
       create index readings_recorded_at_idx on readings (recorded_at);
       create table daily_totals (id int primary key, day date not null, label text not null);
+      create table orders_p (id bigserial, created_at timestamptz not null, label text not null, primary key (id, created_at))
+        partition by range (created_at);
+      create table orders_p_2000s partition of orders_p for values from (minvalue) to ('2010-01-01');
+      create table orders_p_rest partition of orders_p default;
+      create index on orders_p (created_at);
+      insert into orders_p (created_at, label) select now() - interval '11 days' - i * interval '1 minute', 'go' from generate_series(1, 1500) i;
+      insert into orders_p (created_at, label) values ('2005-01-01', 'go'), (now() - interval '9 days', 'stay');
       insert into events values
         (null, now() - interval '11 days', 'go'),
         ('tmp', now() - interval '11 days', 'go'),
@@ -183,13 +190,16 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
       { table: 'events', column: 'created_at', olderThan: '10 days', where: { category: [null, 'tmp'] } },
       { table: 'public.readings', column: 'recorded_at', olderThan: '7 days' },
       { table: 'daily_totals', column: 'day', olderThan: '30 days' },
+      // A partitioned table with a row rule: ctids repeat across partitions, so rows go by primary key.
+      { table: 'orders_p', column: 'created_at', olderThan: '10 days' },
     ];
     const { code, result, stderr } = await retention(configFor(db, rules));
     expect(code, stderr).toBe(0);
     expect(await labels(db, 'events')).toEqual({ stay: 2 });
     expect(await labels(db, 'readings')).toEqual({ stay: 1 });
     expect(await labels(db, 'daily_totals')).toEqual({ stay: 2 });
-    expect(result.rules.map((r) => r.rowsDeleted)).toEqual([2502, 1201, 2]);
+    expect(await labels(db, 'orders_p')).toEqual({ stay: 1 });
+    expect(result.rules.map((r) => r.rowsDeleted)).toEqual([2502, 1201, 2, 1501]);
     // events has no index on created_at: the run says so.
     expect(result.warnings.join('\n')).toMatch(/no index leads with public\.events\.created_at/);
   });

@@ -1,0 +1,195 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { main } from '../../functions/cli/main';
+import { startLocalPostgres } from '../helpers/local-postgres';
+import type { Benchmark } from './bench-context';
+
+/** 10 million by default, as the issue sets; PGMAINT_BENCH_RETENTION_ROWS=1000000 runs in a few minutes. */
+const ROWS = Number(process.env.PGMAINT_BENCH_RETENTION_ROWS ?? 10_000_000);
+const IDLE_MS = 5_000;
+/** The writer's pace: one statement every 10 ms, alternating an insert and marking a random old notification read. */
+const WRITER_INTERVAL_MS = 10;
+const SEED_DELETE = "delete from notifications where created_at < now() - interval '90 days'";
+
+interface WriterStats {
+  readonly ops: number;
+  readonly p99Ms: number;
+  /** The longest single statement: how long the application was stuck behind our locks. */
+  readonly maxMs: number;
+}
+
+/**
+ * The issue's benchmark: a notifications table of ROWS rows, half older than 90 days, cleaned once by
+ * the seeds' single DELETE and once by pgmaint, each while a writer inserts rows and marks random old
+ * notifications read. Figures from one run, side by side: rows deleted per second, the writer's p99
+ * and its longest stall, against the writer's idle p99.
+ */
+export const retentionBench: Benchmark = {
+  name: "retention (batched, SKIP LOCKED) vs the seeds' single DELETE",
+  target: '≥ 0.5× the single DELETE rows/s; writer p99 ≤ 2× idle p99; no writer stall > 1 s',
+  async run() {
+    const server = await startLocalPostgres();
+    const admin = new Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      const half = Math.floor(ROWS / 2);
+      await load(admin, half);
+      const idle = await withWriter(server.url, admin, async () => {
+        await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+      });
+
+      let singleRows = 0;
+      const singleStarted = performance.now();
+      const single = await withWriter(server.url, admin, async () => {
+        singleRows = (await admin.query(SEED_DELETE)).rowCount ?? 0;
+      });
+      const singleMs = performance.now() - singleStarted;
+
+      await reloadOld(admin, half);
+      const configPath = join(mkdtempSync(join(tmpdir(), 'pgmaint-bench-')), 'pgmaint.json');
+      writeFileSync(
+        configPath,
+        JSON.stringify({
+          targets: {
+            bench: {
+              url: server.url,
+              retention: {
+                rules: [{ table: 'notifications', column: 'created_at', olderThan: '90 days' }],
+                // The single DELETE does not vacuum either: compare the deletes alone.
+                vacuumAbove: '100%',
+              },
+            },
+          },
+        }),
+      );
+      let pgmaintRows = 0;
+      let batches = 0;
+      const pgmaintStarted = performance.now();
+      const pgmaint = await withWriter(server.url, admin, async () => {
+        let stdout = '';
+        const io = {
+          stdout: (text: string) => {
+            stdout += text;
+          },
+          stderr: () => {},
+          env: process.env,
+          now: () => new Date(),
+        };
+        const code = await main(['retention', '--config', configPath, '--target', 'bench', '--json'], io);
+        if (code !== 0) throw new Error(`pgmaint retention exited ${code}: ${stdout}`);
+        const result = JSON.parse(stdout) as { totalRowsDeleted: number; rules: Array<{ batches: number }> };
+        pgmaintRows = result.totalRowsDeleted;
+        batches = result.rules[0]?.batches ?? 0;
+      });
+      const pgmaintMs = performance.now() - pgmaintStarted;
+
+      const singleRate = singleRows / (singleMs / 1000);
+      const pgmaintRate = pgmaintRows / (pgmaintMs / 1000);
+      const throughput = pgmaintRate / singleRate;
+      const p99Ratio = pgmaint.p99Ms / idle.p99Ms;
+      const line = (name: string, stats: WriterStats) =>
+        `${name.padEnd(22)} writer p99 ${stats.p99Ms.toFixed(2)} ms, longest stall ${stats.maxMs.toFixed(0)} ms (${stats.ops} statements)`;
+      return {
+        lines: [
+          `table: ${ROWS.toLocaleString('en-US')} rows, ${half.toLocaleString('en-US')} older than the 90-day cutoff`,
+          line('idle (no cleanup):', idle),
+          `single DELETE:         ${singleRows.toLocaleString('en-US')} rows in ${(singleMs / 1000).toFixed(1)} s = ${Math.round(singleRate).toLocaleString('en-US')} rows/s`,
+          line('  during it:', single),
+          `pgmaint retention:     ${pgmaintRows.toLocaleString('en-US')} rows in ${(pgmaintMs / 1000).toFixed(1)} s (${batches} batches) = ${Math.round(pgmaintRate).toLocaleString('en-US')} rows/s`,
+          line('  during it:', pgmaint),
+          `throughput ratio:      ${throughput.toFixed(2)}× the single DELETE`,
+          `writer p99 ratio:      ${p99Ratio.toFixed(2)}× idle`,
+        ],
+        pass: pgmaintRows === singleRows && throughput >= 0.5 && p99Ratio <= 2 && pgmaint.maxMs <= 1000,
+      };
+    } finally {
+      await admin.end().catch(() => {});
+      await server.stop();
+    }
+  },
+};
+
+/** Half the rows 91–191 days old, half younger than 90 days; ids of the old half are 1..half. */
+async function load(admin: Client, half: number): Promise<void> {
+  await admin.query(`
+    create table notifications (
+      id bigserial primary key,
+      user_id bigint not null,
+      body text not null,
+      is_read boolean not null default false,
+      created_at timestamptz not null
+    )`);
+  await insertOld(admin, half);
+  await admin.query(
+    `insert into notifications (user_id, body, created_at)
+     select i % 100000, 'notice ' || i, now() - (i::float8 / $1) * interval '89 days'
+     from generate_series(1, $1::int) i`,
+    [half],
+  );
+  await admin.query('create index notifications_created_at_idx on notifications (created_at)');
+  await admin.query('vacuum analyze notifications');
+}
+
+async function insertOld(admin: Client, half: number): Promise<void> {
+  await admin.query(
+    `insert into notifications (user_id, body, created_at)
+     select i % 100000, 'notice ' || i, now() - interval '91 days' - (i::float8 / $1) * interval '100 days'
+     from generate_series(1, $1::int) i`,
+    [half],
+  );
+}
+
+/** Puts the deleted half back, so pgmaint starts from the same shape the single DELETE did. */
+async function reloadOld(admin: Client, half: number): Promise<void> {
+  await admin.query('vacuum notifications');
+  await insertOld(admin, half);
+  await admin.query('vacuum analyze notifications');
+}
+
+/** Runs `work` while a paced writer inserts and marks random old notifications read; returns its latencies. */
+async function withWriter(url: string, admin: Client, work: () => Promise<void>): Promise<WriterStats> {
+  const range = (
+    await admin.query<{ lo: string; hi: string }>(
+      "select min(id)::text as lo, max(id)::text as hi from notifications where created_at < now() - interval '90 days'",
+    )
+  ).rows[0];
+  const lo = Number(range?.lo ?? 1);
+  const hi = Number(range?.hi ?? 1);
+  const writer = new Client({ connectionString: url });
+  await writer.connect();
+  const latencies: number[] = [];
+  let running = true;
+  const writing = (async () => {
+    for (let n = 0; running; n++) {
+      const started = performance.now();
+      if (n % 2 === 0) {
+        await writer.query(
+          "insert into notifications (user_id, body, created_at) values ($1, 'new', now())",
+          [n],
+        );
+      } else {
+        const id = lo + Math.floor(Math.random() * (hi - lo + 1));
+        await writer.query('update notifications set is_read = true where id = $1', [id]);
+      }
+      const elapsed = performance.now() - started;
+      latencies.push(elapsed);
+      if (elapsed < WRITER_INTERVAL_MS)
+        await new Promise((resolve) => setTimeout(resolve, WRITER_INTERVAL_MS - elapsed));
+    }
+  })();
+  try {
+    await work();
+  } finally {
+    running = false;
+    await writing;
+    await writer.end();
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    ops: sorted.length,
+    p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN,
+    maxMs: sorted.at(-1) ?? Number.NaN,
+  };
+}
