@@ -43,7 +43,10 @@ export function nextPartitionName(
     for (const pattern of PATTERNS) {
       const old = pattern(previous);
       const at = newest.name.lastIndexOf(old);
-      if (at >= 0) return newest.name.slice(0, at) + pattern(next) + newest.name.slice(at + old.length);
+      const name =
+        at >= 0 ? newest.name.slice(0, at) + pattern(next) + newest.name.slice(at + old.length) : '';
+      // A coarser pattern than the interval (a year in the name of monthly partitions) would repeat it.
+      if (name && name !== newest.name) return name;
     }
   }
   const time = next.hour === '00' && next.minute === '00' ? '' : `_${next.hour}${next.minute}`;
