@@ -323,8 +323,10 @@ begin
   for rel in
     select c.oid, c.relname, c.relkind, c.relnamespace, n.nspname, c.relowner::regrole::text as previous_owner,
            c.relowner = to_regrole(role_name) as already_owned
-    from unnest(owned_oids) listed (oid)
-    cross join lateral pg_partition_tree(listed.oid) tree
+    -- pg_partition_tree lists nothing for a table that is not partitioned: the listed tables come first.
+    from (select listed.oid as relid, 0 as level from unnest(owned_oids) listed (oid)
+          union
+          select t.relid, t.level from unnest(owned_oids) listed (oid), lateral pg_partition_tree(listed.oid) t) tree
     join pg_class c on c.oid = tree.relid
     join pg_namespace n on n.oid = c.relnamespace
     where c.relkind in ('r', 'p')

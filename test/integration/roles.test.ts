@@ -1,0 +1,374 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReindexResult } from '../../functions/reindex/result';
+import type { RetentionRun } from '../../functions/retention/result';
+import { libpqEnv } from '../../functions/shared/credentials';
+import { runCli, writeConfig } from '../helpers/cli';
+import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
+import { postgresBindir } from '../helpers/local-postgres';
+
+const run = promisify(execFile);
+const ROLES_SQL = join(__dirname, '..', '..', 'sql', 'roles.sql');
+
+/** Runs sql/roles.sql with the real psql, as the test server's superuser, in `db`. */
+async function rolesSql(db: TestDatabase, variables: Record<string, string>) {
+  const args = ['-X', '--no-psqlrc', '-f', ROLES_SQL];
+  for (const [name, value] of Object.entries(variables)) args.unshift('-v', `${name}=${value}`);
+  try {
+    const { stdout, stderr } = await run(join(postgresBindir(), 'psql'), args, {
+      env: { ...process.env, ...libpqEnv(db.settings, 'pgmaint-test/roles') },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+const roleExists = (name: string) =>
+  withAdmin(async (c) => (await c.query('select 1 from pg_roles where rolname = $1', [name])).rowCount === 1);
+
+/**
+ * sql/roles.sql against the real PostgreSQL 15: a DBA runs it once as superuser, then every job
+ * runs through the CLI as the role it created (password login, no superuser), and the role is
+ * refused what no job needs.
+ */
+describe('sql/roles.sql: every job runs as the role it creates, and nothing more', () => {
+  // One role per run: the role is server-wide and other test files share the server.
+  const role = `pgmaint_${randomBytes(4).toString('hex')}`;
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const appRole = `${role}_app`;
+  let db: TestDatabase;
+  let storeDir: string;
+  let roleUrl: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('roles');
+    storeDir = mkdtempSync(join(tmpdir(), 'pgmaint-roles-store-'));
+    // The application's own role owns its tables, as in production.
+    await db.sql(`
+      create role ${appRole};
+      grant create on schema public to ${appRole};
+      create extension pg_trgm;
+      set role ${appRole};
+      -- Row rule: old rows go. Granted through retention_tables.
+      create table events (id bigserial primary key, created_at timestamptz not null, note text);
+      insert into events (created_at, note)
+        select now() - i * interval '1 day', 'event ' || i from generate_series(1, 200) i;
+      -- Partition rule: owned by the role through owned_tables (detach, drop, create partitions).
+      create table trades (id bigint not null, executed_at timestamptz not null) partition by range (executed_at);
+      do $$
+      declare d date;
+      begin
+        for d in select generate_series(current_date - 10, current_date + 1, interval '1 day')::date loop
+          execute format('create table %I partition of trades for values from (%L) to (%L)',
+                         'trades_' || to_char(d, 'YYYYMMDD'), d, d + 1);
+        end loop;
+      end $$;
+      insert into trades select i, now() - (i % 10) * interval '1 day' from generate_series(1, 1000) i;
+      -- Reindex before PostgreSQL 17 needs the table's owner: orders goes to the role too. Its index
+      -- keeps one entry in ten after the deletes: ~90% bloat.
+      create table orders (id bigserial primary key, k int not null);
+      insert into orders (k) select i from generate_series(1, 200000) i;
+      create index orders_k_idx on orders (k);
+      delete from orders where id % 10 <> 0;
+      -- Granted nothing but the backup's SELECT.
+      create table payroll (id int primary key, salary numeric not null);
+      create index payroll_salary_idx on payroll (salary);
+      insert into payroll values (1, 100), (2, 200);
+      select lo_from_bytea(0, convert_to('a large object the backup must read', 'UTF8'));
+      reset role;
+    `);
+    await db.sql('vacuum analyze orders');
+    const out = await rolesSql(db, {
+      role,
+      pgmaint_password: password,
+      connection_limit: '15',
+      retention_tables: 'public.events',
+      owned_tables: 'public.trades,public.orders',
+    });
+    expect(out.code, out.stderr).toBe(0);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = password;
+    roleUrl = url.toString();
+  }, 120_000);
+
+  afterAll(async () => {
+    await withAdmin(async (admin) => {
+      const { rows } = await admin.query<{ datname: string }>(
+        'select datname from pg_database where datdba = to_regrole($1) or datname = $2',
+        [role, db.name],
+      );
+      for (const { datname } of rows) await admin.query(`drop database if exists "${datname}" with (force)`);
+      await admin.query(`drop role if exists ${role}`);
+      await admin.query(`drop role if exists ${role}_bad`);
+      await admin.query(`drop role if exists ${appRole}`);
+    });
+    rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  const config = (sections: Record<string, unknown> = {}) =>
+    writeConfig({ backupBucket: `file://${storeDir}`, targets: { t: { url: roleUrl, ...sections } } });
+
+  /** A session as the role, closed by the caller. */
+  async function asRole(database = db.name): Promise<Client> {
+    const url = new URL(roleUrl);
+    url.pathname = `/${database}`;
+    const client = new Client({ connectionString: url.toString() });
+    await client.connect();
+    return client;
+  }
+
+  it('creates a login role with a connection limit, CREATEDB and pg_monitor, and nothing stronger', async () => {
+    const [attributes] = await db.sql(
+      `select rolcanlogin, rolsuper, rolcreaterole, rolreplication, rolbypassrls, rolcreatedb, rolconnlimit,
+              array(select b.rolname::text from pg_auth_members m join pg_roles b on b.oid = m.roleid
+                    where m.member = r.oid order by 1) as member_of
+         from pg_roles r where rolname = $1`,
+      [role],
+    );
+    expect(attributes).toEqual({
+      rolcanlogin: true,
+      rolsuper: false,
+      rolcreaterole: false,
+      rolreplication: false,
+      rolbypassrls: false,
+      rolcreatedb: true,
+      rolconnlimit: 15,
+      member_of: ['pg_monitor', 'pg_stat_scan_tables'],
+    });
+    const owners = await db.sql(
+      `select c.relname, pg_get_userbyid(c.relowner) as owner from pg_class c
+        where c.relname in ('events', 'orders', 'payroll', 'trades', 'orders_k_idx')
+           or c.relname like 'trades\\_%' order by 1`,
+    );
+    for (const { relname, owner } of owners)
+      expect([relname, owner]).toEqual([
+        relname,
+        ['events', 'payroll'].includes(String(relname)) ? appRole : role,
+      ]);
+  });
+
+  it('leaves the application every privilege on the tables it gave away, except changing their definition', async () => {
+    const app = await db.connect();
+    try {
+      await app.query(`set role ${appRole}`);
+      await app.query('insert into orders (k) values (-1)'); // the serial's sequence too
+      await app.query('insert into trades values (-1, now())');
+      await app.query('update orders set k = -2 where k = -1');
+      await app.query('delete from orders where k = -2');
+      expect((await app.query('select count(*)::int as n from trades where id = -1')).rows).toEqual([
+        { n: 1 },
+      ]);
+      await expect(app.query('alter table orders add column extra int')).rejects.toThrow(
+        /must be owner of table orders/,
+      );
+    } finally {
+      await app.end();
+    }
+  });
+
+  it('runs again without error and keeps the same grants (idempotent)', async () => {
+    const out = await rolesSql(db, {
+      role,
+      pgmaint_password: password,
+      connection_limit: '15',
+      retention_tables: 'public.events',
+      owned_tables: 'public.trades,public.orders',
+    });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).toContain(`role ${role} ready in database ${db.name}`);
+    expect(out.stderr).not.toMatch(/WARNING|ERROR/);
+  });
+
+  it('refuses bad input, naming every problem, and creates nothing', async () => {
+    const out = await rolesSql(db, {
+      role: `${role}_bad`,
+      pgmaint_password: 'short',
+      jobs: 'health,vacuum',
+      retention_tables: 'public.events,public.no_such_table',
+      connection_limit: 'lots',
+    });
+    expect(out.code).toBe(3); // psql's "error in a script with ON_ERROR_STOP"
+    expect(out.stderr).toContain('roles.sql: nothing was changed');
+    expect(out.stderr).toContain('pgmaint_password: use at least 12 characters');
+    expect(out.stderr).toContain("jobs: unknown job 'vacuum'");
+    expect(out.stderr).toContain(
+      `retention_tables: table 'public.no_such_table' does not exist in database ${db.name}`,
+    );
+    expect(out.stderr).toContain(
+      "connection_limit: expected a whole number of sessions, at least 1, got 'lots'",
+    );
+    expect(await roleExists(`${role}_bad`)).toBe(false);
+
+    const missing = await rolesSql(db, { role: `${role}_bad` });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('pgmaint_password: not set; run psql -v pgmaint_password=...');
+    expect(await roleExists(`${role}_bad`)).toBe(false);
+  });
+
+  it('health: every check reads what it needs (none unknown), exit 0', async () => {
+    // Checks that look at the whole server: other test files provoke them on the shared server.
+    const serverWide = [
+      'connections',
+      'long_running_queries',
+      'idle_in_transaction',
+      'blocked_queries',
+      'prepared_transactions',
+      'replication_slots',
+      'replication_lag',
+      'backup_freshness',
+      'restore_drill',
+      'slow_queries',
+    ];
+    const thresholds = Object.fromEntries(
+      serverWide.map((name) => [name, { warning: null, critical: null }]),
+    );
+    const out = await runCli([
+      'health',
+      '--config',
+      config({ health: { thresholds } }),
+      '--target',
+      't',
+      '--json',
+    ]);
+    const result = JSON.parse(out.stdout) as {
+      status: string;
+      checks: Array<{ name: string; status: string }>;
+    };
+    expect(result.checks.filter((check) => check.status === 'unknown')).toEqual([]);
+    expect(out.code, out.stdout).toBe(0);
+    expect(result.status).toBe('ok');
+  });
+
+  let backupKey: string;
+  it('backup: dumps every table and the large object to the store, with the globals', async () => {
+    const out = await runCli(['backup', '--config', config(), '--target', 't', '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout);
+    expect(result).toMatchObject({ status: 'succeeded', database: db.name, rowCountsExact: true });
+    expect(result.globalsKey).toBeDefined();
+    backupKey = result.key;
+  });
+
+  it('restore: into a new database the role owns, equal row for row', async () => {
+    const out = await runCli(['restore', '--config', config(), '--target', 't', '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout);
+    expect(result).toMatchObject({ status: 'restored', mode: 'new', backupKey, mismatches: [] });
+    const [owner] = await db.sql(
+      'select pg_get_userbyid(datdba) as owner from pg_database where datname = $1',
+      [result.database],
+    );
+    expect(owner).toEqual({ owner: role });
+    const restored = await asRole(result.database);
+    try {
+      const { rows } = await restored.query(
+        `select (select count(*)::int from payroll) as payroll,
+                (select count(*)::int from events) as events,
+                (select convert_from(lo_get(oid), 'UTF8') from pg_largeobject_metadata) as large_object,
+                (select extname from pg_extension where extname = 'pg_trgm') as extension`,
+      );
+      expect(rows[0]).toEqual({
+        payroll: 2,
+        events: 200,
+        large_object: 'a large object the backup must read',
+        extension: 'pg_trgm',
+      });
+    } finally {
+      await restored.end();
+    }
+  });
+
+  it('retention: deletes the expired rows of a granted table and drops and premakes partitions of an owned one', async () => {
+    const trades = async () =>
+      (
+        await db.sql(
+          `select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+            where i.inhparent = 'trades'::regclass order by 1`,
+        )
+      ).map((r) => String(r.relname));
+    const before = await trades();
+    const rules = [
+      { table: 'events', column: 'created_at', olderThan: '30 days' },
+      { table: 'trades', partitions: true, olderThan: '5 days', premake: 3 },
+    ];
+    const out = await runCli([
+      'retention',
+      '--config',
+      config({ retention: { rules } }),
+      '--target',
+      't',
+      '--json',
+    ]);
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as RetentionRun;
+    expect(result.status).toBe('complete');
+    expect(result.rules[0]?.rowsDeleted).toBe(171); // days 30.x to 200 ago
+    expect(await db.sql('select count(*)::int as n from events')).toEqual([{ n: 29 }]);
+    const dropped = result.rules[1]?.partitionsDropped ?? [];
+    const created = result.rules[1]?.partitionsCreated ?? [];
+    expect(dropped.length).toBeGreaterThanOrEqual(5);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    const after = await trades();
+    expect(after).toEqual(
+      [
+        ...before.filter((name) => !dropped.some((d) => d.endsWith(name))),
+        ...created.map((c) => c.split('.').pop()),
+      ].sort(),
+    );
+  });
+
+  it('reindex: the dry run lists the bloated index, and the role rebuilds it (it owns the table)', async () => {
+    const cfg = config({ reindex: { minSize: '1 MB' } });
+    const dry = await runCli(['reindex', '--config', cfg, '--target', 't', '--json', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect((JSON.parse(dry.stdout) as ReindexResult).indexes.map((i) => i.name)).toContain(
+      'public.orders_k_idx',
+    );
+
+    const out = await runCli(['reindex', '--config', cfg, '--target', 't', '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as ReindexResult;
+    expect(result.status).toBe('ok');
+    expect(result.indexes.find((i) => i.name === 'public.orders_k_idx')).toMatchObject({ status: 'rebuilt' });
+  });
+
+  it.each([
+    ['drop a table it does not own', 'drop table payroll', /must be owner of table payroll/],
+    ['delete from a table no rule covers', 'delete from payroll', /permission denied for table payroll/],
+    [
+      'change rows of a retention table',
+      `update events set note = 'x'`,
+      /permission denied for table events/,
+    ],
+    ['insert into a retention table', `insert into events (created_at) values (now())`, /permission denied/],
+    ['rebuild an index of a table it does not own', 'reindex index payroll_salary_idx', /must be owner/],
+    ['read password hashes', 'select rolpassword from pg_authid', /permission denied for table pg_authid/],
+    ['create roles', 'create role intruder', /permission denied to create role/],
+    [
+      'change server settings',
+      `alter system set log_statement = 'none'`,
+      /permission denied|must be superuser/,
+    ],
+    [
+      'read server files',
+      `select pg_read_file('postgresql.conf')`,
+      /permission denied for function pg_read_file/,
+    ],
+  ])('cannot %s', async (_what, statement, refusal) => {
+    const client = await asRole();
+    try {
+      await expect(client.query(statement)).rejects.toThrow(refusal);
+    } finally {
+      await client.end();
+    }
+  });
+});
