@@ -13,15 +13,23 @@ with indexes as (
      and c.relpages::float8 * current_setting('block_size')::float8 >= $1
      and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'
 ), widths as (
-  select x.indexrelid, count(*) as columns, count(s.attname) as with_stats,
-         sum((1 - coalesce(s.null_frac, 0)) * coalesce(s.avg_width, 0)) as data_width,
-         bool_or(coalesce(s.null_frac, 0) > 0) as has_nulls
+  -- pg_stats is a security-barrier view: a lateral lookup per index lets PostgreSQL use its indexes
+  -- instead of building the whole view.
+  select x.indexrelid, array_length(k.names, 1) as columns, s.with_stats, s.data_width, s.has_nulls
     from indexes x
-    cross join lateral unnest(x.indkey::int2[]) as k(attnum)
-    join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum
-    left join pg_stats s
-      on s.schemaname = x.nspname and s.tablename = x.table_name and s.attname = a.attname and not s.inherited
-   group by x.indexrelid
+    cross join lateral (
+      select array_agg(a.attname) as names
+        from unnest(x.indkey::int2[]) as key(attnum)
+        join pg_attribute a on a.attrelid = x.indrelid and a.attnum = key.attnum
+    ) k
+    cross join lateral (
+      select count(*) as with_stats,
+             coalesce(sum((1 - st.null_frac) * st.avg_width), 0) as data_width,
+             coalesce(bool_or(st.null_frac > 0), false) as has_nulls
+        from pg_stats st
+       where st.schemaname = x.nspname and st.tablename = x.table_name and not st.inherited
+         and st.attname = any (k.names)
+    ) s
 ), estimates as (
   select x.nspname, x.table_name, x.index_name, x.relpages, w.columns = w.with_stats and x.reltuples >= 0 as estimable,
          -- index tuple: 8-byte header (+ 4-byte null bitmap) and data, each aligned to 8, plus a 4-byte

@@ -9,14 +9,20 @@ with tables as (
      and c.relpages::float8 * current_setting('block_size')::float8 >= $1
      and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'
 ), widths as (
-  select t.oid, count(*) as columns, count(s.attname) as with_stats,
-         sum((1 - coalesce(s.null_frac, 0)) * coalesce(s.avg_width, 0)) as data_width,
-         bool_or(coalesce(s.null_frac, 0) > 0) as has_nulls
+  -- pg_stats is a security-barrier view: a lateral lookup per table lets PostgreSQL use its indexes
+  -- instead of building the whole view.
+  select t.oid,
+         (select count(*) from pg_attribute a
+           where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped) as columns,
+         s.with_stats, s.data_width, s.has_nulls
     from tables t
-    join pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-    left join pg_stats s
-      on s.schemaname = t.nspname and s.tablename = t.relname and s.attname = a.attname and not s.inherited
-   group by t.oid
+    cross join lateral (
+      select count(*) as with_stats,
+             coalesce(sum((1 - st.null_frac) * st.avg_width), 0) as data_width,
+             coalesce(bool_or(st.null_frac > 0), false) as has_nulls
+        from pg_stats st
+       where st.schemaname = t.nspname and st.tablename = t.relname and not st.inherited
+    ) s
 ), estimates as (
   select t.nspname, t.relname, t.relpages, t.reltuples, w.columns = w.with_stats and t.reltuples >= 0 as estimable,
          -- heap tuple: 23-byte header (+ null bitmap) aligned to 8, data aligned to 8, 4-byte line pointer
