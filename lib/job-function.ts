@@ -24,6 +24,8 @@ export interface JobFunctionProps {
   readonly vpcSubnets?: lambda.FunctionProps['vpcSubnets'];
   /** @default - a new security group when a VPC is given */
   readonly securityGroups?: lambda.FunctionProps['securityGroups'];
+  /** Where Lambda sends failed asynchronous invocations (scheduled runs). @default - nowhere */
+  readonly onFailure?: lambda.IDestination;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -56,6 +58,9 @@ export class JobFunction extends Construct {
       // Jobs must not overlap themselves by accident; retries come from the scheduler instead.
       retryAttempts: 0,
       maxEventAge: Duration.hours(1),
+      onFailure: props.onFailure,
+      // A trace shows where a slow run spent its time (secret fetch, connect, dump, upload).
+      tracing: lambda.Tracing.ACTIVE,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       vpc: props.vpc,

@@ -1,6 +1,9 @@
 import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -10,9 +13,13 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
+import { ConsoleTestEvents } from './console-test-events';
 import { pgmaintImage } from './image';
+import { deadLetterAlarm, JobAlarms } from './job-alarms';
 import { ENV_OVERHEAD_BYTES, JobFunction, LAMBDA_ENV_LIMIT_BYTES } from './job-function';
 import { configSlice, JOB_SETTINGS, scheduledInvocations } from './job-settings';
+import { PgmaintDashboard } from './pgmaint-dashboard';
+import { acknowledgePgmaintFindings } from './policy-acknowledgements';
 
 export interface PgmaintProps {
   /** The validated pgmaint config (see functions/shared/config/load.ts `parseConfig`). */
@@ -43,6 +50,11 @@ export interface PgmaintProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** @default - one new security group per function */
   readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * Create the `lambda-testevent-schemas` registry for the console test events. Set false when
+   * someone already saved a shareable test event in this account and region. @default true
+   */
+  readonly createTestEventRegistry?: boolean;
 }
 
 /**
@@ -56,41 +68,65 @@ export class Pgmaint extends Construct {
   readonly scheduleGroup: scheduler.ScheduleGroup;
   /** Events that failed every retry land here. */
   readonly deadLetterQueue: sqs.Queue;
+  /** Customer-managed key (rotated yearly) for the bucket, topic and queue pgmaint creates. */
+  readonly key: kms.Key;
+  readonly dashboard: PgmaintDashboard;
 
   constructor(scope: Construct, id: string, props: PgmaintProps) {
     super(scope, id);
     validateProps(props);
     const { config } = props;
 
+    this.key = new kms.Key(this, 'Key', {
+      description: 'pgmaint: backups, alerts and dead letters',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms and EventBridge Scheduler publish to the encrypted topic and queue.
+    for (const service of ['cloudwatch.amazonaws.com', 'scheduler.amazonaws.com'])
+      this.key.grant(new iam.ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
+
     this.bucket = props.bucket ?? this.createOrImportBucket(config);
     this.alertTopic = props.alertTopic ?? this.createOrImportTopic(config);
-    const secrets = props.secrets ?? importSecrets(this, config);
+    const secrets = props.secrets ?? { ...importSecrets(this, config), ...this.createManagedSecrets(config) };
     const code = props.code ?? pgmaintImage;
+    const network = this.network(props, config);
 
     const functions: Partial<Record<JobName, lambda.IFunction>> = {};
+    const invocations = scheduledInvocations(config);
     for (const job of JOBS) {
       const settings = JOB_SETTINGS[job];
-      functions[job] = new JobFunction(this, titleCase(job), {
+      const jobFunction = new JobFunction(this, titleCase(job), {
         settings,
         code,
         config: configSlice(config, settings),
         bucket: this.bucket,
         alertTopic: this.alertTopic,
         secrets,
-        vpc: props.vpc,
-        vpcSubnets: props.vpcSubnets,
-        securityGroups: props.securityGroups,
+        // Crashes, timeouts and out-of-memory kills never reach pgmaint's own alert: Lambda reports them.
+        onFailure: new destinations.SnsDestination(this.alertTopic),
+        ...network,
       }).function;
+      new JobAlarms(this, `${titleCase(job)}Alarms`, {
+        job,
+        function: jobFunction,
+        timeout: settings.timeout,
+        topic: this.alertTopic,
+        invocations: invocations.filter((i) => i.job === job),
+      });
+      functions[job] = jobFunction;
     }
     this.functions = functions as Record<JobName, lambda.IFunction>;
 
     this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
       retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
       enforceSSL: true,
     });
+    deadLetterAlarm(this, this.deadLetterQueue, this.alertTopic);
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {});
-    for (const invocation of scheduledInvocations(config)) {
+    for (const invocation of invocations) {
       new scheduler.Schedule(this, `${invocation.target}-${invocation.name}`, {
         scheduleGroup: this.scheduleGroup,
         description: `pgmaint ${invocation.name} for ${invocation.target}`,
@@ -106,24 +142,114 @@ export class Pgmaint extends Construct {
         }),
       });
     }
+    this.dashboard = new PgmaintDashboard(this, 'Dashboard', {
+      targets: Object.keys(config.targets),
+      functions: this.functions,
+    });
+    new ConsoleTestEvents(this, 'TestEvents', {
+      config,
+      functions: this.functions,
+      createRegistry: props.createTestEventRegistry,
+    });
+    acknowledgePgmaintFindings(this, {
+      bucketArn: this.bucket.bucketArn,
+      targets: Object.keys(config.targets),
+      functionArns: Object.values(this.functions).map((f) => f.functionArn),
+    });
+  }
+
+  /** The VPC from props, else from the config's `network`; endpoints when asked for. */
+  private network(props: PgmaintProps, config: PgmaintConfig) {
+    const net = config.network;
+    const vpc =
+      props.vpc ??
+      (net
+        ? ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+            vpcId: net.vpcId,
+            availabilityZones: net.availabilityZones,
+            privateSubnetIds: net.privateSubnetIds,
+            privateSubnetRouteTableIds: net.privateSubnetRouteTableIds,
+            vpcCidrBlock: net.vpcCidrBlock,
+          })
+        : undefined);
+    if (!vpc) return {};
+    const securityGroups =
+      props.securityGroups ??
+      net?.securityGroupIds?.map((id, i) =>
+        ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id),
+      );
+    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    if (net?.createEndpoints) {
+      // Private subnets without a NAT reach S3, Secrets Manager and SNS only through endpoints.
+      vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+      for (const [id, service] of [
+        ['SecretsManagerEndpoint', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+        ['SnsEndpoint', ec2.InterfaceVpcEndpointAwsService.SNS],
+      ] as const)
+        vpc.addInterfaceEndpoint(id, { service, privateDnsEnabled: true, subnets: vpcSubnets });
+    }
+    return { vpc, vpcSubnets, securityGroups };
+  }
+
+  /** Targets with `manageSecret`: the stack owns the secret and rotates it. */
+  private createManagedSecrets(config: PgmaintConfig): Record<string, secretsmanager.ISecret> {
+    const secrets: Record<string, secretsmanager.ISecret> = {};
+    for (const [name, target] of Object.entries(config.targets)) {
+      const managed = target.manageSecret;
+      if (!managed || !target.secret) continue;
+      const secret = new secretsmanager.Secret(this, `ManagedSecret-${name}`, {
+        secretName: target.secret,
+        description: `pgmaint: credentials of target ${name} (rotated every ${managed.rotationDays} days)`,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({
+            engine: 'postgres',
+            host: managed.host,
+            port: managed.port,
+            dbname: managed.dbname,
+            username: managed.username,
+          }),
+          generateStringKey: 'password',
+          excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
+          passwordLength: 32,
+        },
+      });
+      secret.addRotationSchedule('Rotation', {
+        hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser(),
+        automaticallyAfter: Duration.days(managed.rotationDays),
+      });
+      secrets[name] = secret;
+    }
+    return secrets;
   }
 
   private createOrImportBucket(config: PgmaintConfig): s3.IBucket {
     if (config.backupBucket) return s3.Bucket.fromBucketName(this, 'Backups', config.backupBucket);
     return new s3.Bucket(this, 'Backups', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      versioned: false,
+      // Versioning: an overwritten or deleted backup can be recovered; old versions expire.
+      versioned: true,
       // Backups outlive the stack: deleting the stack must never delete them.
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      lifecycleRules: [
+        {
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(30),
+        },
+      ],
     });
   }
 
   private createOrImportTopic(config: PgmaintConfig): sns.ITopic {
     if (config.alerts.topicArn) return sns.Topic.fromTopicArn(this, 'Alerts', config.alerts.topicArn);
-    const topic = new sns.Topic(this, 'Alerts', { displayName: 'pgmaint alerts', enforceSSL: true });
+    const topic = new sns.Topic(this, 'Alerts', {
+      displayName: 'pgmaint alerts',
+      enforceSSL: true,
+      masterKey: this.key,
+    });
     for (const email of config.alerts.emails)
       topic.addSubscription(new subscriptions.EmailSubscription(email));
     return topic;
@@ -133,6 +259,7 @@ export class Pgmaint extends Construct {
 function importSecrets(scope: Construct, config: PgmaintConfig): Record<string, secretsmanager.ISecret> {
   const secrets: Record<string, secretsmanager.ISecret> = {};
   for (const [name, target] of Object.entries(config.targets)) {
+    if (target.manageSecret) continue;
     const id = target.secret ?? '';
     const construct = `Secret-${name}`;
     if (!id.startsWith('arn:')) secrets[name] = secretsmanager.Secret.fromSecretNameV2(scope, construct, id);

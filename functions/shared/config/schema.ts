@@ -22,6 +22,19 @@ const targetSchema = z
     reindex: reindexSection.optional(),
     health: healthSection.optional(),
     restore: restoreSection.optional(),
+    /**
+     * Deployed only: the stack creates the secret named by `secret` (generated password, rotated
+     * every 90 days by the hosted PostgreSQL single-user rotation) instead of importing it.
+     */
+    manageSecret: z
+      .strictObject({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535).default(5432),
+        dbname: z.string().min(1),
+        username: z.string().min(1).default('pgmaint'),
+        rotationDays: z.number().int().min(1).max(365).default(90),
+      })
+      .optional(),
   })
   .superRefine((target, ctx) => {
     if ((target.secret === undefined) === (target.url === undefined)) {
@@ -32,7 +45,47 @@ const targetSchema = z
     }
   });
 
+/** Deployed only: where the functions run when the databases are not publicly reachable. */
+const networkSchema = z
+  .strictObject({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, { error: 'expected a VPC id like vpc-0abc123' }),
+    availabilityZones: z.array(z.string().min(1)).min(1),
+    privateSubnetIds: z
+      .array(z.string().regex(/^subnet-[0-9a-f]+$/, { error: 'expected a subnet id' }))
+      .min(1),
+    /** Security groups allowed into the databases; default: one new group per function. */
+    securityGroupIds: z
+      .array(z.string().regex(/^sg-[0-9a-f]+$/, { error: 'expected a security group id' }))
+      .optional(),
+    /** The VPC's CIDR: interface endpoints accept HTTPS from it. */
+    vpcCidrBlock: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, { error: 'expected a CIDR like 10.0.0.0/16' })
+      .optional(),
+    /** The private subnets' route tables: the S3 gateway endpoint is added to them. */
+    privateSubnetRouteTableIds: z
+      .array(z.string().regex(/^rtb-[0-9a-f]+$/, { error: 'expected a route table id' }))
+      .optional(),
+    /** Create the S3 gateway and Secrets Manager / SNS interface endpoints private subnets need. */
+    createEndpoints: z.boolean().default(false),
+  })
+  .superRefine((network, ctx) => {
+    if (network.createEndpoints && !network.vpcCidrBlock)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vpcCidrBlock'],
+        message: "createEndpoints needs the VPC CIDR for the interface endpoints' security group",
+      });
+    if (network.createEndpoints && !network.privateSubnetRouteTableIds?.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privateSubnetRouteTableIds'],
+        message: "createEndpoints needs the private subnets' route table ids for the S3 gateway endpoint",
+      });
+  });
+
 export const configSchema = z.strictObject({
+  network: networkSchema.optional(),
   alerts: z
     .strictObject({
       topicArn: z

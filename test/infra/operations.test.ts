@@ -1,0 +1,237 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/shared/config/load';
+import { JOBS } from '../../functions/shared/config/schema';
+import { testEvents } from '../../lib/console-test-events';
+import { PgmaintStack } from '../../lib/pgmaint-stack';
+
+const env = { account: '123456789012', region: 'eu-west-2' };
+const cdkJsonConfig = () => parseConfig(require('../../cdk.json').context.pgmaint);
+
+const operationsConfig = parseConfig({
+  alerts: { emails: ['ops@example.com'] },
+  network: {
+    vpcId: 'vpc-0abc1234',
+    availabilityZones: ['eu-west-2a', 'eu-west-2b'],
+    privateSubnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'],
+    privateSubnetRouteTableIds: ['rtb-0ddd4444', 'rtb-0eee5555'],
+    vpcCidrBlock: '10.20.0.0/16',
+    securityGroupIds: ['sg-0ccc3333'],
+    createEndpoints: true,
+  },
+  targets: {
+    prod: {
+      secret: 'titan/prod',
+      manageSecret: { host: 'prod.cluster.eu-west-2.rds.amazonaws.com', dbname: 'titan' },
+      timezone: 'Europe/London',
+      backup: { schedule: 'cron(0 2 * * ? *)' },
+      health: { schedule: 'rate(15 minutes)' },
+      restore: { drillSchedule: 'cron(0 5 ? * SAT *)' },
+    },
+    staging: { secret: 'titan/staging', backup: { schedule: 'cron(0 3 * * ? *)', retentionDays: 7 } },
+  },
+});
+
+describe('operations: alarms, dashboard, test events, secrets, networking, encryption', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = Template.fromStack(new PgmaintStack(new App(), 'Ops', { config: operationsConfig, env }));
+  });
+
+  it('alarms on errors, throttles and near-timeout for every function, to the alert topic, not breaching on missing data', () => {
+    const topic = { Ref: Match.stringLikeRegexp('PgmaintAlerts') };
+    for (const metric of ['Errors', 'Throttles', 'Duration']) {
+      const alarms = template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: {
+          MetricName: metric,
+          Namespace: 'AWS/Lambda',
+          AlarmActions: [topic],
+          TreatMissingData: 'notBreaching',
+        },
+      });
+      expect(Object.keys(alarms)).toHaveLength(JOBS.length);
+    }
+    // 90% of the backup function's 15-minute timeout.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Duration',
+      Threshold: 810_000,
+      Statistic: 'Maximum',
+    });
+    // The health schedule runs every 15 minutes: no invocation in 23 minutes means it stopped.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocations',
+      Period: 1380,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('alarms on the dead-letter queue and sends failed asynchronous invocations to the topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+    });
+    const configs = template.findResources('AWS::Lambda::EventInvokeConfig', {
+      Properties: {
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: { Ref: Match.stringLikeRegexp('PgmaintAlerts') } } },
+      },
+    });
+    expect(Object.keys(configs)).toHaveLength(JOBS.length);
+    template.allResourcesProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({
+        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+        DeadLetterConfig: Match.anyValue(),
+      }),
+    });
+  });
+
+  it('builds one dashboard with backups, health, retention, reindex and errors per job', () => {
+    const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
+    expect(Object.keys(dashboards)).toHaveLength(1);
+    const body = JSON.stringify(Object.values(dashboards)[0]);
+    for (const needle of [
+      'BackupBytes',
+      'BackupDurationMs',
+      'HealthCheckStatus',
+      'cache_hit_ratio',
+      'xid_wraparound',
+      'RowsDeleted',
+      'BytesReclaimed',
+      'errors per job',
+      '## prod',
+      '## staging',
+    ])
+      expect(body).toContain(needle);
+  });
+
+  it('publishes shareable console test events for each function', () => {
+    template.hasResourceProperties('AWS::EventSchemas::Registry', {
+      RegistryName: 'lambda-testevent-schemas',
+    });
+    const schemas = template.findResources('AWS::EventSchemas::Schema', {
+      Properties: { RegistryName: 'lambda-testevent-schemas', Type: 'OpenApi3' },
+    });
+    expect(Object.keys(schemas)).toHaveLength(JOBS.length);
+    const events = testEvents(operationsConfig);
+    expect(events.backup['prod-backup-now']).toEqual({ target: 'prod' });
+    expect(events.health['staging-health-now']).toEqual({ target: 'staging' });
+    expect(events.retention['prod-retention-dry-run']).toEqual({ target: 'prod', dryRun: true });
+    expect(events.reindex['prod-reindex-dry-run']).toEqual({ target: 'prod', dryRun: true });
+    expect(events.restore['prod-restore-latest-into-new-database']).toEqual({
+      target: 'prod',
+      backup: 'latest',
+    });
+    expect(events.restore['refresh-staging-from-prod']).toEqual({
+      target: 'staging',
+      from: 'prod',
+      backup: 'latest',
+    });
+    const contents = Object.values(schemas).map((s) =>
+      JSON.parse((s as { Properties: { Content: string } }).Properties.Content),
+    );
+    expect(contents.some((c) => c.components.examples['refresh-staging-from-prod'])).toBe(true);
+  });
+
+  it('creates a managed secret rotated every 90 days by the hosted PostgreSQL rotation; imports the others', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'titan/prod',
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password' }),
+    });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      HostedRotationLambda: Match.objectLike({ RotationType: 'PostgreSQLSingleUser' }),
+      RotationRules: { ScheduleExpression: 'rate(90 days)' },
+    });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+  });
+
+  it('runs in the given VPC with the S3 gateway and Secrets Manager / SNS interface endpoints', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'], SecurityGroupIds: ['sg-0ccc3333'] },
+    });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.anyValue(),
+    });
+    const interfaces = template.findResources('AWS::EC2::VPCEndpoint', {
+      Properties: { VpcEndpointType: 'Interface' },
+    });
+    const services = JSON.stringify(Object.values(interfaces));
+    expect(services).toContain('secretsmanager');
+    expect(services).toContain('sns');
+  });
+
+  it('encrypts with a rotating customer-managed key: bucket (versioned, SSL only, private), topic, queue; logs retained', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() },
+          }),
+        ],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+    template.resourceCountIs('AWS::Logs::LogGroup', JOBS.length);
+  });
+});
+
+describe('policy checks on the synthesized app (cdk.json config)', () => {
+  it("passes cdk-nag's AwsSolutions and Serverless packs; every acknowledged finding carries a reason", () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'pgmaint-nag-')) });
+    new PgmaintStack(app, 'Nag', { config: cdkJsonConfig(), env });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('fails cdk-nag when a finding is not acknowledged (the check can fail)', () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'pgmaint-nag-')) });
+    const stack = new PgmaintStack(app, 'NagBad', { config: cdkJsonConfig(), env });
+    const { Queue } = require('aws-cdk-lib/aws-sqs');
+    new Queue(stack, 'Unencrypted', {
+      encryption: require('aws-cdk-lib/aws-sqs').QueueEncryption.UNENCRYPTED,
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS/);
+  });
+
+  it('passes cfn-lint', () => {
+    const available = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    if (available.error) {
+      // Not a silent skip: the machine has no cfn-lint, say so loudly unless explicitly allowed.
+      if (process.env.PGMAINT_ALLOW_NO_CFN_LINT === '1') return;
+      throw new Error('cfn-lint is not installed (pip install cfn-lint), or set PGMAINT_ALLOW_NO_CFN_LINT=1');
+    }
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'pgmaint-lint-')) });
+    const stack = new PgmaintStack(app, 'Lint', { config: cdkJsonConfig(), env });
+    const path = join(mkdtempSync(join(tmpdir(), 'pgmaint-template-')), 'template.json');
+    writeFileSync(path, JSON.stringify(Template.fromStack(stack).toJSON()));
+    // W3005: CDK states a role dependency explicitly next to the GetAtt that implies it; harmless.
+    const out = spawnSync('cfn-lint', ['--ignore-checks', 'W3005', '--', path], { encoding: 'utf8' });
+    expect(out.stdout + out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    expect(typeof execFileSync).toBe('function');
+  }, 120_000);
+});
