@@ -30,7 +30,7 @@ export const DEFAULT_PACING: Pacing = {
   maxLockedShare: 0.005,
   targetBatchMs: 500,
   pauseShare: 0.1,
-  minPauseMs: 5,
+  minPauseMs: 2,
   maxPauseMs: 100,
   lockRetryMs: 1_000,
   reserveMs: 10_000,

@@ -11,7 +11,10 @@ const ROWS = Number(process.env.PGMAINT_BENCH_RETENTION_ROWS ?? 10_000_000);
 const IDLE_MS = 5_000;
 /** The writer's pace: one statement every 10 ms, alternating an insert and marking a random old notification read. */
 const WRITER_INTERVAL_MS = 10;
-const SEED_DELETE = "delete from notifications where created_at < now() - interval '90 days'";
+/** Two identical tables, built the same way, so neither side runs on the other's leftovers. */
+const SEED_TABLE = 'notifications_seed';
+const PGMAINT_TABLE = 'notifications_pgmaint';
+const SEED_DELETE = `delete from ${SEED_TABLE} where created_at < now() - interval '90 days'`;
 
 interface WriterStats {
   readonly ops: number;
@@ -35,19 +38,19 @@ export const retentionBench: Benchmark = {
     await admin.connect();
     try {
       const half = Math.floor(ROWS / 2);
-      await load(admin, half);
-      const idle = await withWriter(server.url, admin, async () => {
+      await load(admin, SEED_TABLE, half);
+      await load(admin, PGMAINT_TABLE, half);
+      const idle = await withWriter(server.url, admin, SEED_TABLE, async () => {
         await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
       });
 
       let singleRows = 0;
       const singleStarted = performance.now();
-      const single = await withWriter(server.url, admin, async () => {
+      const single = await withWriter(server.url, admin, SEED_TABLE, async () => {
         singleRows = (await admin.query(SEED_DELETE)).rowCount ?? 0;
       });
       const singleMs = performance.now() - singleStarted;
 
-      await reloadOld(admin, half);
       const configPath = join(mkdtempSync(join(tmpdir(), 'pgmaint-bench-')), 'pgmaint.json');
       writeFileSync(
         configPath,
@@ -56,7 +59,7 @@ export const retentionBench: Benchmark = {
             bench: {
               url: server.url,
               retention: {
-                rules: [{ table: 'notifications', column: 'created_at', olderThan: '90 days' }],
+                rules: [{ table: PGMAINT_TABLE, column: 'created_at', olderThan: '90 days' }],
                 // The single DELETE does not vacuum either: compare the deletes alone.
                 vacuumAbove: '100%',
               },
@@ -67,7 +70,7 @@ export const retentionBench: Benchmark = {
       let pgmaintRows = 0;
       let batches = 0;
       const pgmaintStarted = performance.now();
-      const pgmaint = await withWriter(server.url, admin, async () => {
+      const pgmaint = await withWriter(server.url, admin, PGMAINT_TABLE, async () => {
         let stdout = '';
         const io = {
           stdout: (text: string) => {
@@ -111,48 +114,38 @@ export const retentionBench: Benchmark = {
   },
 };
 
-/** Half the rows 91–191 days old, half younger than 90 days; ids of the old half are 1..half. */
-async function load(admin: Client, half: number): Promise<void> {
+/** Half the rows 91–191 days old, half younger than 90 days, indexed on created_at and vacuumed. */
+async function load(admin: Client, table: string, half: number): Promise<void> {
   await admin.query(`
-    create table notifications (
+    create table ${table} (
       id bigserial primary key,
       user_id bigint not null,
       body text not null,
       is_read boolean not null default false,
       created_at timestamptz not null
     )`);
-  await insertOld(admin, half);
   await admin.query(
-    `insert into notifications (user_id, body, created_at)
-     select i % 100000, 'notice ' || i, now() - (i::float8 / $1) * interval '89 days'
-     from generate_series(1, $1::int) i`,
+    `insert into ${table} (user_id, body, created_at)
+     select i % 100000, 'notice ' || i,
+            case when i <= $1 then now() - interval '91 days' - (i::float8 / $1) * interval '100 days'
+                 else now() - ((i - $1)::float8 / $1) * interval '89 days' end
+     from generate_series(1, 2 * $1::int) i`,
     [half],
   );
-  await admin.query('create index notifications_created_at_idx on notifications (created_at)');
-  await admin.query('vacuum analyze notifications');
-}
-
-async function insertOld(admin: Client, half: number): Promise<void> {
-  await admin.query(
-    `insert into notifications (user_id, body, created_at)
-     select i % 100000, 'notice ' || i, now() - interval '91 days' - (i::float8 / $1) * interval '100 days'
-     from generate_series(1, $1::int) i`,
-    [half],
-  );
-}
-
-/** Puts the deleted half back, so pgmaint starts from the same shape the single DELETE did. */
-async function reloadOld(admin: Client, half: number): Promise<void> {
-  await admin.query('vacuum notifications');
-  await insertOld(admin, half);
-  await admin.query('vacuum analyze notifications');
+  await admin.query(`create index ${table}_created_at_idx on ${table} (created_at)`);
+  await admin.query(`vacuum analyze ${table}`);
 }
 
 /** Runs `work` while a paced writer inserts and marks random old notifications read; returns its latencies. */
-async function withWriter(url: string, admin: Client, work: () => Promise<void>): Promise<WriterStats> {
+async function withWriter(
+  url: string,
+  admin: Client,
+  table: string,
+  work: () => Promise<void>,
+): Promise<WriterStats> {
   const range = (
     await admin.query<{ lo: string; hi: string }>(
-      "select min(id)::text as lo, max(id)::text as hi from notifications where created_at < now() - interval '90 days'",
+      `select min(id)::text as lo, max(id)::text as hi from ${table} where created_at < now() - interval '90 days'`,
     )
   ).rows[0];
   const lo = Number(range?.lo ?? 1);
@@ -165,13 +158,10 @@ async function withWriter(url: string, admin: Client, work: () => Promise<void>)
     for (let n = 0; running; n++) {
       const started = performance.now();
       if (n % 2 === 0) {
-        await writer.query(
-          "insert into notifications (user_id, body, created_at) values ($1, 'new', now())",
-          [n],
-        );
+        await writer.query(`insert into ${table} (user_id, body, created_at) values ($1, 'new', now())`, [n]);
       } else {
         const id = lo + Math.floor(Math.random() * (hi - lo + 1));
-        await writer.query('update notifications set is_read = true where id = $1', [id]);
+        await writer.query(`update ${table} set is_read = true where id = $1`, [id]);
       }
       const elapsed = performance.now() - started;
       latencies.push(elapsed);

@@ -36,6 +36,7 @@ describe('retention batch pacing', () => {
 
   it('pauses a tenth of the batch, within bounds', () => {
     expect(pauseAfter(10)).toBe(DEFAULT_PACING.minPauseMs);
+    expect(pauseAfter(100)).toBe(10);
     expect(pauseAfter(300)).toBe(30);
     expect(pauseAfter(5_000)).toBe(DEFAULT_PACING.maxPauseMs);
   });
