@@ -114,6 +114,7 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
       for (const { datname } of rows) await admin.query(`drop database if exists "${datname}" with (force)`);
       await admin.query(`drop role if exists ${role}`);
       await admin.query(`drop role if exists ${role}_bad`);
+      await admin.query(`drop role if exists ${role}_all`);
       await admin.query(`drop role if exists ${appRole}`);
     });
     rmSync(storeDir, { recursive: true, force: true });
@@ -251,6 +252,85 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
     expect(result.checks.filter((check) => check.status === 'unknown')).toEqual([]);
     expect(out.code, out.stdout).toBe(0);
     expect(result.status).toBe('ok');
+  });
+
+  it("health sees other roles' sessions (pg_monitor): an application transaction left open is reported", async () => {
+    const app = await db.connect();
+    try {
+      await app.query(`set role ${appRole}`);
+      await app.query('begin');
+      await app.query('select 1');
+      const pid = (await app.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+      const idleFor = async () =>
+        Number(
+          (
+            await db.sql(
+              `select extract(epoch from clock_timestamp() - state_change) as s from pg_stat_activity
+                where pid = $1 and state = 'idle in transaction'`,
+              [pid],
+            )
+          )[0]?.s ?? 0,
+        );
+      const deadline = Date.now() + 10_000;
+      while ((await idleFor()) < 0.5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const thresholds = { idle_in_transaction: { warning: '100 ms', critical: null } };
+      const out = await runCli([
+        'health',
+        '--config',
+        config({ health: { thresholds } }),
+        '--target',
+        't',
+        '--json',
+      ]);
+      const result = JSON.parse(out.stdout) as {
+        checks: Array<{ name: string; status: string; details: { top?: Array<{ pid: number }> } }>;
+      };
+      const idle = result.checks.find((check) => check.name === 'idle_in_transaction');
+      // Without pg_monitor, another role's session shows no state, and the check would pass.
+      expect(idle?.status).toBe('warning');
+      expect(idle?.details.top?.map((session) => session.pid)).toContain(pid);
+    } finally {
+      await app.end();
+    }
+  });
+
+  it('backup can read a table the application creates after the script ran (default privileges)', async () => {
+    await db.sql(
+      `set role ${appRole}; create table later (id int); insert into later values (1); reset role;`,
+    );
+    const client = await asRole();
+    try {
+      expect((await client.query('select count(*)::int as n from later')).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('backup_access=all_data (pg_read_all_data) backs up too, but also reads the password hashes', async () => {
+    const allData = `${role}_all`;
+    const out = await rolesSql(db, {
+      role: allData,
+      pgmaint_password: password,
+      jobs: 'backup',
+      backup_access: 'all_data',
+    });
+    expect(out.code, out.stderr).toBe(0);
+    const url = new URL(roleUrl);
+    url.username = allData;
+    const path = writeConfig({
+      backupBucket: `file://${storeDir}`,
+      targets: { all: { url: url.toString() } },
+    });
+    const backup = await runCli(['backup', '--config', path, '--target', 'all', '--json']);
+    expect(backup.code, backup.stderr).toBe(0);
+    const client = new Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      const { rows } = await client.query('select rolpassword from pg_authid where rolname = $1', [role]);
+      expect(rows[0]?.rolpassword).toMatch(/^SCRAM-SHA-256\$/);
+    } finally {
+      await client.end();
+    }
   });
 
   let backupKey: string;
