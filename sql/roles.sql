@@ -1,8 +1,8 @@
 -- roles.sql: creates (or updates) the database role pgmaint runs as, with what each job needs and no more.
 -- A DBA runs it as a superuser (or rds_superuser / a CREATEROLE admin) in each database pgmaint maintains.
--- PostgreSQL 13 to 17; psql 10+ (\if). Safe to run again: the role is updated, grants are re-applied, and
--- predefined roles the chosen jobs no longer need are revoked (table grants
--- are not: REVOKE those yourself). All in one transaction: bad input changes nothing.
+-- PostgreSQL 13 to 17 (tested on 15 and 17); psql 10+ (\if). Safe to run again: the role is updated, grants
+-- are re-applied, and predefined roles the chosen jobs no longer need are revoked (table grants are not: REVOKE
+-- those yourself). All in one transaction: bad input changes nothing.
 --
 -- Usage (the password is a psql variable, never written in this file or in shell history if you read it first):
 --   read -rs PGMAINT_PASSWORD
