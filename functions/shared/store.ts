@@ -136,8 +136,8 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
   };
 }
 
-/** 16 MiB parts, 4 in flight: ≤ 64 MiB buffered whatever the size; 10,000 parts = 160 GiB. */
-const UPLOAD_PART_BYTES = 16 * 1024 * 1024;
+/** 8 MiB parts, 4 in flight: ≤ 40 MiB buffered whatever the size; 10,000 parts = 80 GiB. */
+const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 const UPLOAD_QUEUE = 4;
 const ABORT_RETRY_DELAYS_MS = [0, 1_000, 2_000, 4_000, 8_000, 15_000];
 
