@@ -222,15 +222,22 @@ begin
   end if;
 
   -- The role: LOGIN, a connection limit, CREATEDB only for restore, nothing else.
-  if existing.rolname is null then
-    execute format('create role %I login nosuperuser nocreaterole noreplication inherit %s connection limit %s password %L',
-                   role_name, case when 'restore' = any (jobs) then 'createdb' else 'nocreatedb' end,
-                   limit_text::int, password);
-  else
-    execute format('alter role %I login %s connection limit %s password %L',
-                   role_name, case when 'restore' = any (jobs) then 'createdb' else 'nocreatedb' end,
-                   limit_text::int, password);
-  end if;
+  begin
+    if existing.rolname is null then
+      execute format('create role %I login nosuperuser nocreaterole noreplication inherit %s connection limit %s password %L',
+                     role_name, case when 'restore' = any (jobs) then 'createdb' else 'nocreatedb' end,
+                     limit_text::int, password);
+    else
+      execute format('alter role %I login %s connection limit %s password %L',
+                     role_name, case when 'restore' = any (jobs) then 'createdb' else 'nocreatedb' end,
+                     limit_text::int, password);
+    end if;
+  exception when others then
+    -- Raised afresh: the original error's context quotes the statement, password included.
+    raise exception using
+      message = format('roles.sql: nothing was changed: could not create or update role %I: %s', role_name, sqlerrm),
+      errcode = sqlstate;
+  end;
   -- Hardened servers revoke CONNECT from PUBLIC.
   execute format('grant connect on database %I to %I', current_database(), role_name);
 

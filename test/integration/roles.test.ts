@@ -197,7 +197,7 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
   it('refuses bad input, naming every problem, and creates nothing', async () => {
     const out = await rolesSql(db, {
       role: `${role}_bad`,
-      pgmaint_password: 'short',
+      pgmaint_password: 'Xq7-z9',
       jobs: 'health,vacuum',
       retention_tables: 'public.events,public.no_such_table',
       connection_limit: 'lots',
@@ -205,6 +205,7 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
     expect(out.code).toBe(3); // psql's "error in a script with ON_ERROR_STOP"
     expect(out.stderr).toContain('roles.sql: nothing was changed');
     expect(out.stderr).toContain('pgmaint_password: use at least 12 characters');
+    expect(out.stderr + out.stdout).not.toContain('Xq7-z9');
     expect(out.stderr).toContain("jobs: unknown job 'vacuum'");
     expect(out.stderr).toContain(
       `retention_tables: table 'public.no_such_table' does not exist in database ${db.name}`,
