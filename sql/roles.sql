@@ -66,9 +66,10 @@
 --
 -- Ownership (owned_tables), the trade-off before PostgreSQL 17: the role becomes the owner of each listed table,
 -- its partitions, indexes and owned sequences, and the previous owner is granted back every table and sequence
--- privilege, so the application keeps reading and writing. But the previous owner can no longer ALTER or DROP
--- the table: migrations that change it must run as pgmaint (SET ROLE) or hand it back first
--- (ALTER TABLE ... OWNER TO app). The alternative, GRANT <app owner> TO pgmaint, leaves the application
+-- privilege, so the application keeps reading and writing. But the previous owner can no longer ALTER, DROP or
+-- GRANT on the table: migrations that change it must run as pgmaint (SET ROLE) or hand it back first
+-- (ALTER TABLE ... OWNER TO app). Partitions pgmaint creates are its own; the application reaches them through
+-- the parent. The alternative, GRANT <app owner> TO pgmaint, leaves the application
 -- untouched but gives pgmaint every right the owner has on every object it owns; this script does not do that.
 -- Moving ownership needs the running user to be a superuser or a member of both the current owner and the role
 -- (GRANT pgmaint TO <you> first, as an rds_superuser).
