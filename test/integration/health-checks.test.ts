@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -331,6 +335,19 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     );
     expect(mine).toMatchObject({ active: false });
     expect(mine?.retainedBytes).toBeGreaterThan(64 * 1024);
+
+    // PostgreSQL 15 does not record since when a slot is inactive: health remembers when it first
+    // saw it so, in the state object, and warns once that is longer ago than inactiveFor.
+    const withStore = {
+      backupBucket: pathToFileURL(mkdtempSync(join(tmpdir(), 'pgmaint-health-state-'))).toString(),
+    };
+    const inactiveFor = { replication_slots: { inactiveFor: '1 second' } };
+    const firstSeen = (await health(inactiveFor, withStore)).check('replication_slots');
+    expect(firstSeen.status).toBe('ok');
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // the condition is time itself
+    const stale = (await health(inactiveFor, withStore)).check('replication_slots');
+    expect(stale.status).toBe('warning');
+    expect(stale.message).toContain(`or more: ${slot}`);
     await db.sql('select pg_drop_replication_slot($1)', [slot]);
   });
 
