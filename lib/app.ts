@@ -21,6 +21,8 @@ try {
 }
 new PgmaintStack(app, (app.node.tryGetContext('stackName') as string | undefined) ?? 'Pgmaint', {
   config,
+  // `-c createTestEventRegistry=false` when the account already has the console's registry.
+  createTestEventRegistry: app.node.tryGetContext('createTestEventRegistry') !== 'false',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   description: 'pgmaint: scheduled PostgreSQL backup, restore drills, retention, reindex and health checks',
 });

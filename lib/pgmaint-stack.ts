@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PgmaintConfig } from '../functions/shared/config/schema';
 import { Pgmaint } from './pgmaint';
@@ -6,6 +6,8 @@ import { Pgmaint } from './pgmaint';
 export interface PgmaintStackProps extends StackProps {
   /** The validated pgmaint config. */
   readonly config: PgmaintConfig;
+  /** See PgmaintProps.createTestEventRegistry. @default true */
+  readonly createTestEventRegistry?: boolean;
 }
 
 /** The deployable unit: one Pgmaint per stack. */
@@ -14,6 +16,18 @@ export class PgmaintStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PgmaintStackProps) {
     super(scope, id, props);
-    this.pgmaint = new Pgmaint(this, 'Pgmaint', { config: props.config });
+    this.pgmaint = new Pgmaint(this, 'Pgmaint', {
+      config: props.config,
+      createTestEventRegistry: props.createTestEventRegistry,
+    });
+    // What an operator looks for after deploy: the functions to invoke, where backups and alerts go.
+    for (const [job, fn] of Object.entries(this.pgmaint.functions))
+      new CfnOutput(this, `${job}Function`, {
+        value: fn.functionName,
+        description: `pgmaint ${job} function`,
+      });
+    new CfnOutput(this, 'BackupBucket', { value: this.pgmaint.bucket.bucketName });
+    new CfnOutput(this, 'AlertTopic', { value: this.pgmaint.alertTopic.topicArn });
+    new CfnOutput(this, 'Dashboard', { value: this.pgmaint.dashboard.dashboard.dashboardName });
   }
 }
