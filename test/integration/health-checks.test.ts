@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/health/handler';
 import { backupKey, manifestKey } from '../../functions/shared/backup-catalog';
 import { s3Store } from '../../functions/shared/store';
 import { createBucket, createTopicInbox, type Inbox } from '../helpers/aws';
@@ -527,6 +528,48 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     const failed = await health({}, extra);
     expect(failed.check('restore_drill').status).toBe('critical');
     expect(failed.check('restore_drill').recommendation).toContain('The last restore drill failed');
+  });
+
+  it('the Lambda handler writes an EMF metric for every numeric value, by target and check', async () => {
+    process.env.PGMAINT_CONFIG = JSON.stringify({ targets: { t: { url: db.url } } });
+    const written: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    let result: Awaited<ReturnType<typeof handler>>;
+    try {
+      result = await handler(
+        { target: 't' },
+        { awsRequestId: 'req-emf', getRemainingTimeInMillis: () => 60_000 },
+      );
+    } finally {
+      process.stdout.write = write;
+    }
+    const documents = written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map(
+        (line) =>
+          JSON.parse(line) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> };
+          },
+      );
+    const byCheck = (name: string) => documents.find((d) => d.check === name && 'HealthCheckValue' in d);
+    for (const check of result.checks.filter((c) => c.value !== null)) {
+      const document = byCheck(check.name);
+      expect(document, check.name).toBeDefined();
+      expect(document?.HealthCheckValue).toBe(check.value);
+      expect(document?.target).toBe('t');
+      expect(document?._aws.CloudWatchMetrics[0]?.Namespace).toBe('pgmaint');
+      expect(document?._aws.CloudWatchMetrics[0]?.Dimensions[0]).toEqual(
+        expect.arrayContaining(['target', 'check']),
+      );
+    }
+    expect(byCheck('xid_wraparound')?.HealthCheckStatus).toBe(0);
+    expect(documents.find((d) => d.check === 'invalid_indexes')?.HealthCheckStatus).toBe(1);
+    expect(byCheck('timescaledb_jobs')).toBeUndefined(); // skipped: no value, no metric
   });
 
   it('passes as a role with only pg_monitor: nothing unknown, what it cannot read is said', async () => {
