@@ -271,6 +271,15 @@ async function vacuumShrunkTables(
   for (const { rule, rows } of deleted.values()) {
     if (rows === 0 || rows / Math.max(rule.estimatedRows, rows) <= vacuumAbove) continue;
     const name = qualifiedName(rule);
+    const allowed = (
+      await run.client.query<{ allowed: boolean }>(loadSql('retention/can-vacuum'), [rule.oid])
+    ).rows[0]?.allowed;
+    if (!allowed) {
+      run.warnings.push(
+        `${name}: VACUUM skipped, this role does not own the table (PostgreSQL 17+: GRANT MAINTAIN); autovacuum will get to it`,
+      );
+      continue;
+    }
     const leftMs = run.context.remainingMs() - run.pacing.reserveMs;
     if (leftMs < VACUUM_MIN_MS) {
       run.warnings.push(`${name}: VACUUM skipped, not enough time left (autovacuum will get to it)`);

@@ -204,6 +204,39 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     expect(result.warnings.join('\n')).toMatch(/no index leads with public\.events\.created_at/);
   });
 
+  it('runs as a role with only SELECT, DELETE and UPDATE on one column, and says it cannot VACUUM', async () => {
+    const db = await database('ret_role');
+    await seedTables(db);
+    const role = `ret_${db.name.slice(-6)}`;
+    await db.sql(`
+      insert into audit_logs (action, created_at, label) select 'x', now() - interval '100 days', 'go' from generate_series(1, 3000);
+      insert into audit_logs (action, created_at, label) values ('x', now(), 'stay');
+      analyze audit_logs;
+      create role ${role} login password 'Role-Pass-1';
+      grant select, delete, update (label) on audit_logs to ${role};
+    `);
+    cleanups.push(() => db.sql(`drop owned by ${role}; drop role ${role}`));
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = 'Role-Pass-1';
+    const configPath = writeConfig({
+      targets: {
+        t: {
+          url: url.toString(),
+          retention: { rules: [{ table: 'audit_logs', column: 'created_at', olderThan: '90 days' }] },
+        },
+      },
+    });
+    const { code, result, stderr } = await retention(configPath);
+    expect(code, stderr).toBe(0);
+    expect(result.totalRowsDeleted).toBe(3000);
+    expect(await labels(db, 'audit_logs')).toEqual({ stay: 1 });
+    expect(result.vacuumed).toEqual([]);
+    expect(result.warnings.join('\n')).toContain(
+      'public.audit_logs: VACUUM skipped, this role does not own the table',
+    );
+  });
+
   it('rejects bad rules before deleting anything, listing every problem', async () => {
     const db = await database('ret_bad');
     await seedTables(db);
