@@ -73,6 +73,8 @@ export const healthJob: JobDefinition<HealthOptions, HealthResult> = {
         connectMs,
         memory: previous.state?.memory ?? {},
         logger: context.logger,
+        remainingMs: context.remainingMs,
+        reserveMs: STATEMENT_TIMEOUT_MS + 5_000,
       });
     } finally {
       await client.end();

@@ -572,6 +572,24 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(byCheck('timescaledb_jobs')).toBeUndefined(); // skipped: no value, no metric
   });
 
+  it('near the Lambda deadline, starts no more checks and returns what it has', async () => {
+    process.env.PGMAINT_CONFIG = JSON.stringify({ targets: { t: { url: db.url } } });
+    let asked = 0;
+    // Plenty of time for the first three checks, then less than a statement timeout.
+    const remaining = () => (++asked <= 3 ? 60_000 : 9_000);
+    const result = await handler(
+      { target: 't' },
+      { awsRequestId: 'req-late', getRemainingTimeInMillis: remaining },
+    );
+    expect(result.checks).toHaveLength(24);
+    expect(result.checks.slice(0, 3).map((c) => c.status)).toEqual(['ok', 'ok', 'ok']);
+    for (const check of result.checks.slice(3)) {
+      expect(check.status).toBe('unknown');
+      expect(check.message).toBe('could not run: not started: the run is about to reach its time limit');
+    }
+    expect(result.status).toBe('unknown');
+  });
+
   it('passes as a role with only pg_monitor: nothing unknown, what it cannot read is said', async () => {
     const role = `health_monitor_${tag()}`;
     const password = `pw-${tag()}-A1`;
