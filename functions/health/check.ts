@@ -1,4 +1,3 @@
-import type { Client } from 'pg';
 import type { TargetConfig } from '../shared/config/schema';
 import type { ObjectStore } from '../shared/store';
 
@@ -45,7 +44,6 @@ export type Query = <Row = Record<string, unknown>>(sql: string, values?: unknow
 /** What one check is handed. */
 export interface CheckInput {
   readonly query: Query;
-  readonly client: Client;
   readonly now: () => Date;
   readonly targetName: string;
   readonly target: TargetConfig;

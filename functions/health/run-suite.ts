@@ -59,7 +59,6 @@ export async function runSuite(
         await client.query('savepoint health_check');
         measurement = await check.run({
           query,
-          client,
           now: input.now,
           targetName: input.targetName,
           target: input.target,
