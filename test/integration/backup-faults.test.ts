@@ -1,5 +1,5 @@
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { s3Client } from '../../functions/shared/aws';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
@@ -55,6 +55,12 @@ describe('backup faults: never a false success, nothing left behind', () => {
       backupBucket: bucket,
       targets: { prod: { secret: targetSecret } },
     });
+
+  /** A cold-started handler: a warm one keeps the config it first read, as on Lambda. */
+  async function freshHandler() {
+    vi.resetModules();
+    return (await import('../../functions/backup/handler')).handler;
+  }
 
   async function bucketState() {
     const s3 = s3Client();
@@ -152,6 +158,47 @@ describe('backup faults: never a false success, nothing left behind', () => {
       process.env.AWS_ENDPOINT_URL = motoEndpoint;
     }
   }, 60_000);
+
+  it('stops itself before the Lambda deadline, cancelling the upload cleanly', async () => {
+    const fresh = await createBucket(); // no earlier backups: no throughput estimate to refuse on
+    inbox = await createTopicInbox();
+    process.env.PGMAINT_CONFIG = JSON.stringify({
+      backupBucket: fresh,
+      alerts: { topicArn: inbox.topicArn },
+      targets: { prod: { secret } },
+    });
+    const handler = await freshHandler();
+    // 30 s is kept back for cleanup: 30.3 s left means the run must stop 0.3 s in, mid-dump.
+    const deadline = Date.now() + 30_300;
+    await expect(
+      handler(
+        { target: 'prod' },
+        { awsRequestId: 'deadline-1', getRemainingTimeInMillis: () => deadline - Date.now() },
+      ),
+    ).rejects.toThrow(/before the Lambda timeout/);
+    const s3 = s3Client();
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: fresh }))).Contents ?? []).toEqual([]);
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: fresh }))).Uploads ?? []).toEqual([]);
+    const messages = await inbox.messages({ expect: 1 });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.message).toContain('before the Lambda timeout');
+  });
+
+  it('refuses early when the last backup says this one cannot finish in the time left', async () => {
+    inbox = await createTopicInbox();
+    process.env.PGMAINT_CONFIG = JSON.stringify({
+      backupBucket: bucket,
+      alerts: { topicArn: inbox.topicArn },
+      targets: { prod: { secret } },
+    });
+    const before = await bucketState();
+    const handler = await freshHandler();
+    await expect(
+      handler({ target: 'prod' }, { awsRequestId: 'budget-1', getRemainingTimeInMillis: () => 30_050 }),
+    ).rejects.toThrow(/is estimated at .* but only .* remain before the Lambda timeout; nothing was started/);
+    expect(await bucketState()).toEqual({ objects: before.objects, incompleteUploads: [] });
+    expect(await inbox.messages({ expect: 1 })).toHaveLength(1);
+  });
 
   describe('a server newer than the bundled pg_dump', () => {
     let newer: LocalPostgres;
