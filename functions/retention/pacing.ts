@@ -17,8 +17,9 @@ export interface Pacing {
   readonly pauseShare: number;
   readonly minPauseMs: number;
   readonly maxPauseMs: number;
-  /** Wait before retrying after a lock timeout. */
+  /** After a lock timeout: wait this long and try again, at most `lockAttempts` times in all. */
   readonly lockRetryMs: number;
+  readonly lockAttempts: number;
   /** Left untouched at the end of a Lambda run: reporting, alerting, releasing the lock. */
   readonly reserveMs: number;
 }
@@ -33,6 +34,7 @@ export const DEFAULT_PACING: Pacing = {
   minPauseMs: 2,
   maxPauseMs: 100,
   lockRetryMs: 1_000,
+  lockAttempts: 3,
   reserveMs: 10_000,
 };
 

@@ -26,6 +26,9 @@ export interface RuleOutcome extends RuleIdentity {
   readonly rowsLeft?: number | null;
 }
 
+/** What running a rule produced, before the rule's description and duration are added. */
+export type RuleWork = Omit<RuleOutcome, keyof RuleIdentity | 'durationMs'>;
+
 export interface RulePreview extends RuleIdentity {
   readonly rowsToDelete: number;
   readonly partitionsToDrop: readonly string[];

@@ -21,8 +21,6 @@ export interface DeletionDeps {
   readonly pacing: Pacing;
 }
 
-const LOCK_ATTEMPTS = 3;
-
 /**
  * Deletes a row rule's expired rows in batches, each its own short transaction, until none are
  * left, the rule's cap is reached, or the time budget runs out. With an index on the time column,
@@ -57,8 +55,10 @@ export async function deleteExpiredRows(
       if (state === LOCK_NOT_AVAILABLE) {
         // Someone holds a table lock (an ALTER, a long LOCK TABLE): back off, retry, then give up for this run.
         lockFailures++;
-        logger.warn(`retention ${qualifiedName(rule)}: lock timeout (${lockFailures}/${LOCK_ATTEMPTS})`);
-        if (lockFailures >= LOCK_ATTEMPTS) return stop('lockTimeout');
+        logger.warn(
+          `retention ${qualifiedName(rule)}: lock timeout (${lockFailures}/${pacing.lockAttempts})`,
+        );
+        if (lockFailures >= pacing.lockAttempts) return stop('lockTimeout');
         await sleep(pacing.lockRetryMs);
         continue;
       }
