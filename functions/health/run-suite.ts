@@ -53,6 +53,7 @@ export async function runSuite(
         results.push(
           toResult(check, thresholds, new Error('not started: the run is about to reach its time limit')),
         );
+        if (input.memory[check.name] !== undefined) memory[check.name] = input.memory[check.name];
         continue;
       }
       try {
@@ -76,6 +77,9 @@ export async function runSuite(
       const result = toResult(check, thresholds, measurement);
       if (!(measurement instanceof Error) && 'memory' in measurement && measurement.memory !== undefined)
         memory[check.name] = measurement.memory;
+      // A check that could not run this time keeps what it knew (e.g. since when a slot is inactive).
+      else if (measurement instanceof Error && input.memory[check.name] !== undefined)
+        memory[check.name] = input.memory[check.name];
       results.push(result);
     }
   } finally {
