@@ -80,6 +80,22 @@ export const backupRestoreBench: Benchmark = {
         );
         if (dbBytes >= 1024 * MB && ratio > 1.15) pass = false;
         if (ours.value.peakRssBytes > 256 * MB) pass = false;
+        if (sizeMb === Math.max(...SIZES_MB)) {
+          // The same job into a local-folder store: what the S3 emulator (Python, on the same two
+          // cores) adds to the run above, and what the job itself costs.
+          const localConfig = join(work, `${database}-local.json`);
+          writeFileSync(
+            localConfig,
+            JSON.stringify({ backupBucket: `file://${join(work, 'store')}`, targets: { bench: { url } } }),
+          );
+          const local = await timed(() =>
+            runTracked('node', [cli, 'backup', '--config', localConfig, '--target', 'bench', '--json'], env),
+          );
+          lines.push(
+            `  same backup into a local-folder store: ${(local.ms / 1000).toFixed(1)} s; ratio ${(local.ms / baseline.ms).toFixed(2)}× (S3 emulator's share: ${((ours.ms - local.ms) / 1000).toFixed(1)} s)`,
+          );
+          rmSync(join(work, 'store'), { recursive: true, force: true });
+        }
 
         if (sizeMb === Math.max(...SIZES_MB)) {
           const into = `${database}_baseline`;
