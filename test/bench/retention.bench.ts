@@ -114,7 +114,10 @@ export const retentionBench: Benchmark = {
   },
 };
 
-/** Half the rows 91–191 days old, half younger than 90 days, indexed on created_at and vacuumed. */
+/**
+ * Half the rows 91–191 days old, half younger than 90 days, inserted oldest first as an application
+ * writes them over time; indexed on created_at and vacuumed.
+ */
 async function load(admin: Client, table: string, half: number): Promise<void> {
   await admin.query(`
     create table ${table} (
@@ -127,8 +130,8 @@ async function load(admin: Client, table: string, half: number): Promise<void> {
   await admin.query(
     `insert into ${table} (user_id, body, created_at)
      select i % 100000, 'notice ' || i,
-            case when i <= $1 then now() - interval '91 days' - (i::float8 / $1) * interval '100 days'
-                 else now() - ((i - $1)::float8 / $1) * interval '89 days' end
+            case when i <= $1 then now() - interval '191 days' + (i::float8 / $1) * interval '100 days'
+                 else now() - interval '89 days' + ((i - $1)::float8 / $1) * interval '89 days' end
      from generate_series(1, 2 * $1::int) i`,
     [half],
   );
