@@ -52,6 +52,7 @@ export class PgmaintDashboard extends Construct {
           title: `${target}: last backup`,
           width: 8,
           metrics: [
+            checkMetric(target, 'backup_freshness', 'age of the newest verified backup'),
             targetMetric('BackupBytes', target, 'Maximum', 'size (bytes)'),
             targetMetric('BackupDurationMs', target, 'Maximum', 'duration (ms)'),
             targetMetric('DatabaseSizeBytes', target, 'Maximum', 'database (bytes)'),
