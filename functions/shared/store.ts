@@ -136,9 +136,10 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
   };
 }
 
-/** 8 MiB parts, 4 in flight: ≤ 40 MiB buffered whatever the size; 10,000 parts = 80 GiB. */
+/** 8 MiB parts, 2 in flight: ≤ 24 MiB buffered whatever the size; 10,000 parts = 80 GiB. Two
+ * concurrent part uploads already outpace pg_dump's compression; more only holds more memory. */
 const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
-const UPLOAD_QUEUE = 4;
+const UPLOAD_QUEUE = 2;
 const ABORT_RETRY_DELAYS_MS = [0, 1_000, 2_000, 4_000, 8_000, 15_000];
 
 async function abortIncompleteUploads(client: S3Client, bucket: string, key: string): Promise<void> {
