@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
@@ -93,4 +93,12 @@ export async function createTopicInbox(): Promise<Inbox> {
       return [...received];
     },
   };
+}
+
+/** An object's bytes from the emulator's S3 (empty when it has no body). */
+export async function readObject(bucket: string, key: string): Promise<Buffer> {
+  const response = await new S3Client({ forcePathStyle: true }).send(
+    new GetObjectCommand({ Bucket: bucket, Key: key }),
+  );
+  return Buffer.from((await response.Body?.transformToByteArray()) ?? []);
 }

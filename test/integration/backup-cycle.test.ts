@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/backup/handler';
 import { s3Client } from '../../functions/shared/aws';
-import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
+import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
@@ -47,25 +47,12 @@ describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
 
     // The stored bytes are the ones hashed: read them back and compare.
     const s3 = s3Client();
-    const stored = await s3.send(
-      new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: bucket, Key: result.key }),
-    );
-    const bytes = Buffer.from(await stored.Body!.transformToByteArray());
+    const bytes = await readObject(bucket, result.key);
     expect(bytes.length).toBe(result.bytes);
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(result.sha256);
     expect(bytes.subarray(0, 5).toString()).toBe('PGDMP');
 
-    const manifest = JSON.parse(
-      Buffer.from(
-        await (
-          await s3.send(
-            new (
-              await import('@aws-sdk/client-s3')
-            ).GetObjectCommand({ Bucket: bucket, Key: result.manifestKey }),
-          )
-        ).Body!.transformToByteArray(),
-      ).toString(),
-    );
+    const manifest = JSON.parse((await readObject(bucket, result.manifestKey)).toString());
     expect(manifest).toMatchObject({
       target: 'prod',
       sha256: result.sha256,
@@ -104,7 +91,7 @@ describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
     const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     expect(uploads.Uploads ?? []).toHaveLength(0);
     await s3.send(
-      new (await import('@aws-sdk/client-s3')).PutObjectCommand({
+      new PutObjectCommand({
         Bucket: bucket,
         Key: 'prod/2099/01/01/prod-20990101T000000Z.dump',
         Body: 'PGDMP not really',

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reindexJob } from '../../functions/reindex/definition';
 import { handler } from '../../functions/reindex/handler';
 import type { ReindexResult } from '../../functions/reindex/result';
@@ -11,27 +11,19 @@ import { noMetrics } from '../../functions/shared/metrics';
 import { runJob } from '../../functions/shared/run-job';
 import { createTopicInbox } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestDatabase } from '../helpers/database';
+import { testResources } from '../helpers/test-resources';
 
 /**
  * `pgmaint reindex` against the real PostgreSQL: each test gets its own database, because the job
  * looks at every index of the database it runs on.
  */
 describe('reindex, end to end (CLI → PostgreSQL)', () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  });
-
-  async function database(prefix: string): Promise<TestDatabase> {
-    const db = await createTestDatabase(prefix);
-    cleanups.push(() => db.drop());
-    return db;
-  }
+  const { database, defer } = testResources();
 
   async function session(db: TestDatabase): Promise<Client> {
     const client = await db.connect();
-    cleanups.push(() => client.end());
+    defer(() => client.end());
     return client;
   }
 

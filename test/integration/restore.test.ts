@@ -1,9 +1,9 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/restore/handler';
 import { s3Client } from '../../functions/shared/aws';
-import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
+import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { adminUrl, createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { createFidelitySchema, databaseText } from '../helpers/fidelity';
@@ -16,11 +16,6 @@ async function databasesLike(prefix: string): Promise<string[]> {
     );
     return rows.map((r) => r.datname);
   });
-}
-
-async function readObject(bucket: string, key: string): Promise<Buffer> {
-  const response = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return Buffer.from((await response.Body?.transformToByteArray()) ?? []);
 }
 
 describe('restore: new database by default, replace only when confirmed, drills', () => {

@@ -1,21 +1,13 @@
 import { Client } from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RetentionPreview, RetentionRun } from '../../functions/retention/result';
 import { runCli, writeConfig } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestDatabase } from '../helpers/database';
+import { testResources } from '../helpers/test-resources';
 
 /** `"partitions": true` rules against real range-partitioned tables: drop whole partitions, premake new ones. */
 describe('retention partition rules, end to end (CLI → PostgreSQL)', () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  });
-
-  async function database(prefix: string): Promise<TestDatabase> {
-    const db = await createTestDatabase(prefix);
-    cleanups.push(() => db.drop());
-    return db;
-  }
+  const { database, defer } = testResources();
 
   /**
    * The seeds' trades: daily partitions from 120 days ago to 2 days ahead plus a default partition
@@ -184,7 +176,7 @@ describe('retention partition rules, end to end (CLI → PostgreSQL)', () => {
     await seedPartitioned(db);
     const reader = new Client({ connectionString: db.url });
     await reader.connect();
-    cleanups.push(() => reader.end());
+    defer(() => reader.end());
     // A long-running reader of trades: a plain DETACH needs ACCESS EXCLUSIVE on the parent.
     await reader.query('begin');
     await reader.query('select count(*) from trades');

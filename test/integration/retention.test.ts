@@ -1,10 +1,11 @@
 import { Client } from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/retention/handler';
 import type { RetentionPreview, RetentionRun } from '../../functions/retention/result';
 import { loadSql } from '../../functions/shared/sql';
 import { runCli, writeConfig } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestDatabase } from '../helpers/database';
+import { testResources } from '../helpers/test-resources';
 
 /**
  * `pgmaint retention` against the real PostgreSQL. Every row a test inserts carries a label saying
@@ -12,16 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
  * rule that deletes one row too many or too few fails.
  */
 describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  });
-
-  async function database(prefix: string): Promise<TestDatabase> {
-    const db = await createTestDatabase(prefix);
-    cleanups.push(() => db.drop());
-    return db;
-  }
+  const { database, defer } = testResources();
 
   /** The seeds' tables (test/demo/seed.sql), each with a label column. */
   async function seedTables(db: TestDatabase): Promise<void> {
@@ -215,7 +207,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
       create role ${role} login password 'Role-Pass-1';
       grant select, delete, update (label) on audit_logs to ${role};
     `);
-    cleanups.push(() => db.sql(`drop owned by ${role}; drop role ${role}`));
+    defer(() => db.sql(`drop owned by ${role}; drop role ${role}`));
     const url = new URL(db.url);
     url.username = role;
     url.password = 'Role-Pass-1';
@@ -323,7 +315,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     // re-read per batch would catch them; the run's single cutoff must not.
     const writer = new Client({ connectionString: db.url });
     await writer.connect();
-    cleanups.push(() => writer.end());
+    defer(() => writer.end());
     let running = true;
     const inserted: Array<{ at: number; createdAt: string }> = [];
     const writing = (async () => {
@@ -422,7 +414,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     `);
     const app = new Client({ connectionString: db.url });
     await app.connect();
-    cleanups.push(() => app.end());
+    defer(() => app.end());
     await app.query('begin');
     await app.query("select id from notifications where label = 'locked' for update");
     const started = Date.now();
@@ -449,7 +441,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     // Another run, as the database sees it: a session holding retention's advisory lock.
     const other = new Client({ connectionString: db.url, application_name: 'pgmaint/retention' });
     await other.connect();
-    cleanups.push(() => other.end());
+    defer(() => other.end());
     const held = await other.query(loadSql('retention/try-lock'));
     expect(held.rows[0]?.acquired).toBe(true);
     const pid = (await other.query('select pg_backend_pid() as pid')).rows[0]?.pid;
