@@ -27,6 +27,8 @@ export interface RestoreResult extends JobResult {
   readonly rowCountsVerified: boolean;
   readonly mismatches: readonly CountMismatch[];
   readonly durationMs: number;
+  /** Where the time went: fetching and checking the archive, pg_restore, counting rows. */
+  readonly phases: Readonly<Record<string, number>>;
   /** Replace mode: the name the previous live database is kept under until an operator drops it. */
   readonly keptAs?: string;
 }
@@ -103,13 +105,16 @@ async function restore(
       );
 
     // The object must match its manifest before anything is created.
+    const phases = phaseTimer();
     const source = await prepareArchive(store, manifest);
+    phases.end('fetchMs');
     try {
       context.logger.info(`restoring ${manifest.key} into database "${name}"`, { mode, from });
       await admin.query(`create database ${quoteIdent(name)} template template0`);
       created = true;
       const settings = await context.connection();
       await runPgRestore({ settings, database: name, source, store, manifest });
+      phases.end('pgRestoreMs');
     } finally {
       await source.dispose();
     }
@@ -121,6 +126,8 @@ async function restore(
     } finally {
       await restored.end().catch(() => {});
     }
+    phases.end('countMs');
+    context.logger.info('restore phases', { ...phases.ms, source: source.kind });
     const mismatches = compareCounts(manifest, counts);
     const status: RestoreResult['status'] =
       mismatches.length > 0 ? 'failed' : mode === 'drill' ? 'passed' : 'restored';
@@ -146,6 +153,7 @@ async function restore(
       rowCountsVerified: manifest.rowCountsExact,
       mismatches,
       durationMs: Math.round(performance.now() - run.startedMs),
+      phases: phases.ms,
       ...(keptAs ? { keptAs } : {}),
     };
     context.metrics.add('RestoreDurationMs', 'Milliseconds', result.durationMs, {
@@ -167,6 +175,20 @@ async function restore(
   } finally {
     await admin.end().catch(() => {});
   }
+}
+
+/** Milliseconds per phase, each measured from the end of the one before. */
+function phaseTimer() {
+  let last = performance.now();
+  const ms: Record<string, number> = {};
+  return {
+    ms,
+    end(name: string) {
+      const now = performance.now();
+      ms[name] = Math.round(now - last);
+      last = now;
+    },
+  };
 }
 
 export function renderRestore(result: RestoreResult): string {
