@@ -32,7 +32,7 @@ export interface StreamOptions {
  */
 export async function streamVerifiedDump(options: StreamOptions): Promise<StreamedArchive> {
   const { store, key, dump, verifier } = options;
-  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const body = new PassThrough({ highWaterMark: ELASTIC_BYTES });
   const uploaded = store.putStream(key, body, 'application/octet-stream');
   // Whichever side fails first decides the error; the loop below races every wait against it.
   const uploadedOrWhy = uploaded.catch((error: unknown) => {
@@ -117,6 +117,14 @@ async function explain(error: unknown, dump: ToolProcess): Promise<unknown> {
   return error;
 }
 
+/**
+ * How far each consumer may lag before pg_dump is made to wait. pg_dump is the critical path: a
+ * 64 KiB pipe would stall it at every hiccup of the upload or the verifier; a few MiB of slack
+ * absorbs those, and memory stays bounded.
+ */
+const ELASTIC_BYTES = 4 * 1024 * 1024;
+
 async function write(stream: Writable, chunk: Buffer): Promise<void> {
-  if (!stream.write(chunk)) await once(stream, 'drain');
+  stream.write(chunk);
+  if (stream.writableLength >= ELASTIC_BYTES) await once(stream, 'drain');
 }
