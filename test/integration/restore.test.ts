@@ -145,6 +145,23 @@ describe('restore: new database by default, replace only when confirmed, drills'
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/does not match its manifest .*nothing was restored/);
     expect(await databasesLike(prod.name)).toEqual(before);
+
+    // A truncated object (a different size) is refused the same way.
+    await s3.send(
+      new PutObjectCommand({ Bucket: corrupt, Key: backupKey, Body: dump.subarray(0, dump.length - 1000) }),
+    );
+    const truncated = await runCli([
+      'restore',
+      '--config',
+      path,
+      '--target',
+      'prod',
+      '--into',
+      `${prod.name}_truncated`,
+    ]);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toMatch(/does not match its manifest .*nothing was restored/);
+    expect(await databasesLike(prod.name)).toEqual(before);
   });
 
   it('an unknown backup key or target gives a clear error', async () => {
