@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm, statfs } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
@@ -29,7 +30,9 @@ export async function prepareArchive(store: ObjectStore, manifest: BackupManifes
     const path = join(dir, 'archive.dump');
     const dispose = () => rm(dir, { recursive: true, force: true });
     try {
-      checkDigest(manifest, await downloadInParallel(store, manifest, path));
+      const digest = hasher();
+      await pipeline(await store.getStream(manifest.key), digest.stream, createWriteStream(path));
+      checkDigest(manifest, digest.result());
       return { kind: 'file', path, dispose };
     } catch (error) {
       await dispose();
@@ -41,49 +44,6 @@ export async function prepareArchive(store: ObjectStore, manifest: BackupManifes
   await pipeline(await store.getStream(manifest.key), digest.stream, discard);
   checkDigest(manifest, digest.result());
   return { kind: 'stream', dispose: async () => {} };
-}
-
-/** Ranged reads of 16 MiB, four at a time: one S3 connection tops out well below the network. */
-const RANGE_BYTES = 16 * 1024 * 1024;
-const RANGES_IN_FLIGHT = 4;
-
-/**
- * Downloads the archive with parallel ranged reads into `path`, hashing in order as each wave of
- * ranges lands (memory: one wave). Returns what was read, for the manifest check.
- */
-async function downloadInParallel(
-  store: ObjectStore,
-  manifest: BackupManifest,
-  path: string,
-): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  const file = await open(path, 'w');
-  let bytes = 0;
-  try {
-    const ranges = Math.ceil(manifest.bytes / RANGE_BYTES);
-    const fetch = (index: number) => {
-      const start = index * RANGE_BYTES;
-      return store.getRange(manifest.key, start, Math.min(start + RANGE_BYTES, manifest.bytes) - 1);
-    };
-    const keep = async (index: number, body: Buffer) => {
-      await file.write(body, 0, body.length, index * RANGE_BYTES);
-      hash.update(body);
-      bytes += body.length;
-    };
-    // The first range tells the object's size: one of another size is not the backup, whatever
-    // its bytes, and asking for ranges past its end would only fail less clearly.
-    const head = await fetch(0);
-    if (head.totalBytes !== manifest.bytes) return { sha256: 'of another object', bytes: head.totalBytes };
-    await keep(0, head.body);
-    for (let first = 1; first < ranges; first += RANGES_IN_FLIGHT) {
-      const count = Math.min(RANGES_IN_FLIGHT, ranges - first);
-      const wave = await Promise.all(Array.from({ length: count }, (_, i) => fetch(first + i)));
-      for (const [i, part] of wave.entries()) await keep(first + i, part.body);
-    }
-  } finally {
-    await file.close();
-  }
-  return { sha256: hash.digest('hex'), bytes };
 }
 
 /** A SHA-256 + byte count pass-through, for checking bytes as they go by. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -35,8 +35,6 @@ export interface ObjectStore {
   /** The object's bytes, or undefined when there is no such key. */
   get(key: string): Promise<Buffer | undefined>;
   getStream(key: string): Promise<Readable>;
-  /** Bytes `start` to `end` inclusive, and the object's whole size. */
-  getRange(key: string, start: number, end: number): Promise<{ body: Buffer; totalBytes: number }>;
   /**
    * Streams `body` to `key`. The object appears only if the body ends cleanly: when the body
    * errors (destroy it with an error to cancel), the promise rejects and nothing is left under
@@ -74,16 +72,6 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
     async getStream(key) {
       const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return response.Body as Readable;
-    },
-    async getRange(key, start, end) {
-      const response = await client.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }),
-      );
-      const body = Buffer.from(
-        await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-      );
-      const total = Number(/\/(\d+)$/.exec(response.ContentRange ?? '')?.[1] ?? Number.NaN);
-      return { body, totalBytes: total };
     },
     async putStream(key, body, contentType) {
       // lib-storage: bounded memory (partSize × queueSize), parts checksummed by the SDK and
@@ -204,18 +192,6 @@ export function fileStore(root: string): ObjectStore {
       const path = pathOf(key);
       await stat(path);
       return createReadStream(path);
-    },
-    async getRange(key, start, end) {
-      const handle = await open(pathOf(key), 'r');
-      try {
-        const totalBytes = (await handle.stat()).size;
-        const length = Math.max(0, Math.min(end, totalBytes - 1) - start + 1);
-        const body = Buffer.alloc(length);
-        await handle.read(body, 0, length, start);
-        return { body, totalBytes };
-      } finally {
-        await handle.close();
-      }
     },
     async putStream(key, body) {
       const path = pathOf(key);
