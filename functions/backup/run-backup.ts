@@ -5,6 +5,7 @@ import {
   listBackups,
   manifestKey,
 } from '../shared/backup-catalog';
+import type { BackupConfig } from '../shared/config/schema';
 import { backupSection } from '../shared/config/sections';
 import { libpqEnv } from '../shared/credentials';
 import { errorMessage, JobError, RefusedError } from '../shared/errors';
@@ -222,7 +223,7 @@ function cancelBeforeDeadline(context: JobContext) {
 
 async function prune(
   context: JobContext,
-  policy: ReturnType<typeof backupSection.parse>,
+  policy: BackupConfig,
   backups: BackupManifest[],
 ): Promise<string[]> {
   const store = context.store();

@@ -8,7 +8,6 @@ import { pipeline } from 'node:stream/promises';
 import type { BackupManifest } from '../shared/backup-catalog';
 import { RefusedError } from '../shared/errors';
 import type { ObjectStore } from '../shared/store';
-import { formatBytes } from '../shared/units';
 
 /** Where pg_restore reads the archive from: a verified local copy, or the store, streamed. */
 export type ArchiveSource =
@@ -85,5 +84,3 @@ async function freeTmpBytes(): Promise<number> {
     return 0;
   }
 }
-
-export const describeSize = (manifest: BackupManifest) => formatBytes(manifest.bytes);
