@@ -13,6 +13,10 @@ import type { Benchmark } from './bench-context';
 const MB = 1024 * 1024;
 /** PGMAINT_BENCH_BACKUP_SIZES_MB="200,2048" by default: memory must not grow with the database. */
 const SIZES_MB = (process.env.PGMAINT_BENCH_BACKUP_SIZES_MB ?? '200,2048').split(',').map(Number);
+/** PGMAINT_BENCH_BACKUP_COUNT_ROWS=false measures the backup without exact row counts. */
+const backupSettings = {
+  countRows: process.env.PGMAINT_BENCH_BACKUP_COUNT_ROWS === 'false' ? false : 'auto',
+};
 
 /**
  * Backup and restore, each against what a DBA runs by hand, on the same server in the same run,
@@ -56,7 +60,10 @@ export const backupRestoreBench: Benchmark = {
         const url = await createSizedDatabase(server.url, database, sizeMb);
         const settings = settingsFromUrl(url);
         const config = join(work, `${database}.json`);
-        writeFileSync(config, JSON.stringify({ backupBucket: bucket, targets: { bench: { url } } }));
+        writeFileSync(
+          config,
+          JSON.stringify({ backupBucket: bucket, targets: { bench: { url, backup: backupSettings } } }),
+        );
 
         const dumpFile = join(work, `${database}.dump`);
         const libpq = { ...process.env, ...libpqEnv(settings, 'bench') };
@@ -96,7 +103,10 @@ export const backupRestoreBench: Benchmark = {
           const localConfig = join(work, `${database}-local.json`);
           writeFileSync(
             localConfig,
-            JSON.stringify({ backupBucket: `file://${join(work, 'store')}`, targets: { bench: { url } } }),
+            JSON.stringify({
+              backupBucket: `file://${join(work, 'store')}`,
+              targets: { bench: { url, backup: backupSettings } },
+            }),
           );
           const local = await backup(localConfig);
           lines.push(
