@@ -109,11 +109,13 @@ describe('backup faults: never a false success, nothing left behind', () => {
   });
 
   it("pg_dump's backend terminated mid-dump", async () => {
+    // Only this test's dump: other test files back up their own databases on the same server.
     const killer = (async () => {
       for (let i = 0; i < 2000; i++) {
         const rows = await db.sql(
           `select pg_terminate_backend(pid) as killed from pg_stat_activity
-           where application_name = 'pgmaint/backup' and query ilike 'copy %'`,
+           where application_name = 'pgmaint/backup' and query ilike 'copy %'
+             and datname = current_database()`,
         );
         if (rows.length > 0) return true;
         await new Promise((resolve) => setTimeout(resolve, 10));
