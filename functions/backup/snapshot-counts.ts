@@ -1,9 +1,5 @@
 import type { Client } from 'pg';
-import type { BackupManifest } from '../shared/backup-catalog';
-import { quoteIdent } from '../shared/identifiers';
-import { loadSql } from '../shared/sql';
-
-type TableRows = BackupManifest['tables'][number];
+import { type TableRows, tableRows } from '../shared/table-rows';
 
 /**
  * A transaction whose snapshot pg_dump imports (`--snapshot`), so row counts taken here are exactly
@@ -24,24 +20,7 @@ export async function openDumpSnapshot(client: Client): Promise<DumpSnapshot> {
   if (!id) throw new Error('pg_export_snapshot returned nothing');
   return {
     id,
-    async countRows(exact) {
-      const tables = await client.query<{ schema: string; name: string; row_estimate: string }>(
-        loadSql('backup/tables'),
-      );
-      const result: TableRows[] = [];
-      for (const table of tables.rows) {
-        const entry = { schema: table.schema, name: table.name, rowEstimate: Number(table.row_estimate) };
-        if (!exact) {
-          result.push(entry);
-          continue;
-        }
-        const counted = await client.query<{ n: string }>(
-          `select count(*) as n from ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
-        );
-        result.push({ ...entry, rowCount: Number(counted.rows[0]?.n ?? 0) });
-      }
-      return result;
-    },
+    countRows: (exact) => tableRows(client, exact),
     async close() {
       await client.query('commit').catch(() => {});
     },

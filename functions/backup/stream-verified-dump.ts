@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import { errorMessage, JobError } from '../shared/errors';
-import type { ObjectStore } from '../shared/store';
+import { IncompleteUploadError, type ObjectStore } from '../shared/store';
 import type { ToolProcess } from '../shared/tool-process';
 import { ARCHIVE_HEADER_BYTES, readArchiveVersion } from './archive-header';
 
@@ -32,6 +32,8 @@ export interface StreamOptions {
  */
 export async function streamVerifiedDump(options: StreamOptions): Promise<StreamedArchive> {
   const { store, key, dump, verifier } = options;
+  const unreadable = (code: number) =>
+    new JobError(`pg_restore could not read the archive (exit ${code}): ${verifier.stderrTail()}`);
   const body = new PassThrough({ highWaterMark: ELASTIC_BYTES });
   const uploaded = store.putStream(key, body, 'application/octet-stream');
   // Whichever side fails first decides the error; the loop below races every wait against it.
@@ -42,7 +44,7 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
   // pg_restore failing is fatal at any moment; exiting 0 is checked once all bytes were written.
   const verifierFailed = verifier.exited.then((code) => {
     if (code === 0) return new Promise<never>(() => {});
-    throw new JobError(`pg_restore could not read the archive (exit ${code}): ${verifier.stderrTail()}`);
+    throw unreadable(code);
   });
   // Exiting 0 while bytes are still coming would leave part of the archive unread: not verified.
   const stoppedReading = verifier.exited.then((code) => {
@@ -81,10 +83,7 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
 
     verifierIn.end();
     const verifyExit = await Promise.race([verifier.exited, uploadFailed, options.cancelled]);
-    if (verifyExit !== 0)
-      throw new JobError(
-        `pg_restore could not read the archive (exit ${verifyExit}): ${verifier.stderrTail()}`,
-      );
+    if (verifyExit !== 0) throw unreadable(verifyExit);
 
     body.end();
     await Promise.race([uploadedOrWhy, options.cancelled]);
@@ -98,7 +97,7 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
       () => undefined,
       (uploadError: unknown) => uploadError,
     );
-    if (cleanup instanceof JobError && /could not abort/.test(cleanup.message)) {
+    if (cleanup instanceof IncompleteUploadError) {
       throw new JobError(`${errorMessage(error)}; ${cleanup.message}`);
     }
     throw await explain(error, dump);

@@ -5,8 +5,9 @@ import { quoteIdent } from '../shared/identifiers';
 import type { JobContext, JobResult } from '../shared/job';
 import { pgToolVersion } from '../shared/pg-tools';
 import { loadSql } from '../shared/sql';
+import { type TableRows, tableRows } from '../shared/table-rows';
 import { prepareArchive } from './archive-source';
-import { type CountMismatch, compareCounts, countRows } from './count-rows';
+import { type CountMismatch, compareCounts } from './compare-counts';
 import { drillName, keptName, restoreName } from './database-names';
 import type { RestoreOptions } from './restore-options';
 import { runPgRestore } from './run-pg-restore';
@@ -120,9 +121,9 @@ async function restore(
     }
 
     const restored = await context.connect({ database: name, statementTimeoutMs: 0 });
-    let counts: Awaited<ReturnType<typeof countRows>>;
+    let counts: TableRows[];
     try {
-      counts = await countRows(restored);
+      counts = await tableRows(restored, true);
     } finally {
       await restored.end().catch(() => {});
     }
@@ -149,7 +150,7 @@ async function restore(
       database: mode === 'replace' && swapped ? live : name,
       backupKey: manifest.key,
       tables: counts.length,
-      rows: counts.reduce((sum, t) => sum + t.rows, 0),
+      rows: counts.reduce((sum, t) => sum + (t.rowCount ?? 0), 0),
       rowCountsVerified: manifest.rowCountsExact,
       mismatches,
       durationMs: Math.round(performance.now() - run.startedMs),

@@ -1,5 +1,6 @@
 import { JobError } from './errors';
 import type { ObjectStore } from './store';
+import type { TableRows } from './table-rows';
 
 /**
  * The contract between backup (which writes), restore and drills (which read) and health's
@@ -28,7 +29,7 @@ export interface BackupManifest {
   readonly compression: string;
   readonly databaseSizeBytes: number;
   /** Row counts per table: estimates always, exact counts taken in the dump's snapshot when enabled. */
-  readonly tables: ReadonlyArray<{ schema: string; name: string; rowEstimate: number; rowCount?: number }>;
+  readonly tables: readonly TableRows[];
   readonly rowCountsExact: boolean;
 }
 

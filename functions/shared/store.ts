@@ -46,6 +46,9 @@ export interface ObjectStore {
   delete(keys: readonly string[]): Promise<void>;
 }
 
+/** An upload that failed and whose parts could not be aborted: something is left under the key. */
+export class IncompleteUploadError extends JobError {}
+
 export function openStore(location: string, s3: () => S3Client): ObjectStore {
   return location.startsWith('file://') ? fileStore(fileURLToPath(location)) : s3Store(s3(), location);
 }
@@ -91,7 +94,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         try {
           await abortIncompleteUploads(client, bucket, key);
         } catch (abortError) {
-          throw new JobError(`${errorMessage(error)}; ${errorMessage(abortError)}`);
+          throw new IncompleteUploadError(`${errorMessage(error)}; ${errorMessage(abortError)}`);
         }
         throw error;
       }

@@ -1,0 +1,36 @@
+import type { Client } from 'pg';
+import { quoteIdent } from './identifiers';
+import { loadSql } from './sql';
+
+export interface TableRows {
+  readonly schema: string;
+  readonly name: string;
+  /** The planner's estimate (reltuples; 0 when never analyzed). */
+  readonly rowEstimate: number;
+  /** count(*), when asked for. */
+  readonly rowCount?: number;
+}
+
+/**
+ * The tables a backup holds (sql/backup/tables.sql: ordinary tables and leaf partitions, no system
+ * or extension tables) in the database the client is connected to, with exact counts when asked.
+ * The backup counts in the dump's snapshot; restores and drills count what they restored.
+ */
+export async function tableRows(client: Client, exact: boolean): Promise<TableRows[]> {
+  const tables = await client.query<{ schema: string; name: string; row_estimate: string }>(
+    loadSql('backup/tables'),
+  );
+  const result: TableRows[] = [];
+  for (const table of tables.rows) {
+    const entry = { schema: table.schema, name: table.name, rowEstimate: Number(table.row_estimate) };
+    if (!exact) {
+      result.push(entry);
+      continue;
+    }
+    const counted = await client.query<{ n: string }>(
+      `select count(*) as n from ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
+    );
+    result.push({ ...entry, rowCount: Number(counted.rows[0]?.n ?? 0) });
+  }
+  return result;
+}
