@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import type { JobContext } from '../shared/job';
+import { releaseJobLock, tryJobLock } from '../shared/job-lock';
 import { loadSql } from '../shared/sql';
 
 /**
@@ -14,9 +15,7 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function tryLock(client: Client): Promise<boolean> {
-  return (await client.query<{ locked: boolean }>(loadSql('reindex/try-lock'))).rows[0]?.locked === true;
-}
+export const tryLock = (client: Client) => tryJobLock(client, 'reindex');
 
 /** Milliseconds, 0 = none; `set_config` takes them as bind parameters. */
 export async function setLimits(client: Client, statementTimeoutMs: number, lockTimeoutMs: number) {
@@ -39,7 +38,7 @@ export function openSession(context: JobContext, first: Client): Session {
       return tryLock(client);
     },
     async close() {
-      await client.query(loadSql('reindex/unlock')).catch(() => {});
+      await releaseJobLock(client, 'reindex').catch(() => {});
       await client.end().catch(() => {});
     },
   };

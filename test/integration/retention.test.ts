@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/retention/handler';
 import type { RetentionPreview, RetentionRun } from '../../functions/retention/result';
-import { loadSql } from '../../functions/shared/sql';
+import { releaseJobLock, tryJobLock } from '../../functions/shared/job-lock';
 import { runCli, writeConfig } from '../helpers/cli';
 import type { TestDatabase } from '../helpers/database';
 import { testResources } from '../helpers/test-resources';
@@ -442,8 +442,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     const other = new Client({ connectionString: db.url, application_name: 'pgmaint/retention' });
     await other.connect();
     defer(() => other.end());
-    const held = await other.query(loadSql('retention/try-lock'));
-    expect(held.rows[0]?.acquired).toBe(true);
+    expect(await tryJobLock(other, 'retention')).toBe(true);
     const pid = (await other.query('select pg_backend_pid() as pid')).rows[0]?.pid;
     const refused = await runCli(['retention', '--config', config, '--target', 't']);
     expect(refused.code).toBe(1);
@@ -451,7 +450,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
       `another retention run is already working on this database (pid ${pid}, pgmaint/retention`,
     );
     expect(await labels(db, 'audit_logs')).toEqual({ go: 30000 });
-    await other.query(loadSql('retention/unlock'));
+    await releaseJobLock(other, 'retention');
 
     // Two runs started together: one works, the other reports the overlap.
     const [a, b] = await Promise.all([retention(config), retention(config)]);
