@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import { errorMessage, JobError } from '../shared/errors';
 import { IncompleteUploadError, type ObjectStore } from '../shared/store';
@@ -10,6 +9,8 @@ export interface StreamedArchive {
   readonly bytes: number;
   readonly sha256: string;
   readonly archiveVersion: string;
+  /** performance.now() when pg_dump exited: what follows is the verifier and the upload finishing. */
+  readonly dumpEndedAt: number;
 }
 
 export interface StreamOptions {
@@ -34,26 +35,35 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
   const { store, key, dump, verifier } = options;
   const unreadable = (code: number) =>
     new JobError(`pg_restore could not read the archive (exit ${code}): ${verifier.stderrTail()}`);
+  const stoppedReading = () =>
+    new JobError(
+      `pg_restore stopped reading before the archive ended (exit ${verifierExit ?? 'none'}): ${verifier.stderrTail()}`,
+    );
   const body = new PassThrough({ highWaterMark: ELASTIC_BYTES });
   const uploaded = store.putStream(key, body, 'application/octet-stream');
-  // Whichever side fails first decides the error; the loop below races every wait against it.
+
+  // The first failure on any side (upload, verifier, deadline) stops the run. The loop learns of it
+  // through one signal, which also ends pg_dump's stream, instead of racing promises at every chunk
+  // (thousands of chunks a gigabyte: that churn cost CPU the dump needs).
+  const stop = new AbortController();
+  const fail = (reason: unknown) => {
+    if (!stop.signal.aborted) stop.abort(reason);
+  };
+  const stopped = new Promise<never>((_, reject) => {
+    stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });
+  });
+  stopped.catch(() => {});
   const uploadedOrWhy = uploaded.catch((error: unknown) => {
     throw new JobError(`upload to ${store.location}/${key} failed: ${errorMessage(error)}`);
   });
-  const uploadFailed = uploadedOrWhy.then(() => new Promise<never>(() => {}));
-  // pg_restore failing is fatal at any moment; exiting 0 is checked once all bytes were written.
-  const verifierFailed = verifier.exited.then((code) => {
-    if (code === 0) return new Promise<never>(() => {});
-    throw unreadable(code);
+  uploadedOrWhy.catch(fail);
+  let verifierExit: number | undefined;
+  void verifier.exited.then((code) => {
+    verifierExit = code;
+    if (code !== 0) fail(unreadable(code));
   });
-  // Exiting 0 while bytes are still coming would leave part of the archive unread: not verified.
-  const stoppedReading = verifier.exited.then((code) => {
-    throw new JobError(`pg_restore stopped reading before the archive ended (exit ${code})`);
-  });
-  stoppedReading.catch(() => {});
-  const failure = Promise.race([uploadFailed, verifierFailed, options.cancelled]);
-  failure.catch(() => {});
-  const race = <T>(work: Promise<T>) => Promise.race([work, failure]);
+  options.cancelled.catch(fail);
+  const untilStopped = <T>(work: Promise<T>) => Promise.race([work, stopped]);
 
   const hash = createHash('sha256');
   let bytes = 0;
@@ -63,6 +73,7 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
     const verifierIn = verifier.child.stdin;
     if (!stdout || !verifierIn) throw new Error('pg_dump and pg_restore need piped stdio');
     verifierIn.on('error', () => {}); // EPIPE when pg_restore quits early: its exit code says why.
+    stop.signal.addEventListener('abort', () => stdout.destroy(stop.signal.reason), { once: true });
     for await (const chunk of stdout as AsyncIterable<Buffer>) {
       if (head.length < ARCHIVE_HEADER_BYTES) {
         head = Buffer.concat([head, chunk]).subarray(0, ARCHIVE_HEADER_BYTES);
@@ -70,11 +81,17 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
           throw new JobError('pg_dump output does not start with the PGDMP archive header');
         }
       }
+      // pg_restore gone (exit 0) while bytes are still coming: part of the archive was never read.
+      if (verifierExit !== undefined || verifierIn.destroyed) throw stoppedReading();
       hash.update(chunk);
       bytes += chunk.length;
-      await race(Promise.all([write(body, chunk), Promise.race([write(verifierIn, chunk), stoppedReading])]));
+      body.write(chunk);
+      verifierIn.write(chunk);
+      if (body.writableLength >= ELASTIC_BYTES) await drained(body, stop.signal, stoppedUploading);
+      if (verifierIn.writableLength >= ELASTIC_BYTES) await drained(verifierIn, stop.signal, stoppedReading);
     }
-    const dumpExit = await race(dump.exited);
+    const dumpExit = await untilStopped(dump.exited);
+    const dumpEndedAt = performance.now();
     if (dumpExit !== 0) throw new JobError(`pg_dump failed (exit ${dumpExit}): ${dump.stderrTail()}`);
     if (bytes === 0) throw new JobError('pg_dump exited 0 but wrote no bytes');
     const archiveVersion = readArchiveVersion(head);
@@ -82,27 +99,32 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
       throw new JobError(`pg_dump wrote ${bytes} bytes that are not a custom-format archive`);
 
     verifierIn.end();
-    const verifyExit = await Promise.race([verifier.exited, uploadFailed, options.cancelled]);
+    const verifyExit = await untilStopped(verifier.exited);
     if (verifyExit !== 0) throw unreadable(verifyExit);
 
     body.end();
-    await Promise.race([uploadedOrWhy, options.cancelled]);
-    return { bytes, sha256: hash.digest('hex'), archiveVersion };
+    await untilStopped(uploadedOrWhy);
+    return { bytes, sha256: hash.digest('hex'), archiveVersion, dumpEndedAt };
   } catch (error) {
+    // The first recorded failure explains best: a destroyed stream's own error is only its echo.
+    const cause = stop.signal.aborted ? stop.signal.reason : error;
+    fail(cause);
     dump.kill();
     verifier.kill();
-    body.destroy(error instanceof Error ? error : new Error(String(error)));
+    body.destroy(cause instanceof Error ? cause : new Error(String(cause)));
     // Wait for the upload to be cancelled and cleaned up before reporting: nothing left behind.
     const cleanup = await uploaded.then(
       () => undefined,
       (uploadError: unknown) => uploadError,
     );
     if (cleanup instanceof IncompleteUploadError) {
-      throw new JobError(`${errorMessage(error)}; ${cleanup.message}`);
+      throw new JobError(`${errorMessage(cause)}; ${cleanup.message}`);
     }
-    throw await explain(error, dump);
+    throw await explain(cause, dump);
   }
 }
+
+const stoppedUploading = () => new JobError('the upload stream closed before the archive ended');
 
 /** A broken pipe or a killed process is a symptom; pg_dump's own words say what happened. */
 async function explain(error: unknown, dump: ToolProcess): Promise<unknown> {
@@ -123,7 +145,23 @@ async function explain(error: unknown, dump: ToolProcess): Promise<unknown> {
  */
 const ELASTIC_BYTES = 4 * 1024 * 1024;
 
-async function write(stream: Writable, chunk: Buffer): Promise<void> {
-  stream.write(chunk);
-  if (stream.writableLength >= ELASTIC_BYTES) await once(stream, 'drain');
+/** Resolves when `stream` has room again; rejects when the run stops or the stream closes first. */
+function drained(stream: Writable, signal: AbortSignal, closedEarly: () => Error): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: unknown) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(signal.aborted ? signal.reason : closedEarly());
+    const onAbort = () => settle(signal.reason);
+    if (signal.aborted) return onAbort();
+    if (stream.destroyed) return onClose();
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
