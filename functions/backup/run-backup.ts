@@ -11,9 +11,11 @@ import { libpqEnv } from '../shared/credentials';
 import { errorMessage, JobError, RefusedError } from '../shared/errors';
 import type { JobContext, JobResult } from '../shared/job';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
+import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
+import { letPgDumpGoFirst } from './cpu-priority';
 import { dumpGlobals } from './dump-globals';
 import { backupsToPrune, deleteBackups, orphanDumps } from './prune-backups';
 import { openDumpSnapshot } from './snapshot-counts';
@@ -33,6 +35,12 @@ export interface BackupResult extends JobResult {
   readonly databaseSizeBytes: number;
   readonly compression: string;
   readonly rowCountsExact: boolean;
+  /**
+   * Where the time went: preflightMs (connect, checks, earlier manifests), dumpMs (until pg_dump
+   * exited), uploadTailMs (the verifier's last bytes and the upload's completion), finishMs (row
+   * counts, globals, manifest, pruning).
+   */
+  readonly phases: Readonly<Record<string, number>>;
   /** Keys of older backups deleted by the retention policy after this one was verified. */
   readonly pruned: readonly string[];
 }
@@ -53,6 +61,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
   try {
     const started = context.now();
     const startedMs = performance.now();
+    const phases = phaseTimer();
     const server = await readServer(client);
     const dumpVersion = await pgToolVersion('pg_dump');
     const serverMajor = Math.floor(server.versionNum / 10_000);
@@ -71,9 +80,11 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       policy.countRows === 'auto' ? server.sizeBytes < COUNT_ROWS_AUTO_LIMIT_BYTES : policy.countRows;
 
     const snapshot = await openDumpSnapshot(client);
+    phases.end('preflightMs');
     const env = libpqEnv(settings, 'pgmaint/backup');
     const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
     const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
+    const restorePriority = letPgDumpGoFirst(verifier.child.pid);
     const deadline = cancelBeforeDeadline(context);
     // Counting runs in the exported snapshot while pg_dump streams: the same rows, no extra wait.
     const counting = snapshot.countRows(exactCounts);
@@ -83,7 +94,10 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       archive = await streamVerifiedDump({ store, key, dump, verifier, cancelled: deadline.cancelled });
     } finally {
       deadline.clear();
+      restorePriority();
     }
+    phases.end('dumpMs', archive.dumpEndedAt);
+    phases.end('uploadTailMs');
     const tables = await counting;
     await snapshot.close();
 
@@ -116,6 +130,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
 
     const pruned = await prune(context, policy, [manifest, ...earlier]);
+    phases.end('finishMs');
     const throughputMBps = archive.bytes / 1024 / 1024 / Math.max(durationMs / 1000, 0.001);
     const dimensions = { target: context.targetName };
     context.metrics.add('BackupBytes', 'Bytes', archive.bytes, dimensions);
@@ -136,6 +151,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       databaseSizeBytes: server.sizeBytes,
       compression,
       rowCountsExact: exactCounts,
+      phases: phases.ms,
       pruned,
     };
   } finally {

@@ -4,6 +4,7 @@ import { errorMessage, InputError, RefusedError } from '../shared/errors';
 import { quoteIdent } from '../shared/identifiers';
 import type { JobContext, JobResult } from '../shared/job';
 import { pgToolVersion } from '../shared/pg-tools';
+import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { type TableRows, tableRows } from '../shared/table-rows';
 import { prepareArchive } from './archive-source';
@@ -176,20 +177,6 @@ async function restore(
   } finally {
     await admin.end().catch(() => {});
   }
-}
-
-/** Milliseconds per phase, each measured from the end of the one before. */
-function phaseTimer() {
-  let last = performance.now();
-  const ms: Record<string, number> = {};
-  return {
-    ms,
-    end(name: string) {
-      const now = performance.now();
-      ms[name] = Math.round(now - last);
-      last = now;
-    },
-  };
 }
 
 export function renderRestore(result: RestoreResult): string {
