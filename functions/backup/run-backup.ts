@@ -15,7 +15,6 @@ import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
-import { letPgDumpGoFirst } from './cpu-priority';
 import { dumpGlobals } from './dump-globals';
 import { backupsToPrune, deleteBackups, orphanDumps } from './prune-backups';
 import { openDumpSnapshot } from './snapshot-counts';
@@ -84,7 +83,6 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const env = libpqEnv(settings, 'pgmaint/backup');
     const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
     const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
-    const restorePriority = letPgDumpGoFirst(verifier.child.pid);
     const deadline = cancelBeforeDeadline(context);
     // Counting runs in the exported snapshot while pg_dump streams: the same rows, no extra wait.
     const counting = snapshot.countRows(exactCounts);
@@ -94,7 +92,6 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       archive = await streamVerifiedDump({ store, key, dump, verifier, cancelled: deadline.cancelled });
     } finally {
       deadline.clear();
-      restorePriority();
     }
     phases.end('dumpMs', archive.dumpEndedAt);
     phases.end('uploadTailMs');
