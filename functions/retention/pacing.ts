@@ -17,6 +17,13 @@ export interface Pacing {
   readonly pauseShare: number;
   readonly minPauseMs: number;
   readonly maxPauseMs: number;
+  /**
+   * How long a direct batch (deleting without locking first) may wait for a row an application
+   * holds before it is rolled back and redone with SKIP LOCKED. Short: an application's own write
+   * holds a row for a millisecond or two, and while the batch waits, the rows it already deleted
+   * stay locked.
+   */
+  readonly directLockWaitMs: number;
   /** After a lock timeout: wait this long and try again, at most `lockAttempts` times in all. */
   readonly lockRetryMs: number;
   readonly lockAttempts: number;
@@ -33,6 +40,7 @@ export const DEFAULT_PACING: Pacing = {
   pauseShare: 0.1,
   minPauseMs: 2,
   maxPauseMs: 100,
+  directLockWaitMs: 50,
   lockRetryMs: 1_000,
   lockAttempts: 3,
   reserveMs: 10_000,

@@ -9,8 +9,10 @@ export interface Predicate {
 export interface TimeBounds {
   /** Rows strictly older than this go (the server's timestamptz text, exact to the microsecond). */
   readonly before?: string;
-  /** Keyset start: the newest time the previous batch deleted. */
+  /** Keyset start: where the previous batch ended (inclusive). */
   readonly from?: string;
+  /** Range batch end (exclusive): the first time the batch leaves for the next one. */
+  readonly until?: string;
 }
 
 /**
@@ -31,6 +33,7 @@ export function rowPredicate(
   const column = ident(rule.column);
   if (bounds.before !== undefined) parts.push(fixed(`${column} < ${param(bounds.before)}`));
   if (bounds.from !== undefined) parts.push(fixed(`${column} >= ${param(bounds.from)}`));
+  if (bounds.until !== undefined) parts.push(fixed(`${column} < ${param(bounds.until)}`));
   for (const filter of rule.where) {
     const name = ident(filter.column);
     const listed = filter.values.filter((v): v is string => v !== null);

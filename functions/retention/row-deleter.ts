@@ -22,9 +22,22 @@ export interface DeletionDeps {
 }
 
 /**
+ * How a batch deals with rows an application holds.
+ * - `range` (the time column is indexed): deletes every expired row in a slice of the index, one
+ *   pass as the seeds' DELETE does, without locking first; it waits at most
+ *   `pacing.directLockWaitMs` for a row an application holds.
+ * - `skipLocked`: locks up to a batch of rows with FOR UPDATE SKIP LOCKED, never waits, and deletes
+ *   those. Every row is then found and written twice: on a 10-million-row table a 50,000-row batch
+ *   took 65-120 ms this way against 27-50 ms for a range batch (measured alternately).
+ */
+type BatchMode = 'range' | 'skipLocked';
+
+/**
  * Deletes a row rule's expired rows in batches, each its own short transaction, until none are
  * left, the rule's cap is reached, or the time budget runs out. With an index on the time column,
- * each batch starts where the previous one ended instead of re-reading what is already gone.
+ * each batch starts where the previous one ended instead of re-reading what is already gone, and
+ * batches are index ranges until the first row an application holds: from then on, for the rest
+ * of the rule, they skip held rows (a held row would otherwise stop batch after batch).
  */
 export async function deleteExpiredRows(
   deps: DeletionDeps,
@@ -39,6 +52,7 @@ export async function deleteExpiredRows(
   let batches = 0;
   let slowestMs = 0;
   let lockFailures = 0;
+  let mode: BatchMode = rule.indexed ? 'range' : 'skipLocked';
   const stop = (stoppedBecause: StopReason): RowDeletion => ({ rowsDeleted, batches, stoppedBecause });
   for (;;) {
     if (!stepFits(deps.remainingMs(), slowestMs, pacing)) return stop('timeBudget');
@@ -47,11 +61,22 @@ export async function deleteExpiredRows(
     if (cap <= 0) return stop('maxRowsPerRun');
     const limit = Math.min(size, cap);
     const started = performance.now();
-    let batch: { deleted: number; newest: string | null };
+    let batch: Batch;
     try {
-      batch = await deleteBatch(client, rule, cutoff, from, limit);
+      batch =
+        mode === 'range'
+          ? await rangeBatch(client, rule, cutoff, from, limit, pacing)
+          : await skipLockedBatch(client, rule, cutoff, from, limit);
     } catch (error) {
       const state = sqlState(error);
+      if (state === LOCK_NOT_AVAILABLE && mode === 'range') {
+        // A row (or the table) someone holds: nothing of this batch was kept; redo it without waiting.
+        mode = 'skipLocked';
+        logger.info(
+          `retention ${qualifiedName(rule)}: a row is held by another session; skipping held rows from now on`,
+        );
+        continue;
+      }
       if (state === LOCK_NOT_AVAILABLE) {
         // Someone holds a table lock (an ALTER, a long LOCK TABLE): back off, retry, then give up for this run.
         lockFailures++;
@@ -81,20 +106,59 @@ export async function deleteExpiredRows(
       limit,
       ms: Math.round(elapsedMs),
     });
-    // Fewer than asked: nothing expired is left that no one else holds a lock on.
-    if (batch.deleted < limit) return stop('done');
+    // Nothing expired is left (but rows someone held or changed meanwhile: the next run looks again).
+    if (batch.last) return stop('done');
     size = nextBatchSize(size, elapsedMs, ceiling, pacing);
     await sleep(pauseAfter(elapsedMs, pacing));
   }
 }
 
-async function deleteBatch(
+interface Batch {
+  readonly deleted: number;
+  /** Where the next batch's scan starts (with an index on the time column). */
+  readonly newest: string | null;
+  /** The batch reached the end of what is expired. */
+  readonly last: boolean;
+}
+
+/**
+ * The next `limit` expired rows in time order, as a range of the time column: from `from` up to
+ * the time of the row after them. When ties fill the whole range (a `date` column, one day holding
+ * more than a batch), it cannot be cut there: that batch is taken with SKIP LOCKED instead.
+ */
+async function rangeBatch(
   client: Client,
   rule: RowRule,
   cutoff: string,
   from: string | undefined,
   limit: number,
-): Promise<{ deleted: number; newest: string | null }> {
+  pacing: Pacing,
+): Promise<Batch> {
+  const table = ident(rule.schema, rule.table);
+  const column = ident(rule.column);
+  const scan = rowPredicate(rule, { before: cutoff, from }, 2);
+  const boundText = retentionSql('batch-upper-bound', { table, column, predicate: scan.sql });
+  const upper =
+    (await client.query<{ upper: string }>(boundText, [limit, ...scan.values])).rows[0]?.upper ?? null;
+  if (upper !== null && upper === from) return skipLockedBatch(client, rule, cutoff, from, limit);
+  const slice = rowPredicate(rule, { before: cutoff, from, until: upper ?? undefined }, 1);
+  const deleted = await inBatchTransaction(client, pacing.directLockWaitMs, async () => {
+    const result = await client.query(retentionSql('delete-batch-range', { table, predicate: slice.sql }), [
+      ...slice.values,
+    ]);
+    return result.rowCount ?? 0;
+  });
+  return { deleted, newest: upper, last: upper === null };
+}
+
+/** Up to `limit` expired rows no one else holds, locked and then deleted; held rows are skipped. */
+async function skipLockedBatch(
+  client: Client,
+  rule: RowRule,
+  cutoff: string,
+  from: string | undefined,
+  limit: number,
+): Promise<Batch> {
   const predicate = rowPredicate(rule, { before: cutoff, from }, 2);
   const slots = {
     table: ident(rule.schema, rule.table),
@@ -105,17 +169,29 @@ async function deleteBatch(
   const text = rule.key
     ? retentionSql('delete-batch-by-key', { ...slots, key: identList(rule.key) })
     : retentionSql('delete-batch-by-ctid', slots);
-  const values = [limit, ...predicate.values];
   type Row = { deleted: number; newest: string | null };
-  const read = (rows: Row[]) => ({ deleted: rows[0]?.deleted ?? 0, newest: rows[0]?.newest ?? null });
-  // One statement is one transaction: the row locks last exactly as long as the batch.
-  if (!rule.key) return read((await client.query<Row>(text, values)).rows);
+  const row = await inBatchTransaction(client, undefined, async () => {
+    // A CTE's row estimate makes the planner hash-join the whole table to find a batch's keys
+    // again; looking each one up by primary key is what a batch needs.
+    if (rule.key) await client.query('set local enable_hashjoin = off; set local enable_mergejoin = off');
+    return (await client.query<Row>(text, [limit, ...predicate.values])).rows[0];
+  });
+  const deleted = row?.deleted ?? 0;
+  // Fewer than asked: nothing expired is left that no one else holds.
+  return { deleted, newest: row?.newest ?? null, last: deleted < limit };
+}
+
+/** One transaction per batch: its row locks last exactly as long as the batch. */
+async function inBatchTransaction<T>(
+  client: Client,
+  lockWaitMs: number | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
   await client.query('begin');
   try {
-    // A CTE's row estimate makes the planner hash-join the whole table to find a batch's keys again;
-    // looking each one up by primary key is what a batch needs.
-    await client.query('set local enable_hashjoin = off; set local enable_mergejoin = off');
-    const result = read((await client.query<Row>(text, values)).rows);
+    if (lockWaitMs !== undefined)
+      await client.query(`set local lock_timeout = ${Math.max(1, Math.round(lockWaitMs))}`);
+    const result = await work();
     await client.query('commit');
     return result;
   } catch (error) {
