@@ -23,9 +23,12 @@ export const JOB_SETTINGS: Readonly<Record<JobName, JobSettings>> = {
   backup: {
     job: 'backup',
     description: 'pg_dump streamed to S3, verified, with a manifest; prunes old backups',
-    // CPU, not memory (the job stays under 256 MB): pg_dump's compressor, the pg_restore verifier
-    // and the upload run at once, and Lambda gives ~1.2 vCPU at 2 GB against ~0.6 at 1 GB.
-    memoryMiB: 2048,
+    // CPU, not memory (the job stays under 256 MB). pg_dump's compressor keeps one core busy, and
+    // the pg_restore verifier, hashing and upload need about a third of another (measured on the
+    // bench: ~38 s of pg_dump CPU, ~6 s of pg_restore, ~6 s of Node per 1.7 GB database); below
+    // ~1.4 vCPU they take time from pg_dump. Lambda gives ~1.7 vCPU at 3,008 MB (1 vCPU per
+    // 1,769 MB), a size every account allows (some new accounts are capped there).
+    memoryMiB: 3008,
     timeout: Duration.minutes(15),
     ephemeralStorage: Size.mebibytes(512),
     backups: 'write',
