@@ -13,6 +13,8 @@ import type { Benchmark } from './bench-context';
 const MB = 1024 * 1024;
 /** PGMAINT_BENCH_BACKUP_SIZES_MB="200,2048" by default: memory must not grow with the database. */
 const SIZES_MB = (process.env.PGMAINT_BENCH_BACKUP_SIZES_MB ?? '200,2048').split(',').map(Number);
+/** A-B-B-A rounds for the largest database (PGMAINT_BENCH_BACKUP_ROUNDS, default 3). */
+const ROUNDS = Number(process.env.PGMAINT_BENCH_BACKUP_ROUNDS ?? 3);
 /** PGMAINT_BENCH_BACKUP_COUNT_ROWS=false measures the backup without exact row counts. */
 const backupSettings = {
   countRows: process.env.PGMAINT_BENCH_BACKUP_COUNT_ROWS === 'false' ? false : 'auto',
@@ -76,24 +78,46 @@ export const backupRestoreBench: Benchmark = {
             runTracked('node', [cli, 'backup', '--config', configPath, '--target', 'bench', '--json'], env),
           );
         // A-B-B-A: whatever drifts during the run (caches, checkpoints) weighs on both sides alike.
-        const b1 = await dumpToFile();
-        const o1 = await backup(config);
-        const o2 = await backup(config);
-        const b2 = await dumpToFile();
-        const baselineMs = (b1.ms + b2.ms) / 2;
-        const oursMs = (o1.ms + o2.ms) / 2;
-        const peakRss = Math.max(o1.value.peakRssBytes, o2.value.peakRssBytes);
-        rss.push(peakRss);
-        const result = JSON.parse(o2.value.stdout) as { bytes: number; key: string };
-        const ratio = oursMs / baselineMs;
+        // The largest database gets several rounds: one round's ratio swings by ±0.1 on this shared
+        // machine, so the verdict is the ratio of the sums over all rounds.
+        const rounds = sizeMb === Math.max(...SIZES_MB) ? ROUNDS : 1;
+        let baselineTotalMs = 0;
+        let oursTotalMs = 0;
+        let peakRss = 0;
+        let last: { bytes: number; key: string; phases: Record<string, number> } | undefined;
         const dbBytes = await databaseBytes(url);
         const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        for (let round = 1; round <= rounds; round++) {
+          const b1 = await dumpToFile();
+          const o1 = await backup(config);
+          const o2 = await backup(config);
+          const b2 = await dumpToFile();
+          baselineTotalMs += b1.ms + b2.ms;
+          oursTotalMs += o1.ms + o2.ms;
+          peakRss = Math.max(peakRss, o1.value.peakRssBytes, o2.value.peakRssBytes);
+          const first = JSON.parse(o1.value.stdout) as { phases: Record<string, number> };
+          last = JSON.parse(o2.value.stdout) as {
+            bytes: number;
+            key: string;
+            phases: Record<string, number>;
+          };
+          const tails = [first.phases.uploadTailMs ?? 0, last.phases.uploadTailMs ?? 0];
+          lines.push(
+            `${(dbBytes / MB).toFixed(0)} MB database${rounds > 1 ? `, round ${round}` : ''}: pg_dump -Fc -Z6 to a file ${seconds(b1.ms)} / ${seconds(b2.ms)} ` +
+              `(${(statSync(dumpFile).size / MB).toFixed(0)} MB); pgmaint backup to S3 ${seconds(o1.ms)} / ${seconds(o2.ms)} ` +
+              `(of which the upload's completion after pg_dump ended ${tails.map(seconds).join(' / ')}); ` +
+              `ratio ${((o1.ms + o2.ms) / (b1.ms + b2.ms)).toFixed(2)}×`,
+          );
+        }
+        const baselineMs = baselineTotalMs / (2 * rounds);
+        const oursMs = oursTotalMs / (2 * rounds);
+        rss.push(peakRss);
+        const result = last ?? { bytes: 0 };
+        const ratio = oursMs / baselineMs;
         lines.push(
-          `${(dbBytes / MB).toFixed(0)} MB database: pg_dump -Fc -Z6 to a file ${seconds(b1.ms)} / ${seconds(b2.ms)} ` +
-            `(${(statSync(dumpFile).size / MB).toFixed(0)} MB); pgmaint backup to S3 ${seconds(o1.ms)} / ${seconds(o2.ms)} ` +
-            `(${(result.bytes / MB).toFixed(0)} MB, ${(result.bytes / MB / (oursMs / 1000)).toFixed(1)} MB/s archive, ` +
-            `${(dbBytes / MB / (oursMs / 1000)).toFixed(1)} MB/s database); ratio ${ratio.toFixed(2)}×; ` +
-            `peak RSS ${(peakRss / MB).toFixed(0)} MB`,
+          `  ${(dbBytes / MB).toFixed(0)} MB database, ${rounds > 1 ? `all ${rounds} rounds` : 'overall'}: ratio ${ratio.toFixed(2)}× ` +
+            `(${(result.bytes / MB).toFixed(0)} MB archive at ${(result.bytes / MB / (oursMs / 1000)).toFixed(1)} MB/s, ` +
+            `${(dbBytes / MB / (oursMs / 1000)).toFixed(1)} MB/s of database); peak RSS ${(peakRss / MB).toFixed(0)} MB`,
         );
         if (dbBytes >= 1024 * MB && ratio > 1.15) pass = false;
         if (peakRss > 256 * MB) pass = false;
@@ -145,18 +169,27 @@ export const backupRestoreBench: Benchmark = {
             await adminQuery(server.url, `drop database ${into}`);
             return t;
           };
-          const r1 = await restoreBaseline(`${database}_baseline1`);
-          const p1 = await restoreOurs(`${database}_pgmaint1`);
-          const p2 = await restoreOurs(`${database}_pgmaint2`);
-          const r2 = await restoreBaseline(`${database}_baseline2`);
-          const restoreRatio = (p1.ms + p2.ms) / (r1.ms + r2.ms);
-          const phases = (JSON.parse(p2.value.stdout) as { phases: Record<string, number> }).phases;
+          let restoreBaselineMs = 0;
+          let restoreOursMs = 0;
+          for (let round = 1; round <= ROUNDS; round++) {
+            const r1 = await restoreBaseline(`${database}_baseline1`);
+            const p1 = await restoreOurs(`${database}_pgmaint1`);
+            const p2 = await restoreOurs(`${database}_pgmaint2`);
+            const r2 = await restoreBaseline(`${database}_baseline2`);
+            restoreBaselineMs += r1.ms + r2.ms;
+            restoreOursMs += p1.ms + p2.ms;
+            const phases = (JSON.parse(p2.value.stdout) as { phases: Record<string, number> }).phases;
+            lines.push(
+              `restore of the ${(dbBytes / MB).toFixed(0)} MB database${ROUNDS > 1 ? `, round ${round}` : ''}: pg_restore -j2 from a local file ${seconds(r1.ms)} / ${seconds(r2.ms)}; ` +
+                `pgmaint restore from S3 (download, SHA-256, pg_restore -j2, exact counts) ${seconds(p1.ms)} / ${seconds(p2.ms)}; ` +
+                `ratio ${((p1.ms + p2.ms) / (r1.ms + r2.ms)).toFixed(2)}× (phases: ${Object.entries(phases)
+                  .map(([name, ms]) => `${name.replace(/Ms$/, '')} ${seconds(ms)}`)
+                  .join(', ')})`,
+            );
+          }
+          const restoreRatio = restoreOursMs / restoreBaselineMs;
           lines.push(
-            `restore of the ${(dbBytes / MB).toFixed(0)} MB database: pg_restore -j2 from a local file ${seconds(r1.ms)} / ${seconds(r2.ms)}; ` +
-              `pgmaint restore from S3 (download, SHA-256, pg_restore -j2, exact counts) ${seconds(p1.ms)} / ${seconds(p2.ms)}; ratio ${restoreRatio.toFixed(2)}×`,
-            `  restore phases: ${Object.entries(phases)
-              .map(([name, ms]) => `${name.replace(/Ms$/, '')} ${seconds(ms)}`)
-              .join(', ')}`,
+            `  restore, ${ROUNDS > 1 ? `all ${ROUNDS} rounds` : 'overall'}: ratio ${restoreRatio.toFixed(2)}×`,
           );
           if (dbBytes >= 1024 * MB && restoreRatio > 1.15) pass = false;
         }
