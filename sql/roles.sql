@@ -48,9 +48,10 @@
 --              role may then drop the live database and end any non-superuser session on the server, and
 --              after a swap the restored objects belong to the role: run REASSIGN OWNED BY pgmaint TO <app
 --              owner> in the restored database if the application owned them.
---   retention  per listed table: SELECT, DELETE, and UPDATE on one column only. Each batch locks its rows with
---              SELECT ... FOR UPDATE SKIP LOCKED (so it never waits on a row the application holds), and
---              PostgreSQL requires UPDATE on at least one column for that; the job never updates anything.
+--   retention  per listed table: SELECT, DELETE, and UPDATE on one column only. Once a batch meets a row the
+--              application holds, the rule's batches lock their rows with SELECT ... FOR UPDATE SKIP LOCKED (so
+--              they never wait on it), and PostgreSQL requires UPDATE on at least one column for that; the job
+--              never updates anything.
 --              PostgreSQL 17+: MAINTAIN on the table as well, for the VACUUM after large deletes (before 17 the
 --              VACUUM of a table the role does not own is skipped with a warning; autovacuum gets to it).
 --              Partition rules need ownership (owned_tables): DETACH PARTITION and CREATE TABLE ... PARTITION OF
