@@ -1,8 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * A throwaway PostgreSQL cluster from the machine's own server binaries (no Docker needed):
@@ -63,11 +63,35 @@ function runAs(): { uid: number; gid: number } | undefined {
   return { uid: id('-u'), gid: id('-g') };
 }
 
+const copiedBindirs = new Map<string, string>();
+
+/**
+ * Binaries the `postgres` user can run. Those under this checkout (the PostgreSQL 17 server in
+ * node_modules) cannot be reached when the checkout sits in a directory only root may enter (a
+ * fresh clone into `mktemp -d`): then the install (bin, lib, share) is copied once to a directory
+ * everyone may read.
+ */
+function reachableBindir(bindir: string, user: { uid: number; gid: number } | undefined): string {
+  if (!user) return bindir;
+  const probe = spawnSync(join(bindir, 'postgres'), ['--version'], { ...user, encoding: 'utf8' });
+  if (probe.status === 0) return bindir;
+  const known = copiedBindirs.get(bindir);
+  if (known) return known;
+  const copy = mkdtempSync(join(tmpdir(), 'pgmaint-pg-install-'));
+  chmodSync(copy, 0o755);
+  const install = dirname(bindir);
+  cpSync(install, join(copy, basename(install)), { recursive: true, verbatimSymlinks: true });
+  const copied = join(copy, basename(install), basename(bindir));
+  copiedBindirs.set(bindir, copied);
+  process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
+  return copied;
+}
+
 export async function startLocalPostgres(
   options: { extraSettings?: Record<string, string>; bindir?: string } = {},
 ): Promise<LocalPostgres> {
-  const bindir = options.bindir ?? postgresBindir();
   const user = runAs();
+  const bindir = reachableBindir(options.bindir ?? postgresBindir(), user);
   const root = mkdtempSync(join(tmpdir(), 'pgmaint-pg-'));
   const dataDir = join(root, 'data');
   const password = `pw-${Math.random().toString(36).slice(2)}`;
@@ -79,7 +103,8 @@ export async function startLocalPostgres(
   }
   const run = (command: string, args: string[]) => {
     const result = spawnSync(join(bindir, command), args, { encoding: 'utf8', cwd: root, ...user });
-    if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr || result.stdout}`);
+    if (result.status !== 0)
+      throw new Error(`${command} failed: ${result.error?.message ?? (result.stderr || result.stdout)}`);
   };
   run('initdb', [
     '-D',
