@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
+import { inTransaction } from '../shared/in-transaction';
 import { loadSql } from '../shared/sql';
 import { nextPartitionName } from './partition-names';
 import { LOCK_NOT_AVAILABLE, sqlState } from './pg-errors';
@@ -125,15 +126,10 @@ export async function dropPartition(
     await client.query(retentionSql('drop-table', { partition: slots.partition }));
     return;
   }
-  await client.query('begin');
-  try {
+  await inTransaction(client, async () => {
     await client.query(retentionSql('detach-partition', slots));
     await client.query(retentionSql('drop-table', { partition: slots.partition }));
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  }
+  });
 }
 
 async function detachPending(client: Client, partition: Partition): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { JobError } from '../shared/errors';
+import { inTransaction } from '../shared/in-transaction';
 import type { Logger } from '../shared/logger';
 import { batchCeiling, nextBatchSize, type Pacing, pauseAfter, sleep, stepFits } from './pacing';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './pg-errors';
@@ -142,12 +143,17 @@ async function rangeBatch(
     (await client.query<{ upper: string }>(boundText, [limit, ...scan.values])).rows[0]?.upper ?? null;
   if (upper !== null && upper === from) return skipLockedBatch(client, rule, cutoff, from, limit);
   const slice = rowPredicate(rule, { before: cutoff, from, until: upper ?? undefined }, 1);
-  const deleted = await inBatchTransaction(client, pacing.directLockWaitMs, async () => {
-    const result = await client.query(retentionSql('delete-batch-range', { table, predicate: slice.sql }), [
-      ...slice.values,
-    ]);
-    return result.rowCount ?? 0;
-  });
+  // One transaction per batch: its row locks last exactly as long as the batch.
+  const deleted = await inTransaction(
+    client,
+    async () => {
+      const result = await client.query(retentionSql('delete-batch-range', { table, predicate: slice.sql }), [
+        ...slice.values,
+      ]);
+      return result.rowCount ?? 0;
+    },
+    { lockTimeoutMs: pacing.directLockWaitMs },
+  );
   return { deleted, newest: upper, last: upper === null };
 }
 
@@ -170,7 +176,7 @@ async function skipLockedBatch(
     ? retentionSql('delete-batch-by-key', { ...slots, key: identList(rule.key) })
     : retentionSql('delete-batch-by-ctid', slots);
   type Row = { deleted: number; newest: string | null };
-  const row = await inBatchTransaction(client, undefined, async () => {
+  const row = await inTransaction(client, async () => {
     // A CTE's row estimate makes the planner hash-join the whole table to find a batch's keys
     // again; looking each one up by primary key is what a batch needs.
     if (rule.key) await client.query('set local enable_hashjoin = off; set local enable_mergejoin = off');
@@ -181,25 +187,6 @@ async function skipLockedBatch(
   return { deleted, newest: row?.newest ?? null, last: deleted < limit };
 }
 
-/** One transaction per batch: its row locks last exactly as long as the batch. */
-async function inBatchTransaction<T>(
-  client: Client,
-  lockWaitMs: number | undefined,
-  work: () => Promise<T>,
-): Promise<T> {
-  await client.query('begin');
-  try {
-    if (lockWaitMs !== undefined)
-      await client.query(`set local lock_timeout = ${Math.max(1, Math.round(lockWaitMs))}`);
-    const result = await work();
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  }
-}
-
 /** Expired rows still there (what an incomplete run leaves); null when counting takes too long. */
 export async function countExpiredRows(client: Client, rule: RowRule, cutoff: string, timeoutMs: number) {
   const predicate = rowPredicate(rule, { before: cutoff }, 1);
@@ -207,16 +194,14 @@ export async function countExpiredRows(client: Client, rule: RowRule, cutoff: st
     table: ident(rule.schema, rule.table),
     predicate: predicate.sql,
   });
-  await client.query('begin');
   try {
-    await client.query(`set local statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
-    const rows = Number(
-      (await client.query<{ rows: string }>(text, [...predicate.values])).rows[0]?.rows ?? 0,
+    return await inTransaction(
+      client,
+      async () =>
+        Number((await client.query<{ rows: string }>(text, [...predicate.values])).rows[0]?.rows ?? 0),
+      { statementTimeoutMs: timeoutMs },
     );
-    await client.query('commit');
-    return rows;
   } catch (error) {
-    await client.query('rollback').catch(() => {});
     if (sqlState(error) === QUERY_CANCELED) return null;
     throw error;
   }
