@@ -11,7 +11,9 @@ describe('retention partition rules, end to end (CLI → PostgreSQL)', () => {
 
   /**
    * The seeds' trades: daily partitions from 120 days ago to 2 days ahead plus a default partition
-   * (so detaching cannot be CONCURRENTLY). ledger: monthly, 14 months back to next month, no default.
+   * (so detaching cannot be CONCURRENTLY). ledger: monthly, 14 months back to next month, no default,
+   * rows up to 400 days old: inside the oldest partition on any date (14 months back from the 1st
+   * of a month is at least 424 days).
    * archive: daily, all long expired.
    */
   async function seedPartitioned(db: TestDatabase): Promise<void> {
@@ -37,7 +39,7 @@ describe('retention partition rules, end to end (CLI → PostgreSQL)', () => {
           execute format('create table %I partition of ledger for values from (%L) to (%L)', 'ledger_' || to_char(m, 'YYYY_MM'), m, (m + interval '1 month')::date);
         end loop;
       end $$;
-      insert into ledger select i, current_date - (i % 430) from generate_series(1, 4300) i;
+      insert into ledger select i, current_date - (i % 400) from generate_series(1, 4000) i;
 
       create table archive (id bigint not null, at timestamptz not null) partition by range (at);
       create table archive_a partition of archive for values from ('2020-01-01') to ('2020-01-02');
@@ -151,8 +153,8 @@ describe('retention partition rules, end to end (CLI → PostgreSQL)', () => {
     expect(ledgerRule?.partitionsCreated).toEqual([`ledger_${months[1]?.m}`]);
     // Every row of a day after the cutoff's month is still there.
     const young = await db.sql(
-      `select count(*)::int as n from generate_series(1, 4300) i
-        where current_date - (i % 430) >= date_trunc('month', $1::timestamptz)::date
+      `select count(*)::int as n from generate_series(1, 4000) i
+        where current_date - (i % 400) >= date_trunc('month', $1::timestamptz)::date
           and not exists (select 1 from ledger where id = i)`,
       [ledgerRule?.cutoff],
     );
