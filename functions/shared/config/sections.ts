@@ -11,7 +11,11 @@ export const backupSection = z.strictObject({
   schedule: schedule().optional(),
   retentionDays: positiveInt('a whole number of days, at least 1').default(30),
   keepAtLeast: positiveInt('a whole number of backups, at least 1').default(3),
+  /** Grandfather-father-son: the first backup of each of the last N days, ISO weeks, months, years. */
+  keepDaily: nonNegativeInt('a whole number of days').optional(),
+  keepWeekly: nonNegativeInt('a whole number of weeks').optional(),
   keepMonthly: nonNegativeInt('a whole number of months').optional(),
+  keepYearly: nonNegativeInt('a whole number of years').optional(),
   /** Exact row counts in the dump's snapshot, for restore drills; "auto" = below 10 GB. */
   countRows: z
     .union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' })
