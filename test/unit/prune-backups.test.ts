@@ -27,7 +27,7 @@ function londonTime(year: number, month: number, day: number, hour: number, minu
     })
       .formatToParts(new Date(guess))
       .map((p) => [p.type, Number(p.value)]),
-  );
+  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute', number>;
   const shown = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);
   return new Date(guess - (shown - guess));
 }
