@@ -72,6 +72,16 @@ export const healthSection = z.strictObject({
         minSize: size().optional(),
         /** replication_slots: how long a slot may stay inactive before it warns. */
         inactiveFor: interval().optional(),
+        /** server_version: the lowest minor release accepted per major, e.g. ["15.12", "16.8"]. */
+        minimumVersions: z
+          .array(z.string().regex(/^\d+\.\d+$/, { error: 'expected a version like "15.12"' }))
+          .optional(),
+        /** settings: server settings and the values they must have, e.g. { "ssl": "on" }. */
+        expect: z
+          .record(z.string(), z.union([z.string(), z.number(), z.boolean()]), {
+            error: 'expected setting names with the values they must have, like { "ssl": "on" }',
+          })
+          .optional(),
       }),
     )
     .default({}),
