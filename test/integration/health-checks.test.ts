@@ -110,7 +110,10 @@ describe('health: every check provoked for real on PostgreSQL', () => {
   });
 
   const health = async (thresholds: Thresholds = {}, extra: Record<string, unknown> = {}, url = db.url) => {
-    const config = { ...extra, targets: { t: { url, health: { thresholds: { ...UNGRADED, ...thresholds } } } } };
+    const config = {
+      ...extra,
+      targets: { t: { url, health: { thresholds: { ...UNGRADED, ...thresholds } } } },
+    };
     const out = await runCli(['health', '--config', writeConfig(config), '--target', 't', '--json']);
     const result = JSON.parse(out.stdout) as Result;
     const check = (name: string) => {
