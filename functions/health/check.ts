@@ -55,6 +55,8 @@ export interface CheckInput {
   readonly memory: unknown;
   /** How long opening the suite's connection took. */
   readonly connectMs: number;
+  /** The server's server_version_num (150014), to pick the query written for its version. */
+  readonly serverVersionNum: number;
 }
 
 export interface ParsedThresholds {

@@ -16,3 +16,39 @@ export function loadSql(name: string): string {
   }
   return text;
 }
+
+/** One version of a query: sql/<name>.sql, for servers from `since` (a server_version_num) on. */
+export interface SqlVariant {
+  readonly name: string;
+  readonly since: number;
+}
+
+/**
+ * Which variant of a query this server runs: the one with the newest `since` that its
+ * server_version_num reaches. Chosen up front rather than by trying the newest and catching the
+ * error, so a real failure is never mistaken for an old server.
+ */
+export function pickSqlVariant(versionNum: number, variants: readonly SqlVariant[]): string {
+  let chosen: SqlVariant | undefined;
+  for (const variant of variants)
+    if (variant.since <= versionNum && (!chosen || variant.since > chosen.since)) chosen = variant;
+  if (!chosen) {
+    const oldest = Math.min(...variants.map((variant) => variant.since));
+    throw new Error(
+      `PostgreSQL ${formatVersionNum(versionNum)} is too old for ${variants[0]?.name ?? 'this query'} (needs ${formatVersionNum(oldest)} or later)`,
+    );
+  }
+  return chosen.name;
+}
+
+/** The text of the variant of a query this server runs (pickSqlVariant). */
+export function loadSqlFor(versionNum: number, variants: readonly SqlVariant[]): string {
+  return loadSql(pickSqlVariant(versionNum, variants));
+}
+
+/** 130023 → "13.23", 90624 → "9.6.24" (before 10 the major had two parts). */
+export function formatVersionNum(versionNum: number): string {
+  const major = Math.floor(versionNum / 10_000);
+  if (major >= 10) return `${major}.${versionNum % 10_000}`;
+  return `${major}.${Math.floor(versionNum / 100) % 100}.${versionNum % 100}`;
+}

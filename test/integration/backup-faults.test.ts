@@ -5,12 +5,7 @@ import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
-import {
-  freePort,
-  type LocalPostgres,
-  newerPostgresBindir,
-  startLocalPostgres,
-} from '../helpers/local-postgres';
+import { freePort, type LocalPostgres, serverBindir, startLocalPostgres } from '../helpers/local-postgres';
 
 /**
  * Every fault must end the same way: the job failed, one SNS alert says why, no new object and no
@@ -205,7 +200,7 @@ describe('backup faults: never a false success, nothing left behind', () => {
   describe('a server newer than the bundled pg_dump', () => {
     let newer: LocalPostgres;
     beforeAll(async () => {
-      newer = await startLocalPostgres({ bindir: newerPostgresBindir() });
+      newer = await startLocalPostgres({ bindir: serverBindir(17) });
     }, 120_000);
     afterAll(async () => newer?.stop());
 

