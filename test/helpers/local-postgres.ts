@@ -3,6 +3,7 @@ import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, rmSync, writeFil
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import type { ServerMajor } from './server-versions';
 
 /**
  * A throwaway PostgreSQL cluster from the machine's own server binaries (no Docker needed):
@@ -33,10 +34,6 @@ export function postgresBindir(): string {
   }
   throw new Error('no PostgreSQL server binaries found (install postgresql, or set PGMAINT_PG_BINDIR)');
 }
-
-/** The server majors the tests cover; the Lambda's pg_dump must be at least the newest. */
-export const SERVER_MAJORS = [13, 14, 15, 16, 17, 18] as const;
-export type ServerMajor = (typeof SERVER_MAJORS)[number];
 
 /**
  * The bindir of a PostgreSQL server of one major: the `postgres<major>-server` dev dependency (the
