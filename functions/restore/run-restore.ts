@@ -115,7 +115,7 @@ async function restore(
       await admin.query(`create database ${quoteIdent(name)} template template0`);
       created = true;
       const settings = await context.connection();
-      await runPgRestore({ settings, database: name, source, store, manifest });
+      await runPgRestore({ settings, database: name, serverVersionNum, source, store, manifest });
       phases.end('pgRestoreMs');
     } finally {
       await source.dispose();

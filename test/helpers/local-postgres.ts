@@ -20,8 +20,9 @@ export interface LocalPostgres {
 }
 
 export function postgresBindir(): string {
+  // PGMAINT_PG_BINDIR may name a client-only install (the tests' PostgreSQL 18 client): servers come from elsewhere then.
   const fromEnv = process.env.PGMAINT_PG_BINDIR;
-  if (fromEnv) return fromEnv;
+  if (fromEnv && existsSync(join(fromEnv, 'postgres'))) return fromEnv;
   try {
     const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
     if (existsSync(join(dir, 'postgres'))) return dir;
