@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -9,7 +9,7 @@ import { settingsFromUrl } from '../../functions/shared/credentials';
 import { runCli, writeConfig } from './cli';
 import { databaseText, FIDELITY_SCHEMA } from './fidelity';
 import { type LocalPostgres, serverBindir, startLocalPostgres } from './local-postgres';
-import { ensurePgClient, PG_CLIENT_MAJOR } from './pg-client-build';
+import { PG_CLIENT_MAJOR } from './pg-client-build';
 import type { ServerMajor } from './server-versions';
 
 interface HealthResult {
@@ -65,8 +65,6 @@ export function serverMatrixSuite(major: ServerMajor): void {
       writeConfig({ backupBucket: `file://${storeDir}`, targets: { t: { url, ...sections } } });
 
     beforeAll(async () => {
-      // pg_dump, pg_restore and psql for the CLI and databaseText: the Lambda's client, on every server.
-      process.env.PGMAINT_PG_BINDIR = await ensurePgClient();
       server = await startLocalPostgres({
         bindir: serverBindir(major),
         // Six servers over a run, two at a time: small ones. archive_command succeeds without
@@ -125,12 +123,18 @@ export function serverMatrixSuite(major: ServerMajor): void {
       if (storeDir) rmSync(storeDir, { recursive: true, force: true });
     });
 
-    let firstBackup: { key: string; bytes: number };
+    let firstBackup: { key: string; manifestKey: string };
     it(`backup → restore with the ${PG_CLIENT_MAJOR} client: the restored database equals the source`, async () => {
       const backup = await runCli(['backup', '--config', config(), '--target', 't', '--json']);
       expect(backup.code, backup.stderr).toBe(0);
       firstBackup = JSON.parse(backup.stdout);
       expect(firstBackup).toMatchObject({ status: 'succeeded', database: 'app', compression: 'zstd:3' });
+      // integration-env.ts points PGMAINT_PG_BINDIR, for the CLI and databaseText, at the Lambda's client.
+      const manifest = JSON.parse(
+        readFileSync(join(storeDir, ...firstBackup.manifestKey.split('/')), 'utf8'),
+      );
+      expect(manifest.pgDumpVersion).toMatch(new RegExp(`^${PG_CLIENT_MAJOR}\\.`));
+      expect(manifest.serverVersionNum).toBeGreaterThanOrEqual(major * 10_000);
       const restore = await runCli([
         'restore',
         '--config',
