@@ -5,12 +5,7 @@ import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
-import {
-  freePort,
-  type LocalPostgres,
-  newerPostgresBindir,
-  startLocalPostgres,
-} from '../helpers/local-postgres';
+import { freePort, type LocalPostgres, serverBindir, startLocalPostgres } from '../helpers/local-postgres';
 
 /**
  * Every fault must end the same way: the job failed, one SNS alert says why, no new object and no
@@ -208,7 +203,7 @@ describe('backup faults: never a false success, nothing left behind', () => {
     const lambdaClient = process.env.PGMAINT_PG_BINDIR;
     beforeAll(async () => {
       process.env.PGMAINT_PG_BINDIR = inject('pgBindir');
-      newer = await startLocalPostgres({ bindir: newerPostgresBindir() });
+      newer = await startLocalPostgres({ bindir: serverBindir(17) });
     }, 120_000);
     afterAll(async () => {
       process.env.PGMAINT_PG_BINDIR = lambdaClient;

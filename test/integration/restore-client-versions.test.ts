@@ -6,7 +6,7 @@ import { createBucket } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { createFidelitySchema, databaseText, FIDELITY_SCHEMA } from '../helpers/fidelity';
-import { type LocalPostgres, newerPostgresBindir, startLocalPostgres } from '../helpers/local-postgres';
+import { type LocalPostgres, serverBindir, startLocalPostgres } from '../helpers/local-postgres';
 import { PG_CLIENT_MAJOR } from '../helpers/pg-client-build';
 
 /** Backup, restore and drill of one database through the CLI; returns what each run printed. */
@@ -79,7 +79,7 @@ describe('backup → restore → drill with the client the Lambda ships, into ol
     let server: LocalPostgres;
     let url: string;
     beforeAll(async () => {
-      server = await startLocalPostgres({ bindir: newerPostgresBindir() });
+      server = await startLocalPostgres({ bindir: serverBindir(17) });
       const admin = new Client({ connectionString: server.url });
       await admin.connect();
       await admin.query('create database app');

@@ -13,8 +13,8 @@ import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import {
   type LocalPostgres,
-  newerPostgresBindir,
   postgresBindir,
+  serverBindir,
   startLocalPostgres,
 } from '../helpers/local-postgres';
 
@@ -531,7 +531,7 @@ describe('sql/roles.sql on PostgreSQL 17: pg_maintain instead of ownership', () 
   };
 
   beforeAll(async () => {
-    server = await startLocalPostgres({ bindir: newerPostgresBindir() });
+    server = await startLocalPostgres({ bindir: serverBindir(17) });
     const url = new URL(server.url);
     url.pathname = '/app';
     const settings = settingsFromUrl(url.toString());

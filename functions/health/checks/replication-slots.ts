@@ -1,4 +1,4 @@
-import { loadSql } from '../../shared/sql';
+import { loadSqlFor, type SqlVariant } from '../../shared/sql';
 import { formatBytes, formatDuration } from '../../shared/units';
 import type { HealthCheck } from '../check';
 
@@ -15,14 +15,20 @@ interface Row {
 /** Since when health first saw each slot inactive (PostgreSQL before 17 does not record it). */
 type SlotMemory = Record<string, string>;
 
+/** pg_replication_slots.inactive_since is PostgreSQL 17+. */
+export const REPLICATION_SLOTS_SQL: readonly SqlVariant[] = [
+  { name: 'health/replication_slots-pg13', since: 130_000 },
+  { name: 'health/replication_slots', since: 170_000 },
+];
+
 /** `replication_slots`: WAL held back by slots, and slots nobody consumes any more. */
 export const replicationSlotsCheck: HealthCheck = {
   name: 'replication_slots',
   unit: 'bytes',
   kind: 'size',
   defaults: { warning: '1 GB', critical: '10 GB', inactiveFor: '1 hour' },
-  async run({ query, now, memory, thresholds }) {
-    const rows = await query<Row>(loadSql('health/replication_slots'));
+  async run({ query, now, memory, thresholds, serverVersionNum }) {
+    const rows = await query<Row>(loadSqlFor(serverVersionNum, REPLICATION_SLOTS_SQL));
     if (rows.length === 0) return { skipped: 'no replication slot' };
     const previous = (memory ?? {}) as SlotMemory;
     const seen: SlotMemory = {};
