@@ -14,7 +14,13 @@ import type { ServerMajor } from './server-versions';
 
 interface HealthResult {
   status: string;
-  checks: Array<{ name: string; status: string; message: string; details: Record<string, unknown> }>;
+  checks: Array<{
+    name: string;
+    status: string;
+    value: number | null;
+    message: string;
+    details: Record<string, unknown>;
+  }>;
 }
 
 /**
