@@ -8,13 +8,14 @@ import { pgToolPath } from '../shared/pg-tools';
 import type { ObjectStore } from '../shared/store';
 import { spawnTool } from '../shared/tool-process';
 import { type ArchiveSource, checkDigest, hasher } from './archive-source';
+import { type Ownership, pgRestoreOwnershipArgs } from './restore-ownership';
 
 /** Parallel jobs for a file restore: one per core, at least 2 (pg_restore waits on the server too). */
 const RESTORE_JOBS = Math.max(2, Math.min(availableParallelism(), 8));
 
 /**
- * pg_restore into `database`, never as the dump's owners and never with its grants (the target is
- * another server or another role), stopping at the first error. From a file: parallel jobs. From
+ * pg_restore into `database`, with the dump's owners and grants or without (restore-ownership.ts
+ * says which and why), stopping at the first error. From a file: parallel jobs. From
  * the store: one transaction, so a failure leaves an empty database to drop, not half a restore.
  */
 export async function runPgRestore(options: {
@@ -23,12 +24,12 @@ export async function runPgRestore(options: {
   source: ArchiveSource;
   store: ObjectStore;
   manifest: BackupManifest;
+  ownership: Ownership;
 }): Promise<void> {
   const { settings, database, source } = options;
   const env = libpqEnv(settings, 'pgmaint/restore', database);
   const common = [
-    '--no-owner',
-    '--no-privileges',
+    ...pgRestoreOwnershipArgs(options.ownership),
     '--exit-on-error',
     '--no-password',
     `--dbname=${database}`,

@@ -7,10 +7,15 @@ import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { type TableRows, tableRows } from '../shared/table-rows';
+import { readArchiveFacts } from './archive-database';
 import { prepareArchive } from './archive-source';
+import { checkRestored } from './check-restored';
 import { type CountMismatch, compareCounts } from './compare-counts';
+import type { PropertyDifference } from './database-definition';
 import { drillName, keptName, restoreName } from './database-names';
 import type { RestoreOptions } from './restore-options';
+import { type Ownership, planOwnership } from './restore-ownership';
+import { createRestoredDatabase } from './restored-database';
 import { runPgRestore } from './run-pg-restore';
 import { swapDatabases } from './swap-databases';
 
@@ -33,6 +38,15 @@ export interface RestoreResult extends JobResult {
   readonly phases: Readonly<Record<string, number>>;
   /** Replace mode: the name the previous live database is kept under until an operator drops it. */
   readonly keptAs?: string;
+  /**
+   * Who owns the restored objects: the backup's owners with their grants, the config's
+   * restore.owner (roles were missing), or pgmaint's role (a new database or a drill).
+   */
+  readonly owners: 'from the backup' | `${string} (restore.owner)` | 'pgmaint';
+  /** Roles whose per-database settings were not restored (the role is not on this server). */
+  readonly skippedRoleSettings: readonly string[];
+  /** Replace mode: how the database put in place differs from the one it replaced (not an error). */
+  readonly changedFromReplaced?: readonly PropertyDifference[];
 }
 
 export interface DrillRecord {
@@ -89,6 +103,8 @@ async function restore(
   const admin = await connectMaintenance(context, [live, name]);
   let created = false;
   let swapped = false;
+  // A restored copy that fails the check before the swap is kept for the operator (never a drill's).
+  let keepRestored = false;
   try {
     const serverVersionNum = Number(
       (await admin.query('show server_version_num')).rows[0]?.server_version_num,
@@ -110,12 +126,31 @@ async function restore(
     const phases = phaseTimer();
     const source = await prepareArchive(store, manifest);
     phases.end('fetchMs');
+    let ownership: Ownership = { kind: 'none' };
+    let facts: Awaited<ReturnType<typeof readArchiveFacts>>;
     try {
-      context.logger.info(`restoring ${manifest.key} into database "${name}"`, { mode, from });
-      await admin.query(`create database ${quoteIdent(name)} template template0`);
+      facts = await readArchiveFacts(source, store, manifest);
+      if (mode === 'replace' || options.keepOwners)
+        ownership = await planOwnership(admin, facts, {
+          target: context.targetName,
+          configuredOwner: context.target.restore?.owner,
+          serverVersionNum,
+          ...(manifest.globalsKey ? { globalsKey: manifest.globalsKey } : {}),
+        });
+      phases.end('planMs');
+      context.logger.info(`restoring ${manifest.key} into database "${name}"`, {
+        mode,
+        from,
+        owners: ownership.kind,
+      });
+      if (ownership.kind === 'owner')
+        context.logger.warn(
+          `roles missing on this server (${ownership.missingRoles.join(', ')}): ${ownership.role} owns everything, the backup's grants are not restored`,
+        );
+      await createRestoredDatabase(admin, name, facts.database, ownership);
       created = true;
       const settings = await context.connection();
-      await runPgRestore({ settings, database: name, source, store, manifest });
+      await runPgRestore({ settings, database: name, source, store, manifest, ownership });
       phases.end('pgRestoreMs');
     } finally {
       await source.dispose();
@@ -124,15 +159,29 @@ async function restore(
     const restored = await context.connect({ database: name, statementTimeoutMs: 0 });
     let counts: TableRows[];
     try {
-      counts = await tableRows(restored, true);
+      counts = await tableRows(restored, true, { legacy: manifest.rowCountsOnly !== true });
     } finally {
       await restored.end().catch(() => {});
     }
     phases.end('countMs');
-    context.logger.info('restore phases', { ...phases.ms, source: source.kind });
     const mismatches = compareCounts(manifest, counts);
     const status: RestoreResult['status'] =
       mismatches.length > 0 ? 'failed' : mode === 'drill' ? 'passed' : 'restored';
+
+    keepRestored = mode !== 'drill' && status !== 'failed';
+    const checked =
+      status === 'failed'
+        ? { skippedRoleSettings: [] }
+        : await checkRestored(context, admin, {
+            name,
+            live,
+            mode,
+            source: facts.database,
+            ownership,
+          });
+    keepRestored = false;
+    phases.end('checkMs');
+    context.logger.info('restore phases', { ...phases.ms, source: source.kind });
 
     let keptAs: string | undefined;
     if (mode === 'drill' || status === 'failed') {
@@ -157,6 +206,14 @@ async function restore(
       durationMs: Math.round(performance.now() - run.startedMs),
       phases: phases.ms,
       ...(keptAs ? { keptAs } : {}),
+      owners:
+        ownership.kind === 'archive'
+          ? 'from the backup'
+          : ownership.kind === 'owner'
+            ? `${ownership.role} (restore.owner)`
+            : 'pgmaint',
+      skippedRoleSettings: checked.skippedRoleSettings,
+      ...(checked.changedFromReplaced ? { changedFromReplaced: checked.changedFromReplaced } : {}),
     };
     context.metrics.add('RestoreDurationMs', 'Milliseconds', result.durationMs, {
       target: context.targetName,
@@ -167,7 +224,7 @@ async function restore(
       });
     return result;
   } catch (error) {
-    if (created && !swapped) {
+    if (created && !swapped && !keepRestored) {
       // Never leave a half-made database behind; the live one was not touched.
       await dropDatabase(admin, name).catch((dropError: unknown) =>
         context.logger.error(`could not drop the half-made database "${name}": ${errorMessage(dropError)}`),
