@@ -163,10 +163,11 @@ describe("restore: the database comes back as it was, usable by the application'
     ]);
     expect(out.code, out.stderr).toBe(0);
     const result = JSON.parse(out.stdout);
-    expect(result).toMatchObject({ status: 'restored', owners: 'from the backup', changedFromReplaced: [] });
 
     // The application, as itself, unqualified names through the restored search_path.
     await asRole(APP, app.name, async (c) => {
+      await c.query(`insert into "Order Items".lines (s) values ('qualified')`);
+      await c.query(`delete from "Order Items".lines where s = 'qualified'`);
       expect((await c.query('select s from lines order by s')).rows.map((r) => r.s)).toEqual(
         (await hasIcu()) ? ['a', 'B', 'z', 'ö'] : ['B', 'a', 'z', 'ö'],
       );
@@ -175,6 +176,7 @@ describe("restore: the database comes back as it was, usable by the application'
       await c.query("delete from lines where s = 'changed'");
       expect((await c.query('show statement_timeout')).rows[0].statement_timeout).toBe('7s');
     });
+    expect(result).toMatchObject({ status: 'restored', owners: 'from the backup', changedFromReplaced: [] });
     const after = await databaseFacts(app.name);
     expect(after).toEqual(before);
     expect(after).toMatchObject({
