@@ -11,6 +11,7 @@ const role = (name: string) => `${name}_${suffix}`;
 const OWNER = role('app_owner');
 const APP = role('app_rw');
 const OUTSIDER = role('outsider');
+const RDS_PGMAINT = role('pgmaint_rds');
 const PASSWORD = `pw-${suffix}`;
 
 /** A URL of the test server as another login role. */
@@ -88,7 +89,7 @@ describe("restore: the database comes back as it was, usable by the application'
       for (const db of await databasesLike(name))
         await withAdmin((c) => c.query(`drop database if exists "${db}" with (force)`));
     await withAdmin(async (c) => {
-      for (const r of [OWNER, APP, OUTSIDER]) {
+      for (const r of [RDS_PGMAINT, OWNER, APP, OUTSIDER]) {
         for (const { datname } of (
           await c.query<{ datname: string }>('select datname from pg_database where datallowconn')
         ).rows)
@@ -340,5 +341,52 @@ describe("restore: the database comes back as it was, usable by the application'
     const copies = (await databasesLike(`${app.name}_restore_`)).filter((d) => /_restore_\d{12}$/.test(d));
     expect(copies).toHaveLength(1);
     expect((await databaseFacts(copies[0] as string))?.owner).toBe(OWNER);
+  });
+  it('as a role that is not a superuser (RDS), refuses with the GRANT to run, then restores owners once it is granted', async () => {
+    const pgmaint = RDS_PGMAINT;
+    await withAdmin((c) =>
+      c.query(
+        `create role ${pgmaint} login createdb createrole password '${PASSWORD}' in role pg_signal_backend`,
+      ),
+    );
+    const app = await createAppDatabase('owners_rds');
+    await withAdmin((c) => c.query(`grant connect on database ${app.name} to ${pgmaint}`));
+    const rdsSecret = await createRdsSecret(settingsFromUrl(urlAs(pgmaint, app.name)));
+    const config = writeConfig({
+      alerts: { topicArn: inbox.topicArn },
+      backupBucket: bucket,
+      targets: { app: { secret: app.secret }, rds: { secret: rdsSecret } },
+    });
+    expect((await runCli(['backup', '--config', config, '--target', 'app'])).code).toBe(0);
+    const replace = () =>
+      runCli([
+        'restore',
+        '--config',
+        config,
+        '--target',
+        'rds',
+        '--from',
+        'app',
+        '--replace',
+        '--confirm',
+        app.name,
+        '--json',
+      ]);
+
+    const before = await databasesLike(app.name);
+    const refused = await replace();
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`pgmaint's role "${pgmaint}" is not a member of ${OWNER}`);
+    expect(refused.stderr).toContain(`GRANT ${OWNER} TO ${pgmaint};`);
+    expect(await databasesLike(app.name)).toEqual(before);
+
+    await withAdmin((c) => c.query(`grant ${OWNER} to ${pgmaint}`));
+    const out = await replace();
+    expect(out.code, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ status: 'restored', owners: 'from the backup' });
+    await asRole(APP, app.name, async (c) => {
+      await c.query("insert into lines (s) values ('after rds restore')");
+    });
+    expect(await databaseFacts(app.name)).toMatchObject({ owner: OWNER, outsider_connects: false });
   });
 });
