@@ -35,6 +35,14 @@ export function pgRestoreOwnershipArgs(ownership: Ownership): string[] {
   return ownership.kind === 'owner' ? [...args, `--role=${ownership.role}`] : args;
 }
 
+/**
+ * Entries pg_restore gives no owner to (grants, comments, data): their owner is the object's,
+ * counted with the object. pg_database_owner (of schema public) is whoever owns the database,
+ * which the restore sets first.
+ */
+const NOT_OWNED =
+  /^(ACL|COMMENT|SECURITY LABEL|TABLE DATA|SEQUENCE SET|BLOBS|LARGE OBJECTS|MATERIALIZED VIEW DATA) /;
+
 interface ServerRole {
   readonly name: string;
   readonly canAct: boolean;
@@ -54,7 +62,12 @@ export async function planOwnership(
 ): Promise<Ownership> {
   const roles = await serverRoles(admin, options.serverVersionNum);
   const me = [...roles.values()].find((r) => r.isMe);
-  const owners = new Set(facts.entryLines.map((line) => entryOwner(line, roles)).filter((o) => o !== ''));
+  const owners = new Set(
+    facts.entryLines
+      .filter((line) => !NOT_OWNED.test(line))
+      .map((line) => entryOwner(line, roles))
+      .filter((o) => o !== '' && o !== 'pg_database_owner'),
+  );
   if (facts.database?.owner) owners.add(facts.database.owner);
   const named = new Set([...owners, ...facts.grantRoles]);
   const missing = [...named].filter((r) => !roles.has(r)).sort();
