@@ -242,8 +242,15 @@ export function renderRestore(result: RestoreResult): string {
     `  backup    ${result.backupKey}${result.from !== result.target ? ` (from target ${result.from})` : ''}`,
     `  database  ${result.database}${result.mode === 'drill' ? ' (dropped after the check)' : ''}`,
     `  tables    ${result.tables}, rows ${result.rows}${result.rowCountsVerified ? ', every count equal to the backup’s exact count' : ' (the backup has no exact counts to compare)'}`,
+    `  owners    ${result.owners}${result.owners === 'from the backup' ? ', with its grants' : ', none of the backup’s grants'}`,
     `  duration  ${(result.durationMs / 1000).toFixed(1)} s`,
   ];
+  if (result.skippedRoleSettings.length > 0)
+    lines.push(
+      `  skipped   per-role settings of ${result.skippedRoleSettings.join(', ')} (not on this server)`,
+    );
+  for (const d of result.changedFromReplaced ?? [])
+    lines.push(`  changed   ${d.property}: was ${d.expected}, now ${d.actual}`);
   if (result.keptAs)
     lines.push(`  kept      the previous database as "${result.keptAs}" (drop it when you are sure)`);
   for (const m of result.mismatches)

@@ -277,6 +277,28 @@ describe("restore: the database comes back as it was, usable by the application'
     expect((await databaseFacts(`${app.name}_plain`))?.encoding).toBe('UTF8');
   });
 
+  it("counts an extension's configuration table, whose rows pg_dump dumps", async () => {
+    const name = `owners_extconfig_${suffix}`;
+    made.push(name);
+    await withAdmin((c) => c.query(`create database ${name}`));
+    // No extension shipped with this server has a configuration table; make pg_trgm's own one
+    // the way pg_extension_config_dump() records it.
+    await inDatabase(
+      name,
+      `create extension pg_trgm;
+       create table ext_settings (k text); insert into ext_settings values ('a'), ('b'), ('c');
+       alter extension pg_trgm add table ext_settings;
+       update pg_extension set extconfig = array['ext_settings'::regclass::oid], extcondition = array['']
+        where extname = 'pg_trgm';`,
+    );
+    const config = configFor(await createRdsSecret(settingsFromUrl(adminUrl(name))));
+    const backup = await runCli(['backup', '--config', config, '--target', 'app', '--json']);
+    expect(backup.code, backup.stderr).toBe(0);
+    const key = JSON.parse(backup.stdout).key;
+    const manifest = JSON.parse((await readObject(bucket, `${key}.manifest.json`)).toString());
+    expect(manifest.tables).toContainEqual(expect.objectContaining({ name: 'ext_settings', rowCount: 3 }));
+  });
+
   it('refuses a replace whose backup names a role this server lacks, creating nothing', async () => {
     const legacy = role('legacy_reader');
     await withAdmin((c) => c.query(`create role ${legacy}`));
