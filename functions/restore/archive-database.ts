@@ -21,6 +21,8 @@ export interface ArchiveFacts {
    * because `-l` does not quote: a role name with a space is found by matching known roles.
    */
   readonly entryLines: readonly string[];
+  /** The `pg_restore -l` lines themselves, in archive order. */
+  readonly entries: readonly string[];
   /** Roles the grants, default privileges and per-role database settings name. */
   readonly grantRoles: readonly string[];
   /** Grantors of grants pg_dump restores with SET SESSION AUTHORIZATION (needs a superuser). */
@@ -69,6 +71,7 @@ export async function readArchiveFacts(
   return {
     database,
     entryLines: entries.map((line) => line.replace(/^\d+; \d+ \d+ /, '')),
+    entries,
     grantRoles: [...grantRoles],
     sessionAuthorizations: [...sessionAuthorizations],
   };
@@ -97,6 +100,49 @@ export async function describeDatabase(
   return definition;
 }
 
+/** The database's own entries: pg_restore applies them only with --create; pgmaint applies them itself. */
+const DATABASE_ENTRY =
+  /^\d+; \d+ \d+ (DATABASE|DATABASE PROPERTIES|(ACL|COMMENT|SECURITY LABEL) - DATABASE) /;
+const SCHEMA_ENTRY = /^\d+; \d+ \d+ (SCHEMA|ACL - SCHEMA) /;
+
+/**
+ * Restoring owners as a role that is not a superuser (RDS) meets a rule superusers skip: an
+ * object can only be given to a role that may CREATE in its schema, and pg_restore grants that
+ * CREATE only at the very end, with the other grants. So schemas and their grants go first, in
+ * their own pg_restore, and everything else after (the returned list); the schemas' grants never
+ * reach a table, so nothing else changes.
+ */
+export async function restoreSchemasFirst(
+  facts: ArchiveFacts,
+  source: ArchiveSource,
+  store: ObjectStore,
+  manifest: BackupManifest,
+  target: { settings: ConnectionSettings; database: string },
+): Promise<{ restList: string; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pgmaint-lists-'));
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  try {
+    const entries = facts.entries.filter((line) => !DATABASE_ENTRY.test(line));
+    const first = entries.filter((line) => SCHEMA_ENTRY.test(line));
+    const firstList = join(dir, 'schemas.list');
+    const restList = join(dir, 'rest.list');
+    await writeFile(firstList, `${first.join('\n')}\n`);
+    await writeFile(restList, `${entries.filter((line) => !SCHEMA_ENTRY.test(line)).join('\n')}\n`);
+    if (first.length > 0)
+      await archiveText(
+        ['--exit-on-error', '--no-password', `--use-list=${firstList}`, `--dbname=${target.database}`],
+        source,
+        store,
+        manifest,
+        libpqEnv(target.settings, 'pgmaint/restore', target.database),
+      );
+    return { restList, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
 function isAcl(statement: Statement): boolean {
   return (
     startsWith(statement, 'GRANT') ||
@@ -111,12 +157,13 @@ async function archiveText(
   source: ArchiveSource,
   store: ObjectStore,
   manifest: BackupManifest,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<string> {
   const fromFile = source.kind === 'file';
   const tool = spawnTool(
     pgToolPath('pg_restore'),
     fromFile ? [...args, source.path] : args,
-    {},
+    env,
     fromFile ? 'ignore' : 'pipe',
   );
   const out = collect(tool.child.stdout);
@@ -131,7 +178,8 @@ async function archiveText(
   }
   const code = await tool.exited;
   await feeding;
-  if (code !== 0) throw new JobError(`pg_restore could not read ${manifest.key}: ${tool.stderrTail()}`);
+  if (code !== 0)
+    throw new JobError(`pg_restore of ${manifest.key} failed (exit ${code}): ${tool.stderrTail()}`);
   return out;
 }
 

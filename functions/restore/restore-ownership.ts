@@ -46,6 +46,7 @@ const NOT_OWNED =
 interface ServerRole {
   readonly name: string;
   readonly canAct: boolean;
+  readonly canConfigure: boolean;
   readonly isMe: boolean;
   readonly superuser: boolean;
 }
@@ -73,8 +74,12 @@ export async function planOwnership(
   const missing = [...named].filter((r) => !roles.has(r)).sort();
   const cannotAct = [...owners].filter((r) => roles.has(r) && !roles.get(r)?.canAct).sort();
   const needSuperuser = me?.superuser ? [] : [...facts.sessionAuthorizations].sort();
-  if (missing.length === 0 && cannotAct.length === 0 && needSuperuser.length === 0)
-    return { kind: 'archive' };
+  const cannotConfigure = (facts.database?.roleSettings ?? [])
+    .map((s) => s.role)
+    .filter((r) => roles.has(r) && !roles.get(r)?.canConfigure)
+    .sort();
+  const problemCount = missing.length + cannotAct.length + needSuperuser.length + cannotConfigure.length;
+  if (problemCount === 0) return { kind: 'archive' };
 
   const configured = options.configuredOwner;
   const setting = `targets.${options.target}.restore.owner`;
@@ -106,6 +111,12 @@ export async function planOwnership(
         `so it cannot give them their objects back (on RDS pgmaint's role is not a superuser): run ${grants.join(' ')} then retry`,
     );
   }
+  if (cannotConfigure.length > 0)
+    problems.push(
+      `the backup has per-database settings of ${cannotConfigure.join(', ')} (ALTER ROLE ... IN DATABASE ... SET), ` +
+        `which pgmaint's role "${me?.name}" may not make: it needs CREATEROLE (from PostgreSQL 16 also ADMIN OPTION on each role), ` +
+        'or a superuser sets them after the restore',
+    );
   if (needSuperuser.length > 0)
     problems.push(
       `grants in the backup were made by ${needSuperuser.join(', ')} rather than by the objects' owners; ` +
@@ -117,12 +128,24 @@ export async function planOwnership(
 }
 
 async function serverRoles(admin: Client, serverVersionNum: number): Promise<Map<string, ServerRole>> {
-  const { rows } = await admin.query<{ name: string; can_act: boolean; is_me: boolean; superuser: boolean }>(
-    loadSql('restore/roles-here'),
-    [serverVersionNum >= 160000 ? 'SET' : 'MEMBER'],
-  );
+  const { rows } = await admin.query<{
+    name: string;
+    can_act: boolean;
+    can_configure: boolean;
+    is_me: boolean;
+    superuser: boolean;
+  }>(loadSql('restore/roles-here'), [serverVersionNum >= 160000 ? 'SET' : 'MEMBER', serverVersionNum]);
   return new Map(
-    rows.map((r) => [r.name, { name: r.name, canAct: r.can_act, isMe: r.is_me, superuser: r.superuser }]),
+    rows.map((r) => [
+      r.name,
+      {
+        name: r.name,
+        canAct: r.can_act,
+        canConfigure: r.can_configure,
+        isMe: r.is_me,
+        superuser: r.superuser,
+      },
+    ]),
   );
 }
 

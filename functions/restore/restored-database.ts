@@ -13,8 +13,9 @@ import type { Ownership } from './restore-ownership';
  * CREATE DATABASE as pg_dump wrote it for the source (template0, its encoding, locale, collation
  * provider and ICU locale), under the restore's name: what `pg_restore --create` does, which
  * cannot itself create under another name. An archive without a DATABASE entry gets the server's
- * defaults. Then the owner, before pg_restore: objects can only be given to a role that may
- * create in their schema, and public's CREATE belongs to the database owner.
+ * defaults. Then, keeping owners, the owner and the database's grants, before pg_restore: objects
+ * can only be given to a role that may create in their schema (public's CREATE belongs to the
+ * database owner), and schemas to one that may create in the database.
  */
 export async function createRestoredDatabase(
   admin: Client,
@@ -42,11 +43,22 @@ export async function createRestoredDatabase(
   } catch (error) {
     throw new JobError(`could not make ${owner} the owner of database "${name}": ${errorMessage(error)}`);
   }
+  // Its grants too: a schema can only be given to a role that may CREATE in the database.
+  if (ownership.kind !== 'archive') return;
+  for (const statement of source.acl) {
+    try {
+      await admin.query(forDatabase(statement, name));
+    } catch (error) {
+      throw new JobError(
+        `restoring the grants of database "${name}" failed (${forDatabase(statement, name)}): ${errorMessage(error)}`,
+      );
+    }
+  }
 }
 
 /**
- * After pg_restore: the comment, the database's settings and its per-role settings, and (keeping
- * owners) its ACL, as the source had them. Applied last so that a setting such as
+ * After pg_restore: the comment, the database's settings and its per-role settings, as the source
+ * had them. Applied last so that a setting such as
  * default_transaction_read_only cannot get in the restore's way. A statement that fails does not
  * stop the others: the check that follows names it, and the restored copy is kept. Per-role
  * settings of roles this server lacks are skipped, and so are (without kept owners) those
@@ -82,7 +94,6 @@ export async function applyDatabaseProperties(
       failures.pop();
     }
   }
-  if (ownership.kind === 'archive') for (const statement of source.acl) await attempt(statement);
   return { skippedRoleSettings, failures };
 }
 

@@ -25,11 +25,14 @@ export async function runPgRestore(options: {
   store: ObjectStore;
   manifest: BackupManifest;
   ownership: Ownership;
+  /** Restore only these entries (pg_restore --use-list), in this order. */
+  listFile?: string;
 }): Promise<void> {
   const { settings, database, source } = options;
   const env = libpqEnv(settings, 'pgmaint/restore', database);
   const common = [
     ...pgRestoreOwnershipArgs(options.ownership),
+    ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
     '--exit-on-error',
     '--no-password',
     `--dbname=${database}`,

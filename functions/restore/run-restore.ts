@@ -7,7 +7,7 @@ import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { type TableRows, tableRows } from '../shared/table-rows';
-import { readArchiveFacts } from './archive-database';
+import { readArchiveFacts, restoreSchemasFirst } from './archive-database';
 import { prepareArchive } from './archive-source';
 import { checkRestored } from './check-restored';
 import { type CountMismatch, compareCounts } from './compare-counts';
@@ -150,7 +150,24 @@ async function restore(
       await createRestoredDatabase(admin, name, facts.database, ownership);
       created = true;
       const settings = await context.connection();
-      await runPgRestore({ settings, database: name, source, store, manifest, ownership });
+      if (ownership.kind === 'archive') {
+        const lists = await restoreSchemasFirst(facts, source, store, manifest, { settings, database: name });
+        try {
+          await runPgRestore({
+            settings,
+            database: name,
+            source,
+            store,
+            manifest,
+            ownership,
+            listFile: lists.restList,
+          });
+        } finally {
+          await lists.dispose();
+        }
+      } else {
+        await runPgRestore({ settings, database: name, source, store, manifest, ownership });
+      }
       phases.end('pgRestoreMs');
     } finally {
       await source.dispose();
