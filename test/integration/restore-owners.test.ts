@@ -193,6 +193,35 @@ describe("restore: the database comes back as it was, usable by the application'
     expect((await databaseFacts(result.keptAs))?.owner).toBe(OWNER);
   });
 
+  it('restores owners and grants the same way when the archive is streamed (larger than /tmp)', async () => {
+    const app = await createAppDatabase('owners_streamed');
+    const config = configFor(app.secret);
+    expect((await runCli(['backup', '--config', config, '--target', 'app'])).code).toBe(0);
+    process.env.PGMAINT_RESTORE_TMP_LIMIT_BYTES = '0';
+    try {
+      const out = await runCli([
+        'restore',
+        '--config',
+        config,
+        '--target',
+        'app',
+        '--replace',
+        '--confirm',
+        app.name,
+        '--json',
+      ]);
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({ status: 'restored', owners: 'from the backup' });
+    } finally {
+      delete process.env.PGMAINT_RESTORE_TMP_LIMIT_BYTES;
+    }
+    await asRole(APP, app.name, async (c) => {
+      await c.query("insert into lines (s) values ('streamed')");
+      expect((await c.query('select count(*)::int as n from lines')).rows).toEqual([{ n: 5 }]);
+    });
+    expect(await databaseFacts(app.name)).toMatchObject({ owner: OWNER, outsider_connects: false });
+  });
+
   it('a LATIN1 database with the C locale comes back LATIN1 and C, its text intact', async () => {
     const name = `owners_latin1_${suffix}`;
     made.push(name);
