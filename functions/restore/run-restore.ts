@@ -7,7 +7,7 @@ import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { type TableRows, tableRows } from '../shared/table-rows';
-import { readArchiveFacts, restoreSchemasFirst } from './archive-database';
+import { type ArchiveFacts, readArchiveFacts, restoreSchemasFirst } from './archive-database';
 import { prepareArchive } from './archive-source';
 import { checkRestored } from './check-restored';
 import { type CountMismatch, compareCounts } from './compare-counts';
@@ -127,7 +127,7 @@ async function restore(
     const source = await prepareArchive(store, manifest);
     phases.end('fetchMs');
     let ownership: Ownership = { kind: 'none' };
-    let facts: Awaited<ReturnType<typeof readArchiveFacts>>;
+    let facts: ArchiveFacts;
     try {
       facts = await readArchiveFacts(source, store, manifest);
       if (mode === 'replace' || options.keepOwners)
@@ -150,24 +150,7 @@ async function restore(
       await createRestoredDatabase(admin, name, facts.database, ownership);
       created = true;
       const settings = await context.connection();
-      if (ownership.kind === 'archive') {
-        const lists = await restoreSchemasFirst(facts, source, store, manifest, { settings, database: name });
-        try {
-          await runPgRestore({
-            settings,
-            database: name,
-            source,
-            store,
-            manifest,
-            ownership,
-            listFile: lists.restList,
-          });
-        } finally {
-          await lists.dispose();
-        }
-      } else {
-        await runPgRestore({ settings, database: name, source, store, manifest, ownership });
-      }
+      await restoreContents({ settings, database: name, source, store, manifest, ownership }, facts);
       phases.end('pgRestoreMs');
     } finally {
       await source.dispose();
@@ -223,12 +206,7 @@ async function restore(
       durationMs: Math.round(performance.now() - run.startedMs),
       phases: phases.ms,
       ...(keptAs ? { keptAs } : {}),
-      owners:
-        ownership.kind === 'archive'
-          ? 'from the backup'
-          : ownership.kind === 'owner'
-            ? `${ownership.role} (restore.owner)`
-            : 'pgmaint',
+      owners: ownersLabel(ownership),
       skippedRoleSettings: checked.skippedRoleSettings,
       ...(checked.changedFromReplaced ? { changedFromReplaced: checked.changedFromReplaced } : {}),
     };
@@ -275,6 +253,22 @@ export function renderRestore(result: RestoreResult): string {
       `  MISMATCH  ${m.table}: backup counted ${m.expected ?? 'no table'}, restored ${m.actual ?? 'no table'}`,
     );
   return lines.join('\n');
+}
+
+/** Keeping owners, schemas and their grants go first (restoreSchemasFirst says why), then the rest. */
+async function restoreContents(restore: Parameters<typeof runPgRestore>[0], facts: ArchiveFacts) {
+  if (restore.ownership.kind !== 'archive') return runPgRestore(restore);
+  const lists = await restoreSchemasFirst(facts, restore.source, restore.store, restore.manifest, restore);
+  try {
+    await runPgRestore({ ...restore, listFile: lists.restList });
+  } finally {
+    await lists.dispose();
+  }
+}
+
+function ownersLabel(ownership: Ownership): RestoreResult['owners'] {
+  if (ownership.kind === 'archive') return 'from the backup';
+  return ownership.kind === 'owner' ? `${ownership.role} (restore.owner)` : 'pgmaint';
 }
 
 /** A newer pg_dump writes archives an older pg_restore cannot read: refuse before creating anything. */
