@@ -65,7 +65,13 @@ export async function checkRestored(
     const before = await withDatabase(context, live, readRoleAccess);
     const after = await withDatabase(context, name, readRoleAccess);
     const lost = lostAccess(before, after);
-    if (lost.length > 0) problems.push(describeLost(lost));
+    if (lost.length > 0)
+      problems.push(
+        describeLost(lost) +
+          (ownership.kind === 'owner'
+            ? ` (restore.owner restores none of the backup's grants: create ${ownership.missingRoles.join(', ')} and restore again, or grant these in the kept copy and swap by hand)`
+            : ''),
+      );
   }
   if (problems.length > 0) {
     const kept =
