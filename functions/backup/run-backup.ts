@@ -133,6 +133,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       databaseSizeBytes: server.sizeBytes,
       tables,
       rowCountsExact: exactCounts,
+      rowCountsOnly: true,
     };
     // Written last: from this moment, and not before, the backup exists.
     await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');

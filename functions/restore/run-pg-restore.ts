@@ -8,16 +8,15 @@ import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import type { ObjectStore } from '../shared/store';
 import { spawnTool, type ToolProcess } from '../shared/tool-process';
 import { type ArchiveSource, checkDigest, hasher } from './archive-source';
+import { type Ownership, pgRestoreOwnershipArgs } from './restore-ownership';
 import { restoresThroughScript, withoutTransactionTimeout } from './script-settings';
 
 /** Parallel jobs for a file restore: one per core, at least 2 (pg_restore waits on the server too). */
 const RESTORE_JOBS = Math.max(2, Math.min(availableParallelism(), 8));
 
-/** Never as the dump's owners and never with its grants: the target is another server or another role. */
-const NO_OWNERS_OR_GRANTS = ['--no-owner', '--no-privileges'];
-
 /**
- * pg_restore into `database`, stopping at the first error. Into a server at least as new as
+ * pg_restore into `database`, with the dump's owners and grants or without (restore-ownership.ts
+ * says which and why), stopping at the first error. Into a server at least as new as
  * pg_restore's own 17+ settings, pg_restore connects itself: from a file with parallel jobs, from
  * the store in one transaction, so a failure leaves an empty database to drop, not half a restore.
  * Into PostgreSQL 13-16 with pg_restore 17+, pg_restore writes a script (one transaction) that
@@ -30,12 +29,19 @@ export async function runPgRestore(options: {
   source: ArchiveSource;
   store: ObjectStore;
   manifest: BackupManifest;
+  ownership: Ownership;
+  /** Restore only these entries (pg_restore --use-list), in this order. */
+  listFile?: string;
 }): Promise<void> {
   const { settings, database, source } = options;
   const env = libpqEnv(settings, 'pgmaint/restore', database);
   const input = source.kind === 'file' ? [source.path] : [];
   const stdin = source.kind === 'file' ? 'ignore' : 'pipe';
   const pgRestore = pgToolPath('pg_restore');
+  const selection = [
+    ...pgRestoreOwnershipArgs(options.ownership),
+    ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
+  ];
   const viaScript = restoresThroughScript(
     (await pgToolVersion('pg_restore')).major,
     options.serverVersionNum,
@@ -47,23 +53,12 @@ export async function runPgRestore(options: {
   let scriptFed: Promise<unknown> = Promise.resolve();
   if (!viaScript) {
     const mode = source.kind === 'file' ? `--jobs=${RESTORE_JOBS}` : '--single-transaction';
-    const args = [...NO_OWNERS_OR_GRANTS, '--exit-on-error', '--no-password', `--dbname=${database}`, mode];
+    const args = [...selection, '--exit-on-error', '--no-password', `--dbname=${database}`, mode];
     reader = spawnTool(pgRestore, [...args, ...input], env, stdin);
     tools.push({ label: 'pg_restore failed', tool: reader });
   } else {
-    const psql = spawnTool(
-      pgToolPath('psql'),
-      ['--no-psqlrc', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', `--dbname=${database}`],
-      env,
-      'pipe',
-    );
-    psql.child.stdout?.resume();
-    reader = spawnTool(
-      pgRestore,
-      [...NO_OWNERS_OR_GRANTS, '--single-transaction', '--file=-', ...input],
-      {},
-      stdin,
-    );
+    const psql = spawnPsql(settings, database);
+    reader = spawnTool(pgRestore, [...selection, '--single-transaction', '--file=-', ...input], {}, stdin);
     const { stdout } = reader.child;
     const psqlIn = psql.child.stdin;
     if (!stdout || !psqlIn)
@@ -93,4 +88,16 @@ export async function runPgRestore(options: {
     throw new JobError(`reading ${options.manifest.key} failed: ${(feedError as Error).message}`);
   // Checked again on the bytes actually restored: the object could have changed since the first read.
   checkDigest(options.manifest, digest.result());
+}
+
+/** psql running a script from its stdin into `database`, stopping at the first error. */
+export function spawnPsql(settings: ConnectionSettings, database: string): ToolProcess {
+  const psql = spawnTool(
+    pgToolPath('psql'),
+    ['--no-psqlrc', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', `--dbname=${database}`],
+    libpqEnv(settings, 'pgmaint/restore', database),
+    'pipe',
+  );
+  psql.child.stdout?.resume();
+  return psql;
 }

@@ -31,6 +31,12 @@ export interface BackupManifest {
   /** Row counts per table: estimates always, exact counts taken in the dump's snapshot when enabled. */
   readonly tables: readonly TableRows[];
   readonly rowCountsExact: boolean;
+  /**
+   * Each table counted ONLY itself, extension configuration tables included. Absent in backups of
+   * earlier pgmaint versions, which counted inheritance children into their parents and left
+   * extension tables out: their restores count the same way.
+   */
+  readonly rowCountsOnly?: true;
 }
 
 const MANIFEST_SUFFIX = '.manifest.json';

@@ -90,4 +90,14 @@ export const healthSection = z.strictObject({
 export const restoreSection = z.strictObject({
   /** Scheduled restore drill: restore the latest backup into a scratch database and compare. */
   drillSchedule: schedule().optional(),
+  /**
+   * The role that owns everything a restore creates when roles the backup's objects and grants
+   * belong to do not exist on this server (a refresh from another server). Without it such a
+   * restore is refused. The backup's grants are then not restored.
+   */
+  owner: z
+    .string({ error: 'expected a role name' })
+    .min(1)
+    .refine((name) => Buffer.byteLength(name, 'utf8') <= 63, { error: 'a role name has at most 63 bytes' })
+    .optional(),
 });
