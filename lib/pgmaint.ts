@@ -2,8 +2,7 @@ import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -14,8 +13,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
 import { ConsoleTestEvents } from './console-test-events';
+import { FailureAlerts } from './failure-alerts';
 import { pgmaintImage } from './image';
-import { deadLetterAlarm, JobAlarms } from './job-alarms';
+import { deadLetterAlarm, failureAlertsAlarm, JobAlarms, TargetJobAlarms } from './job-alarms';
 import { ENV_OVERHEAD_BYTES, JobFunction, LAMBDA_ENV_LIMIT_BYTES } from './job-function';
 import { configSlice, JOB_SETTINGS, scheduledInvocations } from './job-settings';
 import { PgmaintDashboard } from './pgmaint-dashboard';
@@ -40,10 +40,10 @@ export interface PgmaintProps {
    */
   readonly secrets?: Readonly<Record<string, secretsmanager.ISecret>>;
   /**
-   * The container image code for a handler command.
+   * The container image code for a handler command, built for the functions' architecture.
    * @default - built at deploy time from lib/image/Dockerfile (synth needs no Docker)
    */
-  readonly code?: (handler: string) => lambda.DockerImageCode;
+  readonly code?: (handler: string, architecture: lambda.Architecture) => lambda.DockerImageCode;
   /** A VPC for databases that are not publicly reachable. @default - functions run outside any VPC */
   readonly vpc?: ec2.IVpc;
   /** @default - the VPC's private subnets */
@@ -71,6 +71,8 @@ export class Pgmaint extends Construct {
   /** Customer-managed key (rotated yearly) for the bucket, topic and queue pgmaint creates. */
   readonly key: kms.Key;
   readonly dashboard: PgmaintDashboard;
+  /** The on-failure destination that sends each finally failed run's one alert. */
+  readonly failureAlerts: FailureAlerts;
 
   constructor(scope: Construct, id: string, props: PgmaintProps) {
     super(scope, id);
@@ -91,7 +93,14 @@ export class Pgmaint extends Construct {
     const secrets = props.secrets ?? { ...importSecrets(this, config), ...this.createManagedSecrets(config) };
     const code = props.code ?? pgmaintImage;
     const network = this.network(props, config);
+    const architecture = lambda.Architecture.X86_64;
 
+    this.failureAlerts = new FailureAlerts(this, 'FailureAlerts', {
+      code,
+      architecture,
+      alertTopic: this.alertTopic,
+    });
+    failureAlertsAlarm(this, this.failureAlerts.function, this.alertTopic);
     const functions: Partial<Record<JobName, lambda.IFunction>> = {};
     const invocations = scheduledInvocations(config);
     for (const job of JOBS) {
@@ -99,14 +108,18 @@ export class Pgmaint extends Construct {
       const jobFunction = new JobFunction(this, titleCase(job), {
         settings,
         code,
+        architecture,
         config: configSlice(config, settings),
         bucket: this.bucket,
         alertTopic: this.alertTopic,
         secrets,
-        // Crashes, timeouts and out-of-memory kills never reach pgmaint's own alert: Lambda reports them.
-        onFailure: new destinations.SnsDestination(this.alertTopic),
+        // After the last retry, and for crashes, timeouts and out-of-memory kills that never reach
+        // pgmaint's own code: one alert per run that failed for good.
+        onFailure: this.failureAlerts.destinationFor(job),
         ...network,
       }).function;
+      // The destination's function must exist before Lambda accepts it in the invoke config.
+      jobFunction.node.tryFindChild('EventInvokeConfig')?.node.addDependency(this.failureAlerts.function);
       new JobAlarms(this, `${titleCase(job)}Alarms`, {
         job,
         function: jobFunction,
@@ -117,6 +130,11 @@ export class Pgmaint extends Construct {
       functions[job] = jobFunction;
     }
     this.functions = functions as Record<JobName, lambda.IFunction>;
+    for (const invocation of invocations)
+      new TargetJobAlarms(this, `${invocation.target}-${invocation.name}-Alarms`, {
+        invocation,
+        topic: this.alertTopic,
+      });
 
     this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
       retentionPeriod: Duration.days(14),

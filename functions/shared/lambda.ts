@@ -41,6 +41,7 @@ export function lambdaDeps(
   const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts();
   return {
     config,
+    failureAlerts: optionalEnv('PGMAINT_FAILURE_ALERTS', env) === 'destination' ? 'destination' : 'publish',
     logger,
     metrics: emfMetrics(),
     alerts,
