@@ -143,6 +143,7 @@ export function configSlice(config: PgmaintConfig, settings: JobSettings): Recor
   const targets: Record<string, Record<string, unknown>> = {};
   for (const [name, target] of Object.entries(config.targets)) {
     const slice: Record<string, unknown> = { secret: target.secret, timezone: target.timezone };
+    if (target.sslmode) slice.sslmode = target.sslmode;
     for (const section of settings.sections)
       if (target[section] !== undefined) slice[section] = target[section];
     targets[name] = slice;

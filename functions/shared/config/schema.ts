@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SSL_MODES } from '../credentials';
 import { isValidTimezone } from '../schedule';
 import { backupSection, healthSection, reindexSection, restoreSection, retentionSection } from './sections';
 
@@ -13,6 +14,11 @@ const targetSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// URL' })
       .optional(),
+    /**
+     * Overrides the secret's or URL's sslmode. Default: `verify-full` for RDS hosts
+     * (`*.rds.amazonaws.com`, checked against the RDS CA bundle in the image), else `prefer`.
+     */
+    sslmode: z.enum(SSL_MODES, { error: `expected one of ${SSL_MODES.join(', ')}` }).optional(),
     timezone: z
       .string()
       .refine(isValidTimezone, { error: 'expected an IANA time zone like "Europe/London"' })
