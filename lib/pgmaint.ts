@@ -116,16 +116,21 @@ export class Pgmaint extends Construct {
 
     const bucketKey =
       props.bucketKey ??
-      (config.backupBucketKeyArn ? kms.Key.fromKeyArn(this, 'BackupsKey', config.backupBucketKeyArn) : undefined);
+      (config.backupBucketKeyArn
+        ? kms.Key.fromKeyArn(this, 'BackupsKey', config.backupBucketKeyArn)
+        : undefined);
     const alertTopicKey =
       props.alertTopicKey ??
-      (config.alerts.topicKeyArn ? kms.Key.fromKeyArn(this, 'AlertsKey', config.alerts.topicKeyArn) : undefined);
+      (config.alerts.topicKeyArn
+        ? kms.Key.fromKeyArn(this, 'AlertsKey', config.alerts.topicKeyArn)
+        : undefined);
     this.bucket = props.bucket ?? this.createOrImportBucket(config, bucketKey);
     this.alertTopic = props.alertTopic ?? this.createOrImportTopic(config);
     const secrets = props.secrets ?? { ...importSecrets(this, config), ...this.createManagedSecrets(config) };
     const code = props.code ?? pgmaintImage;
     const network = this.network(props, config);
-    const architecture = config.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+    const architecture =
+      config.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
 
     this.failureAlerts = new FailureAlerts(this, 'FailureAlerts', {
       code,
@@ -308,7 +313,10 @@ export class Pgmaint extends Construct {
 
   private createOrImportBucket(config: PgmaintConfig, encryptionKey: kms.IKey | undefined): s3.IBucket {
     if (config.backupBucket)
-      return s3.Bucket.fromBucketAttributes(this, 'Backups', { bucketName: config.backupBucket, encryptionKey });
+      return s3.Bucket.fromBucketAttributes(this, 'Backups', {
+        bucketName: config.backupBucket,
+        encryptionKey,
+      });
     return new s3.Bucket(this, 'Backups', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,

@@ -91,11 +91,9 @@ const networkSchema = z
   });
 
 const kmsKeyArn = () =>
-  z
-    .string()
-    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, {
-      error: 'expected a KMS key ARN like arn:aws:kms:eu-west-2:123456789012:key/1234abcd-... (not an alias)',
-    });
+  z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, {
+    error: 'expected a KMS key ARN like arn:aws:kms:eu-west-2:123456789012:key/1234abcd-... (not an alias)',
+  });
 
 /** AWS tag rules; `aws:` is AWS's own prefix and `pgmaint:` is the stack's. */
 const tagsSchema = z
@@ -111,7 +109,9 @@ const tagsSchema = z
     z
       .string({ error: 'expected a tag value (text)' })
       .max(256)
-      .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, { error: 'tag values use letters, digits, spaces and _.:/=+-@' }),
+      .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, {
+        error: 'tag values use letters, digits, spaces and _.:/=+-@',
+      }),
   )
   .refine((tags) => Object.keys(tags).length <= 40, { error: 'at most 40 tags (pgmaint adds up to 3 more)' });
 
