@@ -7,6 +7,7 @@ import { loadSql } from './sql';
  * never work on the same database at once, whoever started them (schedule, console, CLI).
  */
 export async function tryJobLock(client: Client, job: string): Promise<boolean> {
+  await client.query(loadSql('shared/job-lock-keepalive'));
   const { rows } = await client.query<{ acquired: boolean }>(loadSql('shared/job-lock-try'), [job]);
   return rows[0]?.acquired === true;
 }

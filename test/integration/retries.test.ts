@@ -5,6 +5,7 @@ import type { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { s3Client } from '../../functions/shared/aws';
 import { parseConfig } from '../../functions/shared/config/load';
+import { tryJobLock } from '../../functions/shared/job-lock';
 import { PgmaintStack } from '../../lib/pgmaint-stack';
 import { invokeAsync } from '../helpers/async-invoke';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
@@ -111,5 +112,19 @@ describe('a scheduled backup that fails is retried, and alerts once when no retr
     // One backup: the refused try wrote nothing.
     expect(objects.filter((o) => o.Key?.endsWith('.manifest.json'))).toHaveLength(1);
     expect(await inbox.messages({ expect: 0 })).toEqual([]);
+  });
+
+  it("has the server drop a vanished lock holder's connection within about a minute", async () => {
+    const client = await db.connect();
+    try {
+      expect(await tryJobLock(client, 'backup')).toBe(true);
+      const { rows } = await client.query(
+        `select current_setting('tcp_keepalives_idle') as idle, current_setting('tcp_keepalives_interval') as every,
+                current_setting('tcp_keepalives_count') as probes, inet_client_addr() is not null as tcp`,
+      );
+      expect(rows[0]).toEqual({ idle: '30', every: '10', probes: '3', tcp: true });
+    } finally {
+      await client.end();
+    }
   });
 });
