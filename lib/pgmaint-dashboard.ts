@@ -10,8 +10,10 @@ export interface PgmaintDashboardProps {
 }
 
 /** The namespace and dimensions the jobs' embedded-metric-format records use. */
-const NAMESPACE = 'pgmaint';
-const SERVICE = 'pgmaint';
+export const METRICS_NAMESPACE = 'pgmaint';
+export const METRICS_SERVICE = 'pgmaint';
+const NAMESPACE = METRICS_NAMESPACE;
+const SERVICE = METRICS_SERVICE;
 
 const targetMetric = (name: string, target: string, statistic: string, label: string, job?: string) =>
   new cloudwatch.Metric({

@@ -10,6 +10,7 @@ import { backupSection } from '../shared/config/sections';
 import { libpqEnv } from '../shared/credentials';
 import { errorMessage, JobError, RefusedError } from '../shared/errors';
 import type { JobContext, JobResult } from '../shared/job';
+import { takeJobLockOrRefuse } from '../shared/job-lock';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
@@ -69,6 +70,8 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
   // No statement timeout: exact counts on big tables take as long as they take, under the deadline.
   const client = await context.connect({ statementTimeoutMs: 0, lockTimeoutMs: 60_000 });
   try {
+    // Held by this session until it ends: a retry or a manual run never dumps beside this one.
+    await takeJobLockOrRefuse(client, 'backup');
     const started = context.now();
     const startedMs = performance.now();
     const phases = phaseTimer();

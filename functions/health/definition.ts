@@ -126,6 +126,7 @@ async function readPreviousState(
 }
 
 function recordMetrics(context: JobContext, result: HealthResult): void {
+  if (context.target.health?.metrics === false) return;
   for (const check of result.checks) {
     const dimensions = { target: result.target, check: check.name };
     if (check.value !== null && check.unit !== null)

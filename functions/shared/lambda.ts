@@ -8,6 +8,7 @@ import type { JobDefinition, JobResult } from './job';
 import { lambdaLogger } from './logger';
 import { emfMetrics } from './metrics';
 import { type RunnerDeps, runJob } from './run-job';
+import { scrub } from './secrets-scrub';
 
 /** The parts of the Lambda context pgmaint uses. */
 export interface LambdaContextLike {
@@ -41,6 +42,7 @@ export function lambdaDeps(
   const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts();
   return {
     config,
+    failureAlerts: optionalEnv('PGMAINT_FAILURE_ALERTS', env) === 'destination' ? 'destination' : 'publish',
     logger,
     metrics: emfMetrics(),
     alerts,
@@ -61,10 +63,17 @@ export function makeHandler<Options, Result extends JobResult>(definition: JobDe
   return async (event: unknown, context?: LambdaContextLike): Promise<Result> => {
     deps ??= lambdaDeps(definition.name);
     const remaining = context?.getRemainingTimeInMillis?.bind(context);
-    return runJob(definition, event, {
-      ...deps,
-      runId: context?.awsRequestId,
-      remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
-    });
+    try {
+      return await runJob(definition, event, {
+        ...deps,
+        runId: context?.awsRequestId,
+        remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
+      });
+    } catch (error) {
+      // The runtime copies the message into the failure record the alert is made from, outside
+      // this process, where the secrets this run read are not known: scrub it here.
+      if (error instanceof Error) error.message = scrub(error.message);
+      throw error;
+    }
   };
 }

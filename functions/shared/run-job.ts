@@ -24,6 +24,13 @@ export interface RunnerDeps {
   readonly now?: () => Date;
   readonly remainingMs?: () => number;
   readonly runId?: string;
+  /**
+   * Who tells a human that a run failed. "publish" (the CLI, a handler outside the stack): this
+   * runner, once per run. "destination" (a deployed function Lambda retries): Lambda's on-failure
+   * destination, once after the last attempt, so a try that a retry repairs pages nobody.
+   * @default "publish"
+   */
+  readonly failureAlerts?: 'publish' | 'destination';
 }
 
 const targetField = z.object({
@@ -84,7 +91,12 @@ export async function runJob<Options, Result extends JobResult>(
       runId: context.runId,
       error: (error as Error).name,
     });
-    if (definition.alertOnFailure !== false)
+    if (deps.failureAlerts === 'destination')
+      deps.logger.info(
+        `${definition.name} ${targetName}: the failure alert is sent once Lambda has no retry left`,
+        { runId: context.runId },
+      );
+    else if (definition.alertOnFailure !== false)
       await publishSafely(
         deps.alerts,
         {

@@ -62,6 +62,11 @@ const thresholdValue = z.union([z.string(), z.number()], {
 
 export const healthSection = z.strictObject({
   schedule: schedule().optional(),
+  /**
+   * Publish each check's value and status as CloudWatch metrics (the dashboard's health panels).
+   * They are most of a deployment's monthly cost; false keeps only the alerts and the result.
+   */
+  metrics: z.boolean({ error: 'expected true or false' }).optional(),
   thresholds: z
     .record(
       z.string(),
