@@ -395,6 +395,50 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(defaults.check('table_bloat').message).toBe('no table of 10 MB or more');
   });
 
+  it('table_bloat and index_bloat: a never-analyzed table is named with its real size, not left out', async () => {
+    // Loaded after its index was built, never vacuumed nor analyzed: relpages says 0 (the table) and
+    // 1 (the index), pg_stats has nothing.
+    await db.sql(
+      'create table loaded_tonight (id bigint not null, pad text not null) with (autovacuum_enabled = false)',
+    );
+    cleanups.push(() => db.sql('drop table if exists loaded_tonight'));
+    await db.sql('create index loaded_tonight_id on loaded_tonight (id)');
+    await db.sql("insert into loaded_tonight select g, repeat('x', 200) from generate_series(1, 250000) g");
+    const [facts] = await db.sql(
+      "select relpages, pg_relation_size('loaded_tonight') as bytes from pg_class where relname = 'loaded_tonight'",
+    );
+    expect(facts?.relpages).toBe(0);
+    expect(Number(facts?.bytes)).toBeGreaterThan(50 * 1024 ** 2);
+
+    const floors = { index_bloat: { minSize: '1 MB' } };
+    const { check } = await health(floors);
+    const table = check('table_bloat');
+    expect(table.status).toBe('unknown');
+    expect(table.value).toBeNull();
+    expect(table.message).toMatch(
+      /^no table of 10 MB or more could be estimated; bloat unknown for 1 table\(s\) without statistics: public\.loaded_tonight \(5\d(\.\d)? MB, never analyzed\); ANALYZE them/,
+    );
+    expect(table.details.withoutStatistics).toEqual([
+      { schema: 'public', table: 'loaded_tonight', bytes: Number(facts?.bytes), why: 'never analyzed' },
+    ]);
+    expect(table.recommendation).toContain('Run ANALYZE');
+    const index = check('index_bloat');
+    expect(index.message).toMatch(
+      /public\.loaded_tonight_id on loaded_tonight \(\d+(\.\d)? MB, never analyzed\)/,
+    );
+    expect(index.details.withoutStatistics).toMatchObject([
+      { index: 'loaded_tonight_id', why: 'never analyzed' },
+    ]);
+
+    await db.sql('analyze loaded_tonight');
+    const analyzed = await health(floors);
+    expect(analyzed.check('table_bloat').status).toBe('ok');
+    expect(analyzed.check('table_bloat').message).toMatch(/^public\.loaded_tonight: about \d+(\.\d)?% bloat/);
+    expect(analyzed.check('table_bloat').details.withoutStatistics).toEqual([]);
+    expect(analyzed.check('index_bloat').details.withoutStatistics).toEqual([]);
+    await db.sql('drop table loaded_tonight');
+  });
+
   it('unused_indexes and duplicate_indexes: informational, and alerting once thresholds are set', async () => {
     await db.sql('create table pairs (a int, b int)');
     await db.sql('create index pairs_a on pairs (a)');
@@ -605,7 +649,8 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(check('sequence_exhaustion').status).toBe('skipped');
     expect(check('sequence_exhaustion').message).toMatch(/not readable by this role \(grant SELECT/);
     expect(check('table_bloat').status).toBe('skipped');
-    expect(check('table_bloat').message).toContain('without statistics the role can read');
+    expect(check('table_bloat').message).toContain('statistics hidden from this role');
+    expect(check('table_bloat').message).toContain('grant SELECT on them');
     expect(check('database_size').value).toBeGreaterThan(0);
   });
 });
