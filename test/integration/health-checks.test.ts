@@ -36,6 +36,7 @@ const CHECK_NAMES = [
   'connections',
   'long_running_queries',
   'idle_in_transaction',
+  'long_transactions',
   'blocked_queries',
   'prepared_transactions',
   'database_size',
@@ -142,9 +143,9 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     ]);
     expect(out.code).toBe(0);
     const lines = out.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^t: OK \(24 checks in \d+ ms\)$/);
+    expect(lines[0]).toMatch(new RegExp(`^t: OK \\(${CHECK_NAMES.length} checks in \\d+ ms\\)$`));
     expect(lines[2]).toMatch(/^STATUS\s+CHECK\s+VALUE\s+MESSAGE$/);
-    expect(lines.filter((l) => /^(ok|skipped)\s+[a-z_]+\s/.test(l))).toHaveLength(24);
+    expect(lines.filter((l) => /^(ok|skipped)\s+[a-z_]+\s/.test(l))).toHaveLength(CHECK_NAMES.length);
   });
 
   it('rejects bad thresholds naming each path, before connecting', async () => {
@@ -208,6 +209,56 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     await idle.query('rollback');
     const after = await health({ idle_in_transaction: { warning: '1 second', critical: '1 hour' } });
     expect(after.check('idle_in_transaction').status).toBe('ok');
+  });
+
+  it('long_transactions: a transaction kept open by a stream of short statements, which idle_in_transaction calls ok', async () => {
+    const busy = await connectTo(db.url);
+    cleanups.push(() => busy.end());
+    await busy.query('begin');
+    const pid = (await busy.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+    let chatting = true;
+    const chatter = (async () => {
+      while (chatting) {
+        await busy.query('select 1');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    try {
+      await until(async () => {
+        const rows = await db.sql(
+          "select 1 from pg_stat_activity where pid = $1 and clock_timestamp() - xact_start > interval '1.5 seconds'",
+          [pid],
+        );
+        return rows.length === 1;
+      });
+      const { check } = await health({
+        long_transactions: { warning: '1 second', critical: '1 hour' },
+        idle_in_transaction: { warning: '1 second', critical: '1 hour' },
+      });
+      expect(check('idle_in_transaction').status).toBe('ok');
+      const c = check('long_transactions');
+      expect(c.status).toBe('warning');
+      expect(c.unit).toBe('seconds');
+      expect(c.value).toBeGreaterThanOrEqual(1.5);
+      expect(c.thresholds).toEqual({ warning: '1 second', critical: '1 hour' });
+      expect(c.message).toMatch(
+        new RegExp(`^oldest open transaction began \\d+(\\.\\d)? s ago \\(pid ${pid}, `),
+      );
+      expect((c.details.top as Array<{ pid: number }>)[0]?.pid).toBe(pid);
+      expect(c.details.overWarning).toBe(1);
+      expect(c.recommendation).toContain('vacuum cannot remove dead rows');
+      const critical = (
+        await health({ long_transactions: { warning: '1 second', critical: '1 second' } })
+      ).check('long_transactions');
+      expect(critical.status).toBe('critical');
+    } finally {
+      chatting = false;
+      await chatter;
+    }
+    await busy.query('rollback');
+    expect(
+      (await health({ long_transactions: { warning: '1 second' } })).check('long_transactions').status,
+    ).toBe('ok');
   });
 
   it('blocked_queries and long_running_queries: a lock held by another connection', async () => {
@@ -299,6 +350,37 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(wide.message).toContain('public.wide_seq feeding narrow.id (integer)');
   });
 
+  it('sequence_exhaustion: the whole range of a sequence from -2^31, and a sequence feeding a column only through DEFAULT nextval', async () => {
+    await db.sql('create sequence signed_seq as integer minvalue -2147483648 start -2147483648');
+    cleanups.push(() => db.sql('drop sequence if exists signed_seq'));
+    await db.sql("select setval('signed_seq', 1900000000)"); // 94.24% of -2^31..2^31-1
+    const high = (await health()).check('sequence_exhaustion');
+    expect(high.status).toBe('critical');
+    expect(high.value).toBe(94.24);
+    expect(high.message).toContain(
+      'public.signed_seq has used 94.24% of its range (at 1,900,000,000, counting up to 2,147,483,647)',
+    );
+
+    await db.sql("select setval('signed_seq', -1000000000)");
+    const low = (await health()).check('sequence_exhaustion');
+    const signed = (low.details.top as Array<{ sequence: string; usedPercent: number }>).find(
+      (s) => s.sequence === 'signed_seq',
+    );
+    expect(signed?.usedPercent).toBe(26.72);
+    await db.sql('drop sequence signed_seq');
+
+    // No OWNED BY: the column default is the only link between the bigint sequence and the int column.
+    await db.sql('create sequence ticket_seq as bigint');
+    await db.sql("create table tickets (id int primary key default nextval('ticket_seq'))");
+    cleanups.push(() => db.sql('drop table if exists tickets; drop sequence if exists ticket_seq'));
+    await db.sql("select setval('ticket_seq', 2040109466)"); // 95% of the int column
+    const fed = (await health()).check('sequence_exhaustion');
+    expect(fed.status).toBe('critical');
+    expect(fed.value).toBe(95);
+    expect(fed.message).toContain('public.ticket_seq feeding tickets.id (integer) has used 95% of its range');
+    await db.sql('drop table tickets; drop sequence ticket_seq');
+  });
+
   it('invalid_indexes: a failed CREATE INDEX CONCURRENTLY, then the _ccnew leftover of a failed REINDEX CONCURRENTLY', async () => {
     await db.sql('create table dup (v int)');
     await db.sql('insert into dup values (1), (1)');
@@ -336,6 +418,14 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     );
     expect(mine).toMatchObject({ active: false });
     expect(mine?.retainedBytes).toBeGreaterThan(64 * 1024);
+
+    // PostgreSQL 15 without a backup store: nothing records since when the slot is inactive.
+    const blind = (await health()).check('replication_slots');
+    expect(blind.status).toBe('unknown');
+    expect(blind.message).toContain(
+      `cannot know how long ${slot} has been inactive: PostgreSQL before 17 does not record it, and without a backup store (backupBucket)`,
+    );
+    expect(blind.recommendation).toContain('configure a backup store');
 
     // PostgreSQL 15 does not record since when a slot is inactive: health remembers when it first
     // saw it so, in the state object, and warns once that is longer ago than inactiveFor.
@@ -515,7 +605,7 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     const slow = check('slow_queries');
     expect(slow.status).toBe('unknown');
     expect(slow.message).toBe('could not run: canceling statement due to lock timeout');
-    expect(result.checks).toHaveLength(24);
+    expect(result.checks).toHaveLength(CHECK_NAMES.length);
     expect(result.checks.filter((c) => c.status === 'unknown').map((c) => c.name)).toEqual(['slow_queries']);
     expect(check('invalid_indexes').status).toBe('warning');
     expect(check('timescaledb_jobs').status).toBe('skipped');
@@ -625,7 +715,7 @@ describe('health: every check provoked for real on PostgreSQL', () => {
       { target: 't' },
       { awsRequestId: 'req-late', getRemainingTimeInMillis: remaining },
     );
-    expect(result.checks).toHaveLength(24);
+    expect(result.checks).toHaveLength(CHECK_NAMES.length);
     expect(result.checks.slice(0, 3).map((c) => c.status)).toEqual(['ok', 'ok', 'ok']);
     for (const check of result.checks.slice(3)) {
       expect(check.status).toBe('unknown');

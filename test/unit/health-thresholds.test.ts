@@ -61,7 +61,7 @@ describe('health thresholds', () => {
       'prod',
     );
     expect(problems).toEqual([]);
-    expect(thresholds.size).toBe(24);
+    expect(thresholds.size).toBe(25);
     expect(thresholds.get('idle_in_transaction')).toEqual({
       parsed: { warning: 120, critical: null, minSizeBytes: null, inactiveForSeconds: null },
       text: { warning: '2 minutes', critical: null },

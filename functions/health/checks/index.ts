@@ -11,6 +11,7 @@ import { duplicateIndexesCheck } from './duplicate-indexes';
 import { idleInTransactionCheck } from './idle-in-transaction';
 import { invalidIndexesCheck } from './invalid-indexes';
 import { longRunningQueriesCheck } from './long-running-queries';
+import { longTransactionsCheck } from './long-transactions';
 import { preparedTransactionsCheck } from './prepared-transactions';
 import { replicationLagCheck } from './replication-lag';
 import { replicationSlotsCheck } from './replication-slots';
@@ -28,6 +29,7 @@ export const HEALTH_CHECKS: readonly HealthCheck[] = [
   connectionsCheck,
   longRunningQueriesCheck,
   idleInTransactionCheck,
+  longTransactionsCheck,
   blockedQueriesCheck,
   preparedTransactionsCheck,
   databaseSizeCheck,
