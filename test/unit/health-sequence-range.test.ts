@@ -3,7 +3,8 @@ import { exhaustedAt, type SequenceRange, usedPercent } from '../../functions/he
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
-const BIGINT_MAX = 9223372036854775807;
+/** bigint maxvalue as the check receives it (float8): 2^63. */
+const BIGINT_MAX = 2 ** 63;
 
 const sequence = (overrides: Partial<SequenceRange>): SequenceRange => ({
   increment: 1,
