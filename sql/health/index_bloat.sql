@@ -13,9 +13,13 @@ with indexes as (
     join pg_am am on am.oid = c.relam
    where am.amname = 'btree' and i.indisvalid
      -- An index's relpages is only what CREATE INDEX, VACUUM or ANALYZE last saw: while its table
-     -- has never been counted, only the file's real size tells.
+     -- has never been counted, only the file's real size tells. It is asked only when the
+     -- statistics counters saw rows in the table (pg_relation_size opens the file, and waits behind
+     -- an ACCESS EXCLUSIVE lock), not of every index on an empty table of a large catalog.
      and (c.relpages::float8 * current_setting('block_size')::float8 >= $1
-          or ((t.reltuples < 0 or c.reltuples < 0 or c.relpages <= 1) and pg_relation_size(c.oid) >= $1))
+          or ((t.reltuples < 0 or c.reltuples < 0 or c.relpages <= 1)
+              and pg_stat_get_live_tuples(t.oid) + pg_stat_get_dead_tuples(t.oid) > 0
+              and pg_relation_size(c.oid) >= $1))
      and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'
 ), widths as (
   -- pg_stats is a security-barrier view: a lateral lookup per index lets PostgreSQL use its indexes

@@ -7,10 +7,13 @@ with tables as (
     from pg_class c
     join pg_namespace n on n.oid = c.relnamespace
    where c.relkind in ('r', 'm')
-     -- relpages is 0 until the first VACUUM or ANALYZE: then only the file's real size tells
-     -- (pg_relation_size is asked only then, as it waits behind an ACCESS EXCLUSIVE lock).
+     -- relpages is 0 until the first VACUUM or ANALYZE: then only the file's real size tells. It is
+     -- asked only of tables the statistics counters saw rows in (pg_relation_size opens the file,
+     -- and waits behind an ACCESS EXCLUSIVE lock), not of every empty table of a large catalog.
      and (c.relpages::float8 * current_setting('block_size')::float8 >= $1
-          or (c.relpages = 0 and pg_relation_size(c.oid) >= $1))
+          or (c.relpages = 0
+              and pg_stat_get_live_tuples(c.oid) + pg_stat_get_dead_tuples(c.oid) > 0
+              and pg_relation_size(c.oid) >= $1))
      and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'
 ), widths as (
   -- pg_stats is a security-barrier view: a lateral lookup per table lets PostgreSQL use its indexes

@@ -499,6 +499,12 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     );
     expect(facts?.relpages).toBe(0);
     expect(Number(facts?.bytes)).toBeGreaterThan(50 * 1024 ** 2);
+    await until(async () => {
+      const rows = await db.sql(
+        "select n_live_tup from pg_stat_user_tables where relname = 'loaded_tonight'",
+      );
+      return Number(rows[0]?.n_live_tup) === 250_000;
+    });
 
     const floors = { index_bloat: { minSize: '1 MB' } };
     const { check } = await health(floors);
