@@ -114,7 +114,8 @@ describe('health and reindex statistics on PostgreSQL 17', () => {
       const [recorded] = await sql(
         "select inactive_since from pg_replication_slots where slot_name = 'idle_slot'",
       );
-      expect(slot?.inactiveSince).toBe((recorded?.inactive_since as Date).toISOString());
+      expect(recorded?.inactive_since).toBeInstanceOf(Date);
+      expect(slot?.inactiveSince).toBe(new Date(recorded?.inactive_since as Date).toISOString());
     } finally {
       chatting = false;
       await chatter;
