@@ -51,6 +51,17 @@ const DEADLINE_MARGIN_MS = 30_000;
 const GZIP_LEVEL = 6;
 const ZSTD_LEVEL = 3;
 
+/** zstd from pg_dump 16 on (faster and smaller at level 3), gzip before. */
+export function dumpCompression(pgDumpMajor: number): string {
+  return pgDumpMajor >= 16 ? `zstd:${ZSTD_LEVEL}` : `gzip:${GZIP_LEVEL}`;
+}
+
+/** pg_dump's --compress for `dumpCompression`'s choice (pg_dump 15 takes only a gzip level). */
+export function compressArg(compression: string): string {
+  const [method, level] = compression.split(':');
+  return method === 'gzip' ? `--compress=${level}` : `--compress=${compression}`;
+}
+
 export async function runBackup(context: JobContext): Promise<BackupResult> {
   const policy = backupSection.parse(context.target.backup ?? {});
   const store = context.store();
@@ -74,7 +85,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
 
     const key = backupKey(context.targetName, started);
-    const compression = dumpVersion.major >= 16 ? `zstd:${ZSTD_LEVEL}` : `gzip:${GZIP_LEVEL}`;
+    const compression = dumpCompression(dumpVersion.major);
     const exactCounts =
       policy.countRows === 'auto' ? server.sizeBytes < COUNT_ROWS_AUTO_LIMIT_BYTES : policy.countRows;
 
@@ -169,11 +180,10 @@ export function renderBackup(result: BackupResult): string {
 }
 
 function dumpArgs(compression: string, snapshotId: string): string[] {
-  const [method, level] = compression.split(':');
   return [
     '--format=custom',
     '--no-password',
-    method === 'gzip' ? `--compress=${level}` : `--compress=${compression}`,
+    compressArg(compression),
     // Never queue behind an ACCESS EXCLUSIVE lock for long (everything else would queue behind us).
     '--lock-wait-timeout=60000',
     `--snapshot=${snapshotId}`,
@@ -241,7 +251,7 @@ async function prune(
 ): Promise<string[]> {
   const store = context.store();
   try {
-    const expired = backupsToPrune(backups, policy, context.now());
+    const expired = backupsToPrune(backups, policy, context.now(), context.target.timezone);
     await deleteBackups(store, expired);
     const orphans = await orphanDumps(store, context.targetName, context.now());
     if (orphans.length > 0) {
