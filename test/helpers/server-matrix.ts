@@ -332,6 +332,17 @@ export function serverMatrixSuite(major: ServerMajor): void {
       );
       expect(after.filter((p) => p.expired)).toEqual([]);
       expect(after.filter((p) => p.ahead)).toHaveLength(3);
+      // DETACH ... CONCURRENTLY is 14+: 13 detaches and drops in one short transaction instead.
+      const detaches = (await sql('select query from pg_stat_statements'))
+        .map((row) =>
+          String(row.query)
+            .split('\n')
+            .filter((line) => !line.startsWith('--'))
+            .join(' '),
+        )
+        .filter((query) => /^alter table "public"\."trades" detach partition/i.test(query));
+      expect(detaches).toHaveLength(dropped.length);
+      for (const query of detaches) expect(/ concurrently$/i.test(query), query).toBe(major >= 14);
     });
 
     it('reindex rebuilds the bloated index', async () => {

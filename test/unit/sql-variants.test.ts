@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BLOCKED_QUERIES_SQL } from '../../functions/health/checks/blocked-queries';
+import { CHECKPOINTS_SQL } from '../../functions/health/checks/checkpoints';
 import { REPLICATION_SLOTS_SQL } from '../../functions/health/checks/replication-slots';
 import { SLOW_QUERIES_SQL } from '../../functions/health/checks/slow-queries';
 import {
@@ -64,6 +65,15 @@ describe('health queries by server version', () => {
     [180_004, 'health/replication_slots'],
   ])('replication_slots on %i: %s (inactive_since is 17+)', (versionNum, name) => {
     expect(pickSqlVariant(versionNum, REPLICATION_SLOTS_SQL)).toBe(name);
+  });
+
+  it.each([
+    [130_023, 'health/checkpoints_bgwriter'],
+    [160_014, 'health/checkpoints_bgwriter'],
+    [170_000, 'health/checkpoints_checkpointer'],
+    [180_004, 'health/checkpoints_checkpointer'],
+  ])('checkpoints on %i: %s (pg_stat_checkpointer is 17+)', (versionNum, name) => {
+    expect(pickSqlVariant(versionNum, CHECKPOINTS_SQL)).toBe(name);
   });
 
   it.each([
