@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidTimezone } from '../schedule';
+import { timezoneProblem } from '../timezone';
 import { backupSection, healthSection, reindexSection, restoreSection, retentionSection } from './sections';
 
 export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
@@ -13,9 +13,13 @@ const targetSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// URL' })
       .optional(),
+    /** IANA Area/Location name (or "UTC") the schedules run in; abbreviations are refused. */
     timezone: z
-      .string()
-      .refine(isValidTimezone, { error: 'expected an IANA time zone like "Europe/London"' })
+      .string({ error: 'expected an IANA time zone like "Europe/London"' })
+      .superRefine((name, ctx) => {
+        const problem = timezoneProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('UTC'),
     backup: backupSection.optional(),
     retention: retentionSection.optional(),
