@@ -6,7 +6,7 @@ import { s3Client, secretsClient, snsClient } from '../shared/aws';
 import { loadConfigFile } from '../shared/config/load';
 import type { PgmaintConfig } from '../shared/config/schema';
 import { cachedSecretReader } from '../shared/credentials';
-import { ConfigError, errorMessage, InputError } from '../shared/errors';
+import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../shared/errors';
 import type { AnyJobDefinition, FlagSpec } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
 import { noMetrics } from '../shared/metrics';
@@ -120,12 +120,18 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
   } catch (error) {
     // One line that says what failed; the details went to the log and the alert.
     const message = scrub(errorMessage(error));
+    const refused = error instanceof RequestRefusedError;
     if (error instanceof InputError) io.stderr(`pgmaint ${definition.name}: ${message}\n`);
-    else io.stderr(`pgmaint ${definition.name} ${flags.target}: ${message.split('\n').join(' ')}\n`);
+    else
+      io.stderr(
+        `pgmaint ${definition.name} ${flags.target}: ${refused ? 'refused: ' : ''}${message.split('\n').join(' ')}\n`,
+      );
     if (flags.json && !(error instanceof ConfigError)) {
-      io.stdout(`${JSON.stringify({ target: flags.target, status: 'failed', error: message })}\n`);
+      const status = refused ? 'refused' : 'failed';
+      io.stdout(`${JSON.stringify({ target: flags.target, status, error: message })}\n`);
     }
-    return error instanceof InputError ? 2 : (definition.exitCodeOnError?.(error) ?? 1);
+    if (error instanceof InputError || refused) return 2;
+    return definition.exitCodeOnError?.(error) ?? 1;
   }
 }
 
