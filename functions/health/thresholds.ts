@@ -108,12 +108,32 @@ export function thresholdIssues(checks: readonly HealthCheck[], overrides: Overr
           : `expected ${EXPECTED[check.kind]} or null, got ${JSON.stringify(raw)}`,
       });
     }
+    const ordering = orderingProblem(check, override);
+    if (ordering) issues.push({ path: [name], message: ordering });
     if (override.minSize !== undefined && check.defaults.minSize === undefined)
       issues.push({ path: [name, 'minSize'], message: `${check.name} has no size floor` });
     if (override.inactiveFor !== undefined && check.defaults.inactiveFor === undefined)
       issues.push({ path: [name, 'inactiveFor'], message: 'only replication_slots takes inactiveFor' });
   }
   return issues;
+}
+
+/** A warning that can never show because critical is reached first (defaults count too). */
+function orderingProblem(check: HealthCheck, override: Overrides[string]): string | undefined {
+  const raw = (level: 'warning' | 'critical') =>
+    override[level] !== undefined ? override[level] : check.defaults[level];
+  const warning = raw('warning');
+  const critical = raw('critical');
+  if (warning === null || warning === undefined || critical === null || critical === undefined)
+    return undefined;
+  if (isShare(check.kind, warning) !== isShare(check.kind, critical)) return undefined;
+  const w = parseThreshold(check.kind, check.unit, warning);
+  const c = parseThreshold(check.kind, check.unit, critical);
+  if (w === undefined || c === undefined) return undefined;
+  const below = check.direction === 'below';
+  if (below ? w > c : w < c) return undefined;
+  const source = (level: 'warning' | 'critical') => (override[level] !== undefined ? '' : ' (the default)');
+  return `warning ${JSON.stringify(warning)}${source('warning')} must be ${below ? 'above' : 'below'} critical ${JSON.stringify(critical)}${source('critical')}, or the warning never shows`;
 }
 
 export interface ResolvedThresholds {

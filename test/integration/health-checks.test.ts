@@ -235,7 +235,7 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     });
     const { check } = await health({
       blocked_queries: { warning: '1 second' },
-      long_running_queries: { warning: '1 minute', critical: '1 second' },
+      long_running_queries: { warning: '500 ms', critical: '1 second' },
     });
     const blocked = check('blocked_queries');
     expect(blocked.status).toBe('warning');

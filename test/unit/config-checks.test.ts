@@ -109,6 +109,29 @@ describe('config checks that need no database (validate, synth, CLI and Lambda s
   });
 });
 
+describe('health thresholds that can never show', () => {
+  it('refuses a warning at or past its critical, naming a default when that is the other side', () => {
+    expect(
+      problemsOf({
+        health: {
+          thresholds: {
+            long_running_queries: { warning: '1 hour', critical: '10 minutes' },
+            connections: { warning: '96%' },
+            cache_hit_ratio: { warning: '90%', critical: '95%' },
+            idle_in_transaction: { warning: '1 hour', critical: null },
+            dead_tuples: { warning: '20%', critical: '20%' },
+          },
+        },
+      }),
+    ).toEqual([
+      'targets.prod.health.thresholds.long_running_queries: warning "1 hour" must be below critical "10 minutes", or the warning never shows',
+      'targets.prod.health.thresholds.connections: warning "96%" must be below critical "95%" (the default), or the warning never shows',
+      'targets.prod.health.thresholds.cache_hit_ratio: warning "90%" must be above critical "95%", or the warning never shows',
+      'targets.prod.health.thresholds.dead_tuples: warning "20%" must be below critical "20%", or the warning never shows',
+    ]);
+  });
+});
+
 describe('time zones: IANA names only', () => {
   it.each([
     [
