@@ -473,8 +473,8 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     // Two runs started together: one works, the other reports the overlap.
     const [a, b] = await Promise.all([retention(config), retention(config)]);
     const outcomes = [a, b].map((run) => run.code).sort();
-    expect(outcomes).toEqual([0, 1]);
-    const loser = a.code === 1 ? a : b;
+    expect(outcomes).toEqual([0, 2]);
+    const loser = a.code === 2 ? a : b;
     expect(loser.stderr).toContain('another retention run is already working on this database');
     expect(await labels(db, 'audit_logs')).toEqual({});
   });
