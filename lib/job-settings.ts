@@ -84,7 +84,8 @@ export const JOB_SETTINGS: Readonly<Record<JobName, JobSettings>> = {
     ephemeralStorage: Size.mebibytes(512),
     backups: 'read',
     state: true,
-    sections: ['health', 'backup', 'restore'],
+    // reindex: index_bloat's size floor and its advice come from the reindex section.
+    sections: ['health', 'backup', 'restore', 'reindex'],
     retryAttempts: 2,
   },
 };

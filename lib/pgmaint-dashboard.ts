@@ -77,7 +77,7 @@ export class PgmaintDashboard extends Construct {
           title: `${target}: connections, cache hit ratio, xid age, size`,
           width: 8,
           left: [
-            checkMetric(target, 'connections', 'connections used %'),
+            checkMetric(target, 'connections', 'connections in use'),
             checkMetric(target, 'cache_hit_ratio', 'cache hit %'),
           ],
           right: [

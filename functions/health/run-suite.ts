@@ -5,7 +5,7 @@ import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/store';
 import type { CheckResult, CheckStatus, HealthCheck, Measurement, Query } from './check';
-import { evaluate, type ResolvedThresholds } from './thresholds';
+import { evaluate, limitsFor, type ResolvedThresholds } from './thresholds';
 
 export interface SuiteInput {
   readonly client: Client;
@@ -121,7 +121,11 @@ function toResult(
       recommendation: null,
     };
   }
-  const byThreshold = evaluate(measurement.value, thresholds.parsed, check.direction);
+  const byThreshold = evaluate(
+    measurement.value,
+    limitsFor(thresholds.parsed, measurement.total),
+    check.direction,
+  );
   const forced = measurement.atLeast ?? 'ok';
   const status = SEVERITY[forced] > SEVERITY[byThreshold] ? forced : byThreshold;
   return {

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { type BackupManifest, resolveBackup } from '../shared/backup-catalog';
-import { errorMessage, InputError, RefusedError } from '../shared/errors';
+import { errorMessage, InputError, RefusedError, RequestRefusedError } from '../shared/errors';
 import { quoteIdent } from '../shared/identifiers';
 import type { JobContext, JobResult } from '../shared/job';
 import { pgToolVersion } from '../shared/pg-tools';
@@ -72,7 +72,7 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
   const live = settings.database;
   const mode = options.drill ? 'drill' : options.replace ? 'replace' : 'new';
   if (mode === 'replace' && options.confirm !== live) {
-    throw new RefusedError(
+    throw new RequestRefusedError(
       `replace needs confirm set to the live database's name ("${live}"), got ${options.confirm === undefined ? 'no confirm' : `"${options.confirm}"`}; nothing was touched`,
     );
   }
@@ -111,14 +111,14 @@ async function restore(
     );
     if (await databaseExists(admin, name)) {
       if (mode !== 'drill')
-        throw new RefusedError(
+        throw new RequestRefusedError(
           `database "${name}" already exists; choose another name with "into", or drop it first`,
         );
       // A drill database left by a drill that died is ours to remove.
       await dropDatabase(admin, name, serverVersionNum);
     }
     if (mode === 'replace' && (await databaseExists(admin, kept)))
-      throw new RefusedError(
+      throw new RequestRefusedError(
         `database "${kept}" already exists; the live database could not be kept under that name`,
       );
 

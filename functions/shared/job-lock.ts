@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { RefusedError } from './errors';
+import { RequestRefusedError } from './errors';
 import { loadSql } from './sql';
 
 /**
@@ -37,7 +37,7 @@ export async function describeJobLockHolder(client: Client, job: string): Promis
 export async function takeJobLockOrRefuse(client: Client, job: string): Promise<void> {
   if (await tryJobLock(client, job)) return;
   const who = await describeJobLockHolder(client, job);
-  throw new RefusedError(
+  throw new RequestRefusedError(
     `another ${job} run is already working on this database (${who}); this run did nothing`,
   );
 }

@@ -166,7 +166,8 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(out.code).toBe(0);
     const lines = out.stdout.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^t: OK \\(${CHECK_NAMES.length} checks in \\d+ ms\\)$`));
-    expect(lines[2]).toMatch(/^STATUS\s+CHECK\s+VALUE\s+MESSAGE$/);
+    expect(lines[2]).toMatch(/^STATUS\s+CHECK\s+VALUE\s+THRESHOLDS\s+MESSAGE$/);
+    expect(lines.find((l) => /^ok\s+connections\s/.test(l))).toMatch(/\swarn 80% crit 95%\s/);
     expect(lines.filter((l) => /^(ok|skipped)\s+[a-z_]+\s/.test(l))).toHaveLength(CHECK_NAMES.length);
   });
 
@@ -194,9 +195,11 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     ]);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toContain(
-      'targets.t.health.thresholds.idle_in_transaction.warning: expected a duration like "5 minutes" or "100 ms" or null, got "5 parsecs"',
+      'targets.t.health.thresholds.idle_in_transaction.warning: expected a duration like "5 minutes" or "100 ms" (units: ms, seconds, minutes, hours, days, weeks) or null, got "5 parsecs"',
     );
-    expect(out.stderr).toContain('targets.t.health.thresholds.connections.critical: expected a percentage');
+    expect(out.stderr).toContain(
+      'targets.t.health.thresholds.connections.critical: expected a number like 50, or a share like "80%" or null, got "120%"',
+    );
     expect(out.stderr).toContain('targets.t.health.thresholds.no_such_check: unknown check');
     expect(out.stderr).toContain(
       'targets.t.health.thresholds.connection.minSize: connection has no size floor',
@@ -305,7 +308,7 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     });
     const { check } = await health({
       blocked_queries: { warning: '1 second' },
-      long_running_queries: { warning: '1 minute', critical: '1 second' },
+      long_running_queries: { warning: '500 ms', critical: '1 second' },
     });
     const blocked = check('blocked_queries');
     expect(blocked.status).toBe('warning');
@@ -555,6 +558,47 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(analyzed.check('table_bloat').details.withoutStatistics).toEqual([]);
     expect(analyzed.check('index_bloat').details.withoutStatistics).toEqual([]);
     await db.sql('drop table loaded_tonight');
+  });
+
+  it("index_bloat: the reindex job's floor is health's, and what health reports the job clears", async () => {
+    await db.sql(
+      "create table floor_demo with (autovacuum_enabled = false) as select g as id, repeat('x', 60) as pad from generate_series(1, 100000) g",
+    );
+    await db.sql('create index floor_demo_id on floor_demo (id)');
+    await db.sql('delete from floor_demo where id % 5 <> 0');
+    await db.sql('vacuum analyze floor_demo');
+    const indexBytes = Number((await db.sql("select pg_relation_size('floor_demo_id') as b"))[0]?.b);
+    expect(indexBytes).toBeGreaterThan(1024 * 1024);
+    expect(indexBytes).toBeLessThan(10 * 1024 * 1024);
+    const reindex = { minSize: '1 MB', schedule: 'cron(0 4 ? * SUN *)' };
+    const run = async (job: string, section: Record<string, unknown>) => {
+      const config = writeConfig({ targets: { t: { url: db.url, reindex: section } } });
+      const out = await runCli([job, '--config', config, '--target', 't', '--json']);
+      return { out, result: JSON.parse(out.stdout) };
+    };
+    const checkOf = (result: Result) => result.checks.find((c) => c.name === 'index_bloat');
+
+    // Below the default reindex floor (100 MB): neither health nor the job looks at it.
+    const unseen = await run('health', {});
+    expect(checkOf(unseen.result)?.status).toBe('ok');
+    expect(checkOf(unseen.result)?.message).toBe('no index of 100 MB or more');
+
+    // With reindex.minSize 1 MB, health sees it and says the job will rebuild it.
+    const seen = await run('health', reindex);
+    const bloat = checkOf(seen.result);
+    expect(bloat?.status).toBe('critical');
+    const top = bloat?.details.top as Array<{ index: string; bytes: number }>;
+    expect(top.map((i) => i.index)).toContain('floor_demo_id');
+    expect(bloat?.recommendation).toBe(
+      'The reindex job (cron(0 4 ? * SUN *)) rebuilds it at its next run, worst first; to do it now, run `pgmaint reindex --target t`.',
+    );
+    const rebuilt = await run('reindex', reindex);
+    expect(rebuilt.out.code, rebuilt.out.stderr).toBe(0);
+    expect(rebuilt.result.indexes.map((i: { name: string }) => i.name)).toContain('public.floor_demo_id');
+    const after = await run('health', reindex);
+    const cleared = checkOf(after.result);
+    expect(cleared?.status, cleared?.message).toBe('ok');
+    await db.sql('drop table floor_demo');
   });
 
   it('unused_indexes and duplicate_indexes: informational, and alerting once thresholds are set', async () => {

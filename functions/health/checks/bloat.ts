@@ -1,5 +1,8 @@
+import { REINDEX_MIN_BLOAT, REINDEX_MIN_SIZE } from '../../shared/config/defaults';
+import type { TargetConfig } from '../../shared/config/schema';
+import { quoteIdent } from '../../shared/identifiers';
 import { loadSql } from '../../shared/sql';
-import { formatBytes } from '../../shared/units';
+import { formatBytes, parsePercent, parseSizeBytes } from '../../shared/units';
 import type { HealthCheck, Measurement, Query } from '../check';
 import { round } from './numbers';
 
@@ -114,17 +117,44 @@ export const tableBloatCheck: HealthCheck = {
     ),
 };
 
-/** `index_bloat`: estimated wasted space in btree indexes above a size floor; the reindex job's candidates. */
+/**
+ * `index_bloat`: estimated wasted space in btree indexes above a size floor; the reindex job's
+ * candidates. The floor is the reindex job's `minSize` unless health sets its own, so a problem
+ * health reports is one the reindex job will clear; when it will not, the recommendation says
+ * what to run instead.
+ */
 export const indexBloatCheck: HealthCheck = {
   name: 'index_bloat',
   unit: 'percent',
   kind: 'percent',
-  defaults: { warning: '30%', critical: '50%', minSize: '10 MB' },
-  run: ({ query, thresholds }) =>
-    measureBloat(
-      query,
-      'index',
-      thresholds.minSizeBytes ?? 0,
-      'Rebuild the listed indexes with REINDEX INDEX CONCURRENTLY (the reindex job does it on a schedule, smallest risk first).',
-    ),
+  defaults: { warning: '30%', critical: '50%', minSize: REINDEX_MIN_SIZE },
+  floor: (target) => target?.reindex?.minSize,
+  run: async ({ query, thresholds, target, targetName }) => {
+    const minSizeBytes = thresholds.minSizeBytes ?? 0;
+    const measured = await measureBloat(query, 'index', minSizeBytes, '');
+    if ('skipped' in measured || measured.value === 0) return measured;
+    const worst = (measured.details?.top as Row[] | undefined)?.[0];
+    return worst ? { ...measured, recommendation: reindexAdvice(worst, target, targetName) } : measured;
+  },
 };
+
+/** Whether the reindex job will rebuild this index, and the command to run now (or when it will not). */
+export function reindexAdvice(
+  index: Pick<Row, 'schema' | 'index' | 'bytes' | 'bloatPercent'>,
+  target: Pick<TargetConfig, 'reindex'>,
+  targetName: string,
+): string {
+  const reindex = target.reindex;
+  const minSize = reindex?.minSize ?? REINDEX_MIN_SIZE;
+  const minBloat = reindex?.minBloat ?? REINDEX_MIN_BLOAT;
+  const statement = `REINDEX INDEX CONCURRENTLY ${quoteIdent(index.schema)}.${quoteIdent(index.index ?? '')}`;
+  const command = `\`pgmaint reindex --target ${targetName}\``;
+  const path = `targets.${targetName}.reindex`;
+  if (index.bytes < (parseSizeBytes(minSize) ?? 0))
+    return `${index.schema}.${index.index} (${formatBytes(index.bytes)}) is below the reindex job's floor (${path}.minSize, ${minSize}), so no job rebuilds it: run ${statement}, or lower ${path}.minSize.`;
+  if (reindex?.mode !== 'database' && index.bloatPercent < (parsePercent(minBloat) ?? 0))
+    return `${index.schema}.${index.index} is under the reindex job's minBloat (${path}.minBloat, ${minBloat}), so no job rebuilds it: run ${statement}, or lower ${path}.minBloat.`;
+  if (!reindex?.schedule)
+    return `No reindex schedule is set for this target: run ${command} (it rebuilds the worst indexes with REINDEX INDEX CONCURRENTLY), or set ${path}.schedule.`;
+  return `The reindex job (${reindex.schedule}) rebuilds it at its next run, worst first; to do it now, run ${command}.`;
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SSL_MODES } from '../credentials';
-import { isValidTimezone } from '../schedule';
+import { timezoneProblem } from '../timezone';
 import { backupSection, healthSection, reindexSection, restoreSection, retentionSection } from './sections';
 
 export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
@@ -19,9 +19,13 @@ const targetSchema = z
      * (`*.rds.amazonaws.com`, checked against the RDS CA bundle in the image), else `prefer`.
      */
     sslmode: z.enum(SSL_MODES, { error: `expected one of ${SSL_MODES.join(', ')}` }).optional(),
+    /** IANA Area/Location name (or "UTC") the schedules run in; abbreviations are refused. */
     timezone: z
-      .string()
-      .refine(isValidTimezone, { error: 'expected an IANA time zone like "Europe/London"' })
+      .string({ error: 'expected an IANA time zone like "Europe/London"' })
+      .superRefine((name, ctx) => {
+        const problem = timezoneProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('UTC'),
     backup: backupSection.optional(),
     retention: retentionSection.optional(),
