@@ -16,7 +16,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error) => {
-    process.stderr.write(`pgmaint: unexpected error: ${error && error.stack ? error.stack : error}\n`);
+    process.stderr.write(`pgmaint: unexpected error: ${error?.stack ? error.stack : error}\n`);
     process.exitCode = 1;
   },
 );

@@ -166,7 +166,9 @@ export function resolveThresholds(
     const level = (key: 'warning' | 'critical') => {
       const raw = override[key] !== undefined ? override[key] : check.defaults[key];
       const value =
-        raw === null || raw === undefined ? undefined : parseThreshold(check.kind, check.unit, raw, check.maxPercent);
+        raw === null || raw === undefined
+          ? undefined
+          : parseThreshold(check.kind, check.unit, raw, check.maxPercent);
       if (raw === null || raw === undefined || value === undefined)
         return { value: null, share: false, text: null };
       return { value, share: isShare(check.kind, raw), text: String(raw) };
