@@ -10,8 +10,15 @@ import { ConfigError, errorMessage, InputError } from '../shared/errors';
 import type { AnyJobDefinition, FlagSpec } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
 import { noMetrics } from '../shared/metrics';
+import { logProgress, type TerminalProgress, terminalProgress } from '../shared/progress';
 import { runJob } from '../shared/run-job';
 import { scrub } from '../shared/secrets-scrub';
+import {
+  processSignals,
+  type SignalSource,
+  STOP_SIGNAL_EXIT_CODES,
+  stopOnSignals,
+} from '../shared/stop-signals';
 import { listSchedules } from './schedules';
 
 export interface CliIo {
@@ -19,6 +26,12 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly now: () => Date;
+  /** stderr is a terminal: progress is one line redrawn in place, not log lines. */
+  readonly isTTY?: boolean;
+  /** SIGINT/SIGTERM; without it (in-process tests) nothing stops a run. */
+  readonly signals?: SignalSource;
+  /** How often progress is shown (default: every 2 s on a terminal, 15 s in a log). */
+  readonly progressIntervalMs?: number;
 }
 
 const processIo: CliIo = {
@@ -26,6 +39,8 @@ const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   now: () => new Date(),
+  isTTY: process.stderr.isTTY === true,
+  signals: processSignals,
 };
 
 const COMMON_FLAGS: Record<string, FlagSpec> = {
@@ -36,6 +51,7 @@ const COMMON_FLAGS: Record<string, FlagSpec> = {
   target: { type: 'string', description: 'the target to run against' },
   json: { type: 'boolean', description: 'print exactly one JSON object on stdout' },
   verbose: { type: 'boolean', description: 'debug logs on stderr' },
+  quiet: { type: 'boolean', description: 'no progress on stderr (bytes, rows, the index being rebuilt)' },
   help: { type: 'boolean', description: 'show help' },
 };
 
@@ -94,7 +110,25 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
   const loaded = loadConfig(flags.config as string | undefined, io);
   if (!loaded) return 2;
   const { config } = loaded;
-  const logger = stderrLogger(flags.verbose ? 'debug' : 'info', io.stderr);
+  let line: TerminalProgress | undefined;
+  const logger = stderrLogger(flags.verbose ? 'debug' : 'info', (text) => {
+    line?.clearLine(); // a log line never lands in the middle of the progress line
+    io.stderr(text);
+  });
+  const progress = (job: string, target: string) => {
+    const intervalMs = io.progressIntervalMs;
+    if (!io.isTTY) return logProgress({ job, target, logger, intervalMs });
+    line = terminalProgress({ job, target, write: io.stderr, intervalMs });
+    return line;
+  };
+  const stop =
+    definition.stopsOnSignal && io.signals
+      ? stopOnSignals(io.signals, (signal) =>
+          logger.warn(
+            `${signal}: stopping ${definition.name} and cleaning up (send it again to exit at once)`,
+          ),
+        )
+      : undefined;
   const topicArn = config.alerts.topicArn;
   const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts(io.stderr);
   let s3: ReturnType<typeof s3Client> | undefined;
@@ -114,6 +148,8 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
         return s3;
       },
       now: io.now,
+      signal: stop?.signal,
+      progress: flags.quiet ? undefined : progress,
     });
     io.stdout(flags.json ? `${JSON.stringify(result)}\n` : `${definition.render(result)}\n`);
     return definition.exitCode?.(result) ?? 0;
@@ -125,7 +161,11 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     if (flags.json && !(error instanceof ConfigError)) {
       io.stdout(`${JSON.stringify({ target: flags.target, status: 'failed', error: message })}\n`);
     }
+    const stoppedBy = stop?.received();
+    if (stoppedBy) return STOP_SIGNAL_EXIT_CODES[stoppedBy];
     return error instanceof InputError ? 2 : (definition.exitCodeOnError?.(error) ?? 1);
+  } finally {
+    stop?.dispose();
   }
 }
 

@@ -1,5 +1,6 @@
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import type { Progress } from '../shared/progress';
 import { loadSql } from '../shared/sql';
 import { formatBytes, formatDuration } from '../shared/units';
 import { expectedGainBytes, type IndexEstimate } from './candidates';
@@ -20,6 +21,9 @@ export interface RebuildSettings {
   readonly maxTransactionAgeSeconds: number;
   readonly remainingMs: () => number;
   readonly logger: Logger;
+  /** Checked before each index: a rebuild under way is let finish (or fail) on its own. */
+  readonly signal?: AbortSignal;
+  readonly progress?: Progress;
 }
 
 export interface RebuildOutcome {
@@ -46,6 +50,7 @@ export async function rebuildCandidates(
   let bytesPerSecond = ASSUMED_BYTES_PER_SECOND;
   let lockLost = false;
   for (const candidate of candidates) {
+    settings.signal?.throwIfAborted();
     const planned = plannedOutcome(candidate);
     if (lockLost) {
       outcome.indexes.push({ ...planned, status: 'skipped', reason: 'the run lost its lock (see problems)' });
@@ -60,6 +65,10 @@ export async function rebuildCandidates(
     settings.logger.info(
       `reindex: rebuilding ${candidate.name} (${formatBytes(candidate.sizeBytes)}, ~${Math.round(candidate.bloatPercent ?? 0)}% bloat)`,
     );
+    settings.progress?.update({
+      phase: 'rebuilding',
+      item: `${candidate.name} (${formatBytes(candidate.sizeBytes)})`,
+    });
     const started = performance.now();
     try {
       await setLimits(session.client, statementTimeoutMs(settings.remainingMs()), lockTimeoutMs);
