@@ -19,6 +19,7 @@ import {
   STOP_SIGNAL_EXIT_CODES,
   stopOnSignals,
 } from '../shared/stop-signals';
+import { bucketWarnings } from './bucket-warnings';
 import { listSchedules } from './schedules';
 
 export interface CliIo {
@@ -81,13 +82,15 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
   const loaded = loadConfig(parsed.config as string | undefined, io);
   if (!loaded) return 2;
   const schedules = listSchedules(loaded.config, io.now());
+  const warnings = await bucketWarnings(loaded.config, () => s3Client(io.env));
   if (parsed.json) {
     io.stdout(
-      `${JSON.stringify({ valid: true, config: loaded.path, targets: Object.keys(loaded.config.targets), schedules })}\n`,
+      `${JSON.stringify({ valid: true, config: loaded.path, targets: Object.keys(loaded.config.targets), schedules, warnings })}\n`,
     );
     return 0;
   }
   io.stdout(`${loaded.path}: valid, ${Object.keys(loaded.config.targets).length} target(s)\n`);
+  for (const warning of warnings) io.stdout(`warning: ${warning}\n`);
   for (const target of Object.keys(loaded.config.targets)) {
     io.stdout(`\n${target}\n`);
     const mine = schedules.filter((s) => s.target === target);
