@@ -13,6 +13,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
+import { warnWithoutAbortRule } from './bucket-lifecycle-warning';
 import { ConsoleTestEvents } from './console-test-events';
 import { pgmaintImage } from './image';
 import { deadLetterAlarm, JobAlarms } from './job-alarms';
@@ -87,6 +88,7 @@ export class Pgmaint extends Construct {
       this.key.grant(new iam.ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
 
     this.bucket = props.bucket ?? this.createOrImportBucket(config);
+    warnWithoutAbortRule(this, this.bucket, Object.keys(config.targets));
     this.alertTopic = props.alertTopic ?? this.createOrImportTopic(config);
     const secrets = props.secrets ?? { ...importSecrets(this, config), ...this.createManagedSecrets(config) };
     const code = props.code ?? pgmaintImage;
