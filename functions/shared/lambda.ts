@@ -9,7 +9,7 @@ import { lambdaLogger } from './logger';
 import { emfMetrics } from './metrics';
 import { logProgress } from './progress';
 import { type RunnerDeps, runJob } from './run-job';
-import { processSignals, stopOnSignals } from './stop-signals';
+import { processSignals, type SignalSource, stopOnSignals } from './stop-signals';
 
 /** The parts of the Lambda context pgmaint uses. */
 export interface LambdaContextLike {
@@ -63,13 +63,16 @@ export function lambdaDeps(
  * environment down with an extension registered, and allows ~300-500 ms before SIGKILL: the
  * cancel starts, it may not finish; the next backup's sweep of stale uploads is the guarantee.
  */
-export function makeHandler<Options, Result extends JobResult>(definition: JobDefinition<Options, Result>) {
+export function makeHandler<Options, Result extends JobResult>(
+  definition: JobDefinition<Options, Result>,
+  signals: SignalSource = processSignals,
+) {
   let deps: ReturnType<typeof lambdaDeps> | undefined;
   return async (event: unknown, context?: LambdaContextLike): Promise<Result> => {
     deps ??= lambdaDeps(definition.name);
     const remaining = context?.getRemainingTimeInMillis?.bind(context);
     const stop = definition.stopsOnSignal
-      ? stopOnSignals(processSignals, (signal) => deps?.logger.warn(`${signal}: stopping and cleaning up`))
+      ? stopOnSignals(signals, (signal) => deps?.logger.warn(`${signal}: stopping and cleaning up`))
       : undefined;
     try {
       return await runJob(definition, event, {

@@ -8,7 +8,10 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupJob } from '../../functions/backup/definition';
 import { s3Client } from '../../functions/shared/aws';
+import { makeHandler } from '../../functions/shared/lambda';
+import type { SignalSource, StopSignalName } from '../../functions/shared/stop-signals';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -168,6 +171,47 @@ describe('an interrupted backup leaves nothing behind', () => {
       }
     });
   }
+
+  it('the Lambda handler stops the same way on SIGTERM (Lambda shutting the environment down)', async () => {
+    const bucket = await createBucket();
+    const inbox = await createTopicInbox();
+    const listeners = new Set<(signal: StopSignalName) => void>();
+    // The process's real SIGTERM would stop the test runner too: the handler takes the same
+    // subscription the process offers, from the test.
+    const signals: SignalSource = (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    };
+    const emulator = process.env.AWS_ENDPOINT_URL;
+    process.env.PGMAINT_CONFIG = JSON.stringify({
+      backupBucket: bucket,
+      alerts: { topicArn: inbox.topicArn },
+      targets: { prod: { secret } },
+    });
+    process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+    proxy.holdPartsAfter(1);
+    try {
+      const handler = makeHandler(backupJob, signals);
+      const run = handler(
+        { target: 'prod' },
+        { awsRequestId: 'sigterm-1', getRemainingTimeInMillis: () => 600_000 },
+      );
+      run.catch(() => {});
+      await until('a part held mid-upload', async () => (proxy.partsHeld >= 1 ? true : undefined));
+      expect(listeners.size).toBe(1);
+      for (const listener of listeners) listener('SIGTERM');
+      await expect(run).rejects.toThrow('stopped by SIGTERM before it finished');
+      expect(listeners.size).toBe(0); // unsubscribed when the invocation ended
+    } finally {
+      proxy.holdPartsAfter(undefined);
+      process.env.AWS_ENDPOINT_URL = emulator;
+    }
+    expect((await s3().send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
+    expect((await s3().send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).toEqual([]);
+    const messages = await inbox.messages({ expect: 1 });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.message).toContain('stopped by SIGTERM');
+  });
 
   it('aborts incomplete uploads older than a day under its own prefix, and only those', async () => {
     const bucket = await createBucket();
