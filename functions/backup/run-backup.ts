@@ -13,7 +13,7 @@ import type { JobContext, JobResult } from '../shared/job';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
-import { deadlineSignal } from '../shared/stop-signals';
+import { abortable, deadlineSignal } from '../shared/stop-signals';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
 import { dumpGlobals } from './dump-globals';
@@ -123,11 +123,10 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     context.progress.update({ phase: 'finishing', bytes: archive.bytes });
     // The dump is stored but not yet a backup (no manifest): a stop from here on removes it.
     const globals = await removedIfStopped(context, [key, globalsKey(key)], async () => {
-      const tables = await counting;
+      // Exact counts of a big database can outlast the dump: a stop does not wait for them.
+      const tables = await abortable(context.signal, counting);
       await snapshot.close();
-      context.signal.throwIfAborted();
-      const saved = await dumpGlobals(env, server.database);
-      context.signal.throwIfAborted();
+      const saved = await abortable(context.signal, dumpGlobals(env, server.database));
       if (saved.sql !== undefined) await store.put(globalsKey(key), saved.sql, 'application/sql');
       else context.logger.warn(`globals not saved: ${saved.skipped}`);
       context.signal.throwIfAborted();

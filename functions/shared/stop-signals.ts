@@ -81,3 +81,13 @@ export function deadlineSignal(
 
 /** A signal that never aborts, for runs nobody can stop (tests, one-off calls). */
 export const neverStopped: AbortSignal = new AbortController().signal;
+
+/** `work`, or its rejection with the signal's reason as soon as the signal aborts. */
+export function abortable<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
