@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { listBackups } from '../shared/backup-catalog';
+import { backupSection } from '../shared/config/sections';
 import type { JobDefinition, JobResult } from '../shared/job';
 import { formatBytes, formatDuration } from '../shared/units';
+import { type KeepRule, keepReasons } from './prune-backups';
 
 export interface BackupListing extends JobResult {
   readonly status: 'ok';
@@ -15,6 +17,8 @@ export interface BackupListing extends JobResult {
     durationMs: number;
     database: string;
     serverVersion: string;
+    /** The retention rules that keep it; empty: the next backup deletes it. */
+    keptBy: KeepRule[];
   }>;
 }
 
@@ -28,6 +32,8 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
   async run(context) {
     const store = context.store();
     const manifests = await listBackups(store, context.targetName);
+    const policy = backupSection.parse(context.target.backup ?? {});
+    const reasons = keepReasons(manifests, policy, context.now(), context.target.timezone);
     return {
       target: context.targetName,
       status: 'ok',
@@ -41,6 +47,7 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
         durationMs: m.durationMs,
         database: m.database,
         serverVersion: m.serverVersion,
+        keptBy: reasons.get(m.key) ?? [],
       })),
     };
   },
@@ -50,7 +57,7 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
       `${result.target}: ${result.backups.length} verified backup(s) in ${result.store}, newest first`,
       ...result.backups.map(
         (b) =>
-          `  ${b.finishedAt}  ${formatBytes(b.bytes).padStart(10)}  ${formatDuration(b.durationMs).padStart(8)}  ${b.key}`,
+          `  ${b.finishedAt}  ${formatBytes(b.bytes).padStart(10)}  ${formatDuration(b.durationMs).padStart(8)}  ${b.key}  kept by ${b.keptBy.join(', ') || 'nothing (deleted after the next backup)'}`,
       ),
     ].join('\n');
   },

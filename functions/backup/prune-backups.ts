@@ -1,41 +1,76 @@
 import { type BackupManifest, globalsKey, manifestKey } from '../shared/backup-catalog';
 import type { ObjectStore } from '../shared/store';
+import { type Period, periodIndex } from './backup-calendar';
 
 export interface RetentionPolicy {
   readonly retentionDays: number;
   readonly keepAtLeast: number;
+  readonly keepDaily?: number | undefined;
+  readonly keepWeekly?: number | undefined;
   readonly keepMonthly?: number | undefined;
+  readonly keepYearly?: number | undefined;
 }
+
+/** The rule that keeps a backup; a backup no rule keeps is deleted. */
+export type KeepRule =
+  | 'keepAtLeast'
+  | 'retentionDays'
+  | 'keepDaily'
+  | 'keepWeekly'
+  | 'keepMonthly'
+  | 'keepYearly';
 
 const DAY_MS = 86_400_000;
 
+const CALENDAR_RULES: ReadonlyArray<readonly [Exclude<KeepRule, 'keepAtLeast' | 'retentionDays'>, Period]> = [
+  ['keepDaily', 'day'],
+  ['keepWeekly', 'week'],
+  ['keepMonthly', 'month'],
+  ['keepYearly', 'year'],
+];
+
 /**
- * Which verified backups to delete: older than retentionDays, except the newest keepAtLeast
- * (a broken schedule must never age out the last good copies) and, with keepMonthly, the first
- * backup of each of the last N calendar months (UTC). `backups` is newest first.
+ * Why each verified backup is kept (grandfather-father-son): the newest keepAtLeast (a broken
+ * schedule must never age out the last good copies), everything younger than retentionDays, and
+ * for keepDaily/keepWeekly/keepMonthly/keepYearly N the first backup of each of the last N days,
+ * ISO weeks, months or years, counting the current one, on the target's clock. A backup is kept
+ * if any rule keeps it. `backups` is newest first; the result has an entry for each, in order.
  */
+export function keepReasons(
+  backups: readonly BackupManifest[],
+  policy: RetentionPolicy,
+  now: Date,
+  timeZone = 'UTC',
+): Map<string, KeepRule[]> {
+  const reasons = new Map<string, KeepRule[]>(backups.map((b) => [b.key, []]));
+  const keep = (backup: BackupManifest, rule: KeepRule) => reasons.get(backup.key)?.push(rule);
+  for (const backup of backups.slice(0, policy.keepAtLeast)) keep(backup, 'keepAtLeast');
+  const cutoff = now.getTime() - policy.retentionDays * DAY_MS;
+  for (const backup of backups) if (Date.parse(backup.finishedAt) >= cutoff) keep(backup, 'retentionDays');
+  for (const [rule, period] of CALENDAR_RULES) {
+    const count = policy[rule];
+    if (!count) continue;
+    const current = periodIndex(now, period, timeZone);
+    const firstOfPeriod = new Map<number, BackupManifest>();
+    for (const backup of backups) {
+      const index = periodIndex(new Date(backup.startedAt), period, timeZone);
+      // Newest first: the last one seen in a period is its oldest.
+      if (index <= current && index > current - count) firstOfPeriod.set(index, backup);
+    }
+    for (const backup of firstOfPeriod.values()) keep(backup, rule);
+  }
+  return reasons;
+}
+
+/** Which verified backups to delete: those no rule of the policy keeps. */
 export function backupsToPrune(
   backups: readonly BackupManifest[],
   policy: RetentionPolicy,
   now: Date,
+  timeZone = 'UTC',
 ): BackupManifest[] {
-  const cutoff = now.getTime() - policy.retentionDays * DAY_MS;
-  const keep = new Set<string>(backups.slice(0, policy.keepAtLeast).map((b) => b.key));
-  for (const backup of backups) if (Date.parse(backup.finishedAt) >= cutoff) keep.add(backup.key);
-  if (policy.keepMonthly) {
-    const months = new Set<string>();
-    for (let i = 0; i < policy.keepMonthly; i++) {
-      const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
-      months.add(month.toISOString().slice(0, 7));
-    }
-    const firstOfMonth = new Map<string, BackupManifest>();
-    for (const backup of backups) {
-      const month = backup.startedAt.slice(0, 7);
-      if (months.has(month)) firstOfMonth.set(month, backup); // newest first: the last set is the oldest
-    }
-    for (const backup of firstOfMonth.values()) keep.add(backup.key);
-  }
-  return backups.filter((b) => !keep.has(b.key));
+  const reasons = keepReasons(backups, policy, now, timeZone);
+  return backups.filter((b) => reasons.get(b.key)?.length === 0);
 }
 
 /**

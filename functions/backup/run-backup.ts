@@ -288,7 +288,7 @@ async function prune(
 ): Promise<string[]> {
   const store = context.store();
   try {
-    const expired = backupsToPrune(backups, policy, context.now());
+    const expired = backupsToPrune(backups, policy, context.now(), context.target.timezone);
     await deleteBackups(store, expired);
     const orphans = await orphanDumps(store, context.targetName, context.now());
     if (orphans.length > 0) {

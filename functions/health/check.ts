@@ -55,6 +55,8 @@ export interface CheckInput {
   readonly memory: unknown;
   /** How long opening the suite's connection took. */
   readonly connectMs: number;
+  /** The server's server_version_num (150018 for 15.18): version-specific SQL is chosen by it. */
+  readonly serverVersionNum: number;
 }
 
 export interface ParsedThresholds {
@@ -68,7 +70,7 @@ export interface ParsedThresholds {
 
 /** What a check measures; the suite turns it into a CheckResult by applying the thresholds. */
 export type Measurement =
-  | { readonly skipped: string; readonly details?: Record<string, unknown> }
+  | { readonly skipped: string; readonly details?: Record<string, unknown>; readonly memory?: unknown }
   | {
       readonly value: number | null;
       readonly message: string;
@@ -88,6 +90,8 @@ export interface HealthCheck {
   readonly unit: CheckUnit;
   /** How thresholds are written in the config. */
   readonly kind: ThresholdKind;
+  /** Percent checks of a share can reach 100%; one of a limit (WAL vs max_wal_size) can exceed it. */
+  readonly maxPercent?: number;
   /** 'below': lower is worse (cache hit ratio). */
   readonly direction?: 'above' | 'below';
   readonly defaults: {

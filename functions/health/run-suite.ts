@@ -41,6 +41,8 @@ export async function runSuite(
   // The catalog queries look expensive to the planner on big catalogs, and JIT compiling them
   // costs more (over a second) than running them.
   await client.query('set local jit = off');
+  const [version] = await query<{ num: number }>("select current_setting('server_version_num')::int as num");
+  const serverVersionNum = version?.num ?? 0;
   const results: CheckResult[] = [];
   const memory: Record<string, unknown> = {};
   try {
@@ -67,6 +69,7 @@ export async function runSuite(
           thresholds: thresholds.parsed,
           memory: input.memory[check.name],
           connectMs: input.connectMs,
+          serverVersionNum,
         });
         await client.query('release savepoint health_check');
       } catch (error) {

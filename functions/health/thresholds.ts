@@ -31,6 +31,7 @@ export function parseThreshold(
   kind: ThresholdKind,
   unit: CheckUnit,
   raw: string | number,
+  maxPercent = 100,
 ): number | undefined {
   if (typeof raw === 'number') return Number.isFinite(raw) && raw >= 0 ? raw : undefined;
   switch (kind) {
@@ -40,7 +41,7 @@ export function parseThreshold(
       return unit === 'ms' ? seconds * 1000 : seconds;
     }
     case 'percent':
-      return parsePercent(raw);
+      return parsePercent(raw, maxPercent);
     case 'size':
       return parseSizeBytes(raw);
     case 'count': {
@@ -78,7 +79,7 @@ export function resolveThresholds(
     const level = (key: 'warning' | 'critical'): { value: number | null; text: string | null } => {
       const raw = override[key] !== undefined ? override[key] : check.defaults[key];
       if (raw === null || raw === undefined) return { value: null, text: null };
-      const value = parseThreshold(check.kind, check.unit, raw);
+      const value = parseThreshold(check.kind, check.unit, raw, check.maxPercent);
       if (value === undefined) {
         problems.push(`${path}.${key}: expected ${EXPECTED[check.kind]} or null, got ${JSON.stringify(raw)}`);
         return { value: null, text: null };
@@ -89,6 +90,10 @@ export function resolveThresholds(
       problems.push(`${path}.minSize: ${check.name} has no size floor`);
     if (override.inactiveFor !== undefined && check.defaults.inactiveFor === undefined)
       problems.push(`${path}.inactiveFor: only replication_slots takes inactiveFor`);
+    if (override.minimumVersions !== undefined && check.name !== 'server_version')
+      problems.push(`${path}.minimumVersions: only server_version takes minimumVersions`);
+    if (override.expect !== undefined && check.name !== 'settings')
+      problems.push(`${path}.expect: only settings takes expect`);
     const minSize = override.minSize ?? check.defaults.minSize;
     const inactiveFor = override.inactiveFor ?? check.defaults.inactiveFor;
     const warning = level('warning');

@@ -41,12 +41,12 @@ export function parseSizeBytes(text: string): number | undefined {
 
 const PERCENT_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
 
-/** "80%" → 80. */
-export function parsePercent(text: string): number | undefined {
+/** "80%" → 80; above `max` (a share of a whole: 100) is not a percentage of that. */
+export function parsePercent(text: string, max = 100): number | undefined {
   const match = PERCENT_PATTERN.exec(text);
   if (!match?.[1]) return undefined;
   const value = Number(match[1]);
-  return value <= 100 ? value : undefined;
+  return value <= max ? value : undefined;
 }
 
 export function formatBytes(bytes: number): string {

@@ -74,6 +74,8 @@ describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
     expect(listing.target).toBe('prod');
     expect(listing.backups[0]).toMatchObject({ key: result.key, bytes: result.bytes, sha256: result.sha256 });
     expect(listing.backups[0].finishedAt).toBe(manifest.finishedAt);
+    // The newest backup is kept by the default policy's keepAtLeast and retentionDays.
+    expect(listing.backups[0].keptBy).toEqual(['keepAtLeast', 'retentionDays']);
     expect(await inbox.messages({ expect: 0 })).toHaveLength(0);
   });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type CheckResult, type CheckStatus, worstStatus } from '../../functions/health/check';
 import { HEALTH_CHECKS } from '../../functions/health/checks';
+import { countersSince } from '../../functions/health/checks/counters';
+import { settingMatches } from '../../functions/health/checks/settings';
 import { changeAlert, nextState, stateChanges } from '../../functions/health/state';
 import { evaluate, parseThreshold, resolveThresholds } from '../../functions/health/thresholds';
 
@@ -61,7 +63,7 @@ describe('health thresholds', () => {
       'prod',
     );
     expect(problems).toEqual([]);
-    expect(thresholds.size).toBe(24);
+    expect(thresholds.size).toBe(HEALTH_CHECKS.length);
     expect(thresholds.get('idle_in_transaction')).toEqual({
       parsed: { warning: 120, critical: null, minSizeBytes: null, inactiveForSeconds: null },
       text: { warning: '2 minutes', critical: null },
@@ -158,5 +160,71 @@ describe('health state and alerts', () => {
     expect(mixed.details).toContain('    what to do: fix b');
     const recovered = changeAlert(base, [{ check: result('a', 'ok'), from: 'warning', to: 'ok' }], 'ok');
     expect(recovered.status).toBe('RECOVERED');
+  });
+});
+
+describe('health checks graded by history and by the calendar', () => {
+  it('counts since the previous run, or since the statistics began when there is none or a counter went back', () => {
+    const now = new Date('2027-03-28T01:30:00Z');
+    const began = new Date('2027-03-28T00:30:00Z');
+    expect(countersSince(undefined, { a: 10 }, now, began)).toMatchObject({
+      delta: { a: 10 },
+      seconds: 3600,
+      from: 'the statistics reset',
+    });
+    const memory = { at: '2027-03-28T01:20:00.000Z', values: { a: 4 } };
+    expect(countersSince(memory, { a: 10 }, now, began)).toMatchObject({
+      delta: { a: 6 },
+      seconds: 600,
+      from: 'the previous run',
+      memory: { at: now.toISOString(), values: { a: 10 } },
+    });
+    // A reset since the previous run: 3 < 4.
+    expect(countersSince(memory, { a: 3 }, now, began).from).toBe('the statistics reset');
+  });
+
+  it.each([
+    // [now, server_version_num, status]
+    ['2027-05-14T00:00:00Z', 150018, 'ok'], // 181 days before 15's end of life
+    ['2027-05-16T00:00:00Z', 150018, 'warning'], // 179 days before
+    ['2027-11-12T00:00:00Z', 150018, 'critical'], // the day after
+    ['2028-02-29T23:30:00Z', 160009, 'ok'],
+    ['2028-02-29T23:30:00Z', 990001, 'ok'], // a major this table does not know yet
+  ] as const)('server_version on %s for %i is %s', async (at, num, status) => {
+    const check = HEALTH_CHECKS.find((c) => c.name === 'server_version');
+    if (!check) throw new Error('no server_version check');
+    const { thresholds } = resolveThresholds([check], undefined, 't');
+    const resolved = thresholds.get('server_version');
+    if (!resolved) throw new Error('no thresholds');
+    const measured = await check.run({
+      serverVersionNum: num,
+      now: () => new Date(at),
+      target: { timezone: 'UTC' } as never,
+      thresholds: resolved.parsed,
+    } as never);
+    if ('skipped' in measured) throw new Error('skipped');
+    expect(evaluate(measured.value, resolved.parsed, check.direction)).toBe(status);
+  });
+
+  it('a setting matches as shown or in its base unit, ignoring case', () => {
+    const row = { name: 'work_mem', setting: '4096', unit: 'kB', shown: '4MB' };
+    expect(settingMatches(row, '4MB')).toBe(true);
+    expect(settingMatches(row, '4096')).toBe(true);
+    expect(settingMatches({ ...row, setting: 'on', shown: 'on' }, 'ON')).toBe(true);
+    expect(settingMatches(row, '8MB')).toBe(false);
+  });
+
+  it('minimumVersions and expect belong to their own checks only', () => {
+    const { problems } = resolveThresholds(
+      HEALTH_CHECKS,
+      {
+        thresholds: { connections: { minimumVersions: ['15.1'] }, wal_files: { expect: { ssl: 'on' } } },
+      } as never,
+      'prod',
+    );
+    expect(problems).toEqual([
+      'targets.prod.health.thresholds.connections.minimumVersions: only server_version takes minimumVersions',
+      'targets.prod.health.thresholds.wal_files.expect: only settings takes expect',
+    ]);
   });
 });

@@ -1,15 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { backupsToPrune } from '../../functions/backup/prune-backups';
+import { backupsToPrune, keepReasons, type RetentionPolicy } from '../../functions/backup/prune-backups';
 import type { BackupManifest } from '../../functions/shared/backup-catalog';
 
 /** A daily backup at 02:00 UTC for `days` days up to `now`, newest first. */
 function dailyBackups(now: Date, days: number): BackupManifest[] {
-  return Array.from({ length: days }, (_, i) => {
-    const at = new Date(now.getTime() - i * 86_400_000);
-    const iso = at.toISOString();
-    return { key: `prod/${iso}.dump`, startedAt: iso, finishedAt: iso } as BackupManifest;
-  });
+  return Array.from({ length: days }, (_, i) => manifestAt(new Date(now.getTime() - i * 86_400_000)));
 }
+
+function manifestAt(at: Date): BackupManifest {
+  const iso = at.toISOString();
+  return { key: `prod/${iso}.dump`, startedAt: iso, finishedAt: iso } as BackupManifest;
+}
+
+/** The instant at a wall-clock time in Europe/London (BST or GMT, whichever applies that day). */
+function londonTime(year: number, month: number, day: number, hour: number, minute: number): Date {
+  const guess = Date.UTC(year, month - 1, day, hour, minute);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/London',
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    })
+      .formatToParts(new Date(guess))
+      .map((p) => [p.type, Number(p.value)]),
+  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute', number>;
+  const shown = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);
+  return new Date(guess - (shown - guess));
+}
+
+const londonDay = (b: BackupManifest) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date(b.startedAt));
 
 describe('backupsToPrune', () => {
   const now = new Date('2026-11-23T02:30:00Z');
@@ -40,5 +64,88 @@ describe('backupsToPrune', () => {
 
   it('an empty store prunes nothing', () => {
     expect(backupsToPrune([], { retentionDays: 1, keepAtLeast: 1 }, now)).toEqual([]);
+  });
+
+  it.each([
+    // [rule, N, now, the backups kept besides retentionDays/keepAtLeast]
+    ['keepDaily', 3, '2027-01-10T12:00:00Z', ['2027-01-08', '2027-01-09', '2027-01-10']],
+    // 2027-01-10 is a Sunday: its ISO week began Monday 4 January.
+    ['keepWeekly', 2, '2027-01-10T12:00:00Z', ['2026-12-28', '2027-01-04']],
+    ['keepYearly', 2, '2027-01-10T12:00:00Z', ['2026-01-01', '2027-01-01']],
+  ] as const)('%s %i keeps the first backup of each of the last N periods', (rule, count, at, expected) => {
+    const clock = new Date(at);
+    const backups = dailyBackups(new Date('2027-01-10T02:00:00Z'), 500);
+    const policy: RetentionPolicy = { retentionDays: 1, keepAtLeast: 1, [rule]: count };
+    const reasons = keepReasons(backups, policy, clock);
+    const keptByRule = backups
+      .filter((b) => reasons.get(b.key)?.includes(rule))
+      .map((b) => b.startedAt.slice(0, 10))
+      .sort();
+    expect(keptByRule).toEqual(expected);
+  });
+
+  it('counts periods on the target clock: a 00:30 backup on 1 July in London is June in UTC', () => {
+    const julyFirst = manifestAt(londonTime(2027, 7, 1, 0, 30)); // 2027-06-30T23:30Z
+    const julySecond = manifestAt(londonTime(2027, 7, 2, 0, 30));
+    const backups = [julySecond, julyFirst];
+    const clock = new Date('2027-07-20T00:00:00Z');
+    const policy = { retentionDays: 1, keepAtLeast: 1, keepMonthly: 1 };
+    expect(keepReasons(backups, policy, clock, 'Europe/London').get(julyFirst.key)).toEqual(['keepMonthly']);
+    // In UTC, 1 July's backup belongs to June, outside the last one month: 2 July's is July's first.
+    expect(keepReasons(backups, policy, clock, 'UTC').get(julySecond.key)).toEqual([
+      'keepAtLeast',
+      'keepMonthly',
+    ]);
+  });
+
+  it('over fourteen months of nightly 00:30 London backups, pruning after each, keeps exactly the GFS set', () => {
+    const policy: RetentionPolicy = {
+      retentionDays: 7,
+      keepAtLeast: 3,
+      keepWeekly: 4,
+      keepMonthly: 12,
+      keepYearly: 5,
+    };
+    let stored: BackupManifest[] = [];
+    let clock = new Date(0);
+    // 2027-01-01 to 2028-03-01: two clock changes and a leap day, a backup every night.
+    for (let day = Date.UTC(2027, 0, 1); day <= Date.UTC(2028, 2, 1); day += 86_400_000) {
+      const date = new Date(day);
+      const at = londonTime(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), 0, 30);
+      clock = new Date(at.getTime() + 20 * 60_000);
+      stored = [manifestAt(at), ...stored];
+      const pruned = new Set(backupsToPrune(stored, policy, clock, 'Europe/London'));
+      stored = stored.filter((b) => !pruned.has(b));
+    }
+    const kept = stored.map(londonDay).sort();
+    expect(kept).toEqual(
+      [
+        // keepYearly: the first backup of 2027 (2028's is also January's)
+        '2027-01-01',
+        // keepMonthly 12: April 2027 to March 2028 (March 2027 just fell out)
+        ...['04', '05', '06', '07', '08', '09', '10', '11', '12'].map((m) => `2027-${m}-01`),
+        '2028-01-01',
+        '2028-02-01',
+        // keepWeekly 4: the Mondays of the last four ISO weeks (28 February's is also retentionDays')
+        '2028-02-07',
+        '2028-02-14',
+        '2028-02-21',
+        // retentionDays 7 (finished within 7 days of 1 March 00:50): 24 February to 1 March
+        '2028-02-24',
+        '2028-02-25',
+        '2028-02-26',
+        '2028-02-27',
+        '2028-02-28',
+        '2028-02-29',
+        '2028-03-01',
+      ].sort(),
+    );
+    const reasons = keepReasons(stored, policy, clock, 'Europe/London');
+    const byDay = new Map(stored.map((b) => [londonDay(b), reasons.get(b.key)]));
+    expect(byDay.get('2027-01-01')).toEqual(['keepYearly']);
+    expect(byDay.get('2028-01-01')).toEqual(['keepMonthly', 'keepYearly']);
+    expect(byDay.get('2028-02-28')).toEqual(['keepAtLeast', 'retentionDays', 'keepWeekly']);
+    // A Wednesday: its week's first backup is Monday's.
+    expect(byDay.get('2028-03-01')).toEqual(['keepAtLeast', 'retentionDays', 'keepMonthly']);
   });
 });

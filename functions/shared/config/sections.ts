@@ -11,7 +11,11 @@ export const backupSection = z.strictObject({
   schedule: schedule().optional(),
   retentionDays: positiveInt('a whole number of days, at least 1').default(30),
   keepAtLeast: positiveInt('a whole number of backups, at least 1').default(3),
+  /** Grandfather-father-son: the first backup of each of the last N days, ISO weeks, months, years. */
+  keepDaily: nonNegativeInt('a whole number of days').optional(),
+  keepWeekly: nonNegativeInt('a whole number of weeks').optional(),
   keepMonthly: nonNegativeInt('a whole number of months').optional(),
+  keepYearly: nonNegativeInt('a whole number of years').optional(),
   /** Exact row counts in the dump's snapshot, for restore drills; "auto" = below 10 GB. */
   countRows: z
     .union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' })
@@ -68,6 +72,16 @@ export const healthSection = z.strictObject({
         minSize: size().optional(),
         /** replication_slots: how long a slot may stay inactive before it warns. */
         inactiveFor: interval().optional(),
+        /** server_version: the lowest minor release accepted per major, e.g. ["15.12", "16.8"]. */
+        minimumVersions: z
+          .array(z.string().regex(/^\d+\.\d+$/, { error: 'expected a version like "15.12"' }))
+          .optional(),
+        /** settings: server settings and the values they must have, e.g. { "ssl": "on" }. */
+        expect: z
+          .record(z.string(), z.union([z.string(), z.number(), z.boolean()]), {
+            error: 'expected setting names with the values they must have, like { "ssl": "on" }',
+          })
+          .optional(),
       }),
     )
     .default({}),
