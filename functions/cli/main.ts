@@ -114,10 +114,12 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
   if (!loaded) return 2;
   const { config } = loaded;
   let line: TerminalProgress | undefined;
-  const logger = stderrLogger(flags.verbose ? 'debug' : 'info', (text) => {
-    line?.clearLine(); // a log line never lands in the middle of the progress line
+  // A log line or an alert never lands in the middle of the progress line.
+  const stderr = (text: string) => {
+    line?.clearLine();
     io.stderr(text);
-  });
+  };
+  const logger = stderrLogger(flags.verbose ? 'debug' : 'info', stderr);
   const progress = (job: string, target: string) => {
     const intervalMs = io.progressIntervalMs;
     if (!io.isTTY) return logProgress({ job, target, logger, intervalMs });
@@ -133,7 +135,7 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
         )
       : undefined;
   const topicArn = config.alerts.topicArn;
-  const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts(io.stderr);
+  const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts(stderr);
   let s3: ReturnType<typeof s3Client> | undefined;
   const input: Record<string, unknown> = { target: flags.target };
   for (const name of Object.keys(definition.flags)) {
