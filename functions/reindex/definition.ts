@@ -125,6 +125,14 @@ async function realRun(
       logger: context.logger,
       signal: context.signal,
       progress: context.progress,
+      cancelBackend: async (pid) => {
+        const other = await context.connect();
+        try {
+          await other.query(loadSql('reindex/cancel-backend'), [pid]);
+        } finally {
+          await other.end().catch(() => {});
+        }
+      },
     });
     const dropped = [...cleanup.dropped, ...rebuilt.droppedLeftovers];
     const shrunk = rebuilt.indexes.map((i) => (i.sizeAfter === null ? 0 : i.sizeBefore - i.sizeAfter));

@@ -1,3 +1,4 @@
+import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Progress } from '../shared/progress';
@@ -21,8 +22,13 @@ export interface RebuildSettings {
   readonly maxTransactionAgeSeconds: number;
   readonly remainingMs: () => number;
   readonly logger: Logger;
-  /** Checked before each index: a rebuild under way is let finish (or fail) on its own. */
+  /**
+   * Checked before each index; a rebuild under way when it aborts is cancelled (`cancelBackend`),
+   * its leftover dropped as for any failed rebuild, and the run stops.
+   */
   readonly signal?: AbortSignal;
+  /** Cancels what the server process `pid` runs, from another connection. */
+  readonly cancelBackend?: (pid: number) => Promise<void>;
   readonly progress?: Progress;
 }
 
@@ -72,7 +78,9 @@ export async function rebuildCandidates(
     const started = performance.now();
     try {
       await setLimits(session.client, statementTimeoutMs(settings.remainingMs()), lockTimeoutMs);
-      await session.client.query(statementFor('reindex-index', 'index', candidate.qualifiedName));
+      await cancelledOnStop(session.client, settings, () =>
+        session.client.query(statementFor('reindex-index', 'index', candidate.qualifiedName)),
+      );
       const durationMs = Math.round(performance.now() - started);
       await setLimits(session.client, 0, 0);
       const sizeAfter = Number(
@@ -115,6 +123,27 @@ export async function rebuildCandidates(
     }
   }
   return outcome;
+}
+
+/** Runs one statement on `client`; a stop meanwhile cancels it on the server. */
+async function cancelledOnStop<T>(
+  client: Client,
+  settings: RebuildSettings,
+  work: () => Promise<T>,
+): Promise<T> {
+  const { signal, cancelBackend } = settings;
+  if (!signal || !cancelBackend) return work();
+  const pid = Number((await client.query<{ pid: number }>(loadSql('reindex/backend-pid'))).rows[0]?.pid);
+  signal.throwIfAborted();
+  const cancel = () => {
+    cancelBackend(pid).catch(() => {}); // the statement's own error reports what happened
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return await work();
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
 }
 
 /** The outcome fields known before the rebuild; the status decides the rest. */
