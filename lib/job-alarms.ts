@@ -7,6 +7,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { nextRuns, parseSchedule } from '../functions/shared/schedule';
 import type { ScheduledInvocation } from './job-settings';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from './pgmaint-dashboard';
 
 export interface JobAlarmsProps {
   readonly job: string;
@@ -17,13 +18,16 @@ export interface JobAlarmsProps {
   readonly invocations: readonly ScheduledInvocation[];
 }
 
-/** CloudWatch evaluates at most one day of data for an alarm on a standard metric. */
-const MAX_ALARM_WINDOW_S = 86_400;
+/** CloudWatch: a period under an hour may span at most a day of evaluation; longer ones 7 days. */
+const SHORT_WINDOW_LIMIT_S = 86_400;
+const LONG_WINDOW_LIMIT_S = 7 * 86_400;
 
 /**
- * Alarms that make a job's failures impossible to miss, all to the alert topic, none breaching on
- * missing data (a job that did not run is the no-invocation alarm's business): errors, throttles,
- * a run close to its timeout, and a schedule that produced no invocation in its window.
+ * Alarms about the function itself, all to the alert topic, none breaching on missing data:
+ * throttles, a run close to its timeout, and a failure record Lambda could not deliver (then the
+ * run's FAILED alert is lost, and this alarm is the only page). Failed runs alert through the
+ * on-failure destination, once per run after the last retry; whether each target's job keeps
+ * succeeding is the per-target alarms' business (TargetJobAlarms).
  */
 export class JobAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -33,17 +37,7 @@ export class JobAlarms extends Construct {
     const fn = props.function;
     // One period long enough to hold one scheduled run, at least 5 minutes.
     const gapS = longestGapSeconds(props.invocations);
-    const period = Duration.seconds(Math.min(Math.max(gapS ?? 300, 300), MAX_ALARM_WINDOW_S));
-    this.add(
-      'Errors',
-      {
-        alarmDescription: `pgmaint ${props.job}: the function failed (see the FAILED alert and its logs)`,
-        metric: fn.metricErrors({ period, statistic: 'Sum' }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      },
-      props.topic,
-    );
+    const period = Duration.seconds(Math.min(Math.max(gapS ?? 300, 300), SHORT_WINDOW_LIMIT_S));
     this.add(
       'Throttles',
       {
@@ -64,37 +58,108 @@ export class JobAlarms extends Construct {
       },
       props.topic,
     );
-    if (gapS !== undefined && gapS <= MAX_ALARM_WINDOW_S) {
-      const window = Math.min(Math.ceil((gapS * 1.5) / 60) * 60, MAX_ALARM_WINDOW_S);
-      // A schedule that silently stopped (deleted, disabled, failing to invoke) shows as no invocations.
-      this.add(
-        'NotRunning',
-        {
-          alarmDescription: `pgmaint ${props.job}: no invocation in ${Math.round(window / 60)} minutes although it is scheduled more often`,
-          metric: fn.metricInvocations({ period: Duration.seconds(window), statistic: 'Sum' }),
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-        },
-        props.topic,
-      );
-    }
+    this.add(
+      'AlertUndelivered',
+      {
+        alarmDescription: `pgmaint ${props.job}: a failed run's record could not reach the failure-alert function, so its FAILED alert was not sent; see the function's logs`,
+        metric: fn.metric('DestinationDeliveryFailures', { period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      },
+      props.topic,
+    );
   }
 
-  private add(
-    id: string,
-    props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'> & { evaluationPeriods?: number },
-    topic: sns.ITopic,
-  ) {
+  private add(id: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'>, topic: sns.ITopic) {
     const alarm = new cloudwatch.Alarm(this, id, {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       ...props,
     });
     alarm.addAlarmAction(new actions.SnsAction(topic));
-    if (id !== 'NotRunning') alarm.addOkAction(new actions.SnsAction(topic));
+    alarm.addOkAction(new actions.SnsAction(topic));
     this.alarms.push(alarm);
   }
+}
+
+export interface TargetJobAlarmsProps {
+  /** One target's schedule of one job: its expression and time zone set the window. */
+  readonly invocation: ScheduledInvocation;
+  readonly topic: sns.ITopic;
+}
+
+/**
+ * "No successful run": one target's job, from the `JobSucceeded` metric the job publishes with
+ * `job` and `target` dimensions, over 1.5 times the longest gap of that target's own schedule.
+ * Whether the schedule stopped, every attempt failed, or runs crash before they report, this
+ * alarm fires once; a try that a retry repaired does not. A schedule whose gap CloudWatch cannot
+ * hold with a margin (weekly and rarer) gets none: health's backup_freshness and restore_drill
+ * checks watch those.
+ */
+export class TargetJobAlarms extends Construct {
+  readonly alarm?: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: TargetJobAlarmsProps) {
+    super(scope, id);
+    const { invocation } = props;
+    const window = noSuccessWindow(longestGapSeconds([invocation]));
+    if (!window) return;
+    const hours = window.periodS >= 3600;
+    const span = hours
+      ? `${(window.periodS * window.periods) / 3600} hours`
+      : `${window.periodS / 60} minutes`;
+    this.alarm = new cloudwatch.Alarm(this, 'NoSuccessfulRun', {
+      alarmDescription: `pgmaint ${invocation.name} ${invocation.target}: no successful run in ${span} although "${invocation.expression}" (${invocation.timezone}) schedules one more often; see the FAILED alert or the function's logs`,
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'JobSucceeded',
+        dimensionsMap: { service: METRICS_SERVICE, job: invocation.job, target: invocation.target },
+        period: Duration.seconds(window.periodS),
+        statistic: 'Sum',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      // Every period of the window without a success: hourly periods let the window pass a day.
+      evaluationPeriods: window.periods,
+      datapointsToAlarm: window.periods,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.alarm.addAlarmAction(new actions.SnsAction(props.topic));
+    this.alarm.addOkAction(new actions.SnsAction(props.topic));
+  }
+}
+
+/**
+ * The window without a success that means something is wrong: 1.5 times the gap, in one period
+ * below an hour, else in whole hours; none when that no longer fits CloudWatch's 7 days with at
+ * least an hour to spare beyond the gap.
+ */
+export function noSuccessWindow(gapS: number | undefined): { periodS: number; periods: number } | undefined {
+  if (gapS === undefined) return undefined;
+  const wanted = gapS * 1.5;
+  if (wanted < 3600) return { periodS: Math.max(Math.ceil(wanted / 60) * 60, 300), periods: 1 };
+  const periods = Math.min(Math.ceil(wanted / 3600), LONG_WINDOW_LIMIT_S / 3600);
+  if (periods * 3600 < gapS + 3600) return undefined;
+  return { periodS: 3600, periods };
+}
+
+/** The alarm on the failure-alert function itself: when it fails, FAILED alerts are not sent. */
+export function failureAlertsAlarm(
+  scope: Construct,
+  fn: lambda.IFunction,
+  topic: sns.ITopic,
+): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(scope, 'FailureAlertsErrors', {
+    alarmDescription:
+      'pgmaint: the failure-alert function failed, so FAILED alerts of failed runs may be missing; see its logs',
+    metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new actions.SnsAction(topic));
+  return alarm;
 }
 
 /** An alarm on the dead-letter queue: a scheduled event that could not be delivered at all. */

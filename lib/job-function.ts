@@ -1,21 +1,27 @@
-import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { JobSettings } from './job-settings';
+import { type JobSettings, maxEventAge } from './job-settings';
 
 export interface JobFunctionProps {
   readonly settings: JobSettings;
   /** The image every job shares; each function only changes the handler command. */
-  readonly code: (handler: string) => lambda.DockerImageCode;
+  readonly code: (handler: string, architecture: lambda.Architecture) => lambda.DockerImageCode;
+  /** @default lambda.Architecture.X86_64 */
+  readonly architecture?: lambda.Architecture;
   /** PGMAINT_CONFIG: this job's slice of the config, plain JSON. */
   readonly config: Record<string, unknown>;
   readonly bucket: s3.IBucket;
+  /** The key of a bucket pgmaint did not create. @default - the bucket's own `encryptionKey`, if any */
+  readonly bucketKey?: kms.IKey;
   readonly alertTopic: sns.ITopic;
+  /** The key of a topic pgmaint did not create. @default - the topic's own key grant, if any */
+  readonly alertTopicKey?: kms.IKey;
   /** The secrets of the targets this function serves, by target name. */
   readonly secrets: Readonly<Record<string, secretsmanager.ISecret>>;
   /** Networking, for databases that are not publicly reachable. @default - no VPC */
@@ -24,7 +30,11 @@ export interface JobFunctionProps {
   readonly vpcSubnets?: lambda.FunctionProps['vpcSubnets'];
   /** @default - a new security group when a VPC is given */
   readonly securityGroups?: lambda.FunctionProps['securityGroups'];
-  /** Where Lambda sends failed asynchronous invocations (scheduled runs). @default - nowhere */
+  /**
+   * Where Lambda sends a scheduled run it gave up on (after the last retry). When set, this
+   * destination sends the run's one failure alert and the function itself publishes none.
+   * @default - nowhere; the function alerts on every failed attempt
+   */
   readonly onFailure?: lambda.IDestination;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
@@ -45,19 +55,21 @@ export class JobFunction extends Construct {
   constructor(scope: Construct, id: string, props: JobFunctionProps) {
     super(scope, id);
     const { settings } = props;
+    const architecture = props.architecture ?? lambda.Architecture.X86_64;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
     this.function = new lambda.DockerImageFunction(this, 'Function', {
-      code: props.code(`functions/${settings.job}/handler.handler`),
+      code: props.code(`functions/${settings.job}/handler.handler`, architecture),
       description: `pgmaint ${settings.job}: ${settings.description}`,
-      architecture: lambda.Architecture.X86_64,
+      architecture,
       memorySize: settings.memoryMiB,
       timeout: settings.timeout,
       ephemeralStorageSize: settings.ephemeralStorage,
-      // Jobs must not overlap themselves by accident; retries come from the scheduler instead.
-      retryAttempts: 0,
-      maxEventAge: Duration.hours(1),
+      // A failed run is tried again after about 1 and 3 minutes (a network blip, a database
+      // restart); the job's advisory lock refuses a try while an earlier run still works.
+      retryAttempts: settings.retryAttempts,
+      maxEventAge: maxEventAge(settings),
       onFailure: props.onFailure,
       // A trace shows where a slow run spent its time (secret fetch, connect, dump, upload).
       tracing: lambda.Tracing.ACTIVE,
@@ -72,10 +84,12 @@ export class JobFunction extends Construct {
         PGMAINT_ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'pgmaint',
         POWERTOOLS_METRICS_NAMESPACE: 'pgmaint',
+        ...(props.onFailure ? { PGMAINT_FAILURE_ALERTS: 'destination' } : {}),
       },
     });
     for (const secret of Object.values(props.secrets)) secret.grantRead(this.function);
     props.alertTopic.grantPublish(this.function);
+    props.alertTopicKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.grantBucket(props, Object.keys(props.secrets));
   }
 
@@ -123,7 +137,7 @@ export class JobFunction extends Construct {
       );
     }
     // A bucket encrypted with a customer-managed key needs the key too.
-    const key = bucket.encryptionKey;
+    const key = props.bucketKey ?? bucket.encryptionKey;
     if (key) {
       if (settings.backups === 'write' || settings.state) key.grantEncryptDecrypt(this.function);
       else key.grantDecrypt(this.function);

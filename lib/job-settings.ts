@@ -17,6 +17,11 @@ export interface JobSettings {
   readonly state: boolean;
   /** The target sections this job's function needs in its PGMAINT_CONFIG. */
   readonly sections: ReadonlyArray<keyof TargetConfig>;
+  /**
+   * How often Lambda runs a failed scheduled run again (0-2, Lambda's limit). Only jobs that are
+   * safe to run twice retry; the job's advisory lock keeps a retry off a run still going.
+   */
+  readonly retryAttempts: 0 | 1 | 2;
 }
 
 export const JOB_SETTINGS: Readonly<Record<JobName, JobSettings>> = {
@@ -34,6 +39,7 @@ export const JOB_SETTINGS: Readonly<Record<JobName, JobSettings>> = {
     backups: 'write',
     state: false,
     sections: ['backup'],
+    retryAttempts: 2,
   },
   restore: {
     job: 'restore',
@@ -44,6 +50,9 @@ export const JOB_SETTINGS: Readonly<Record<JobName, JobSettings>> = {
     backups: 'read',
     state: true,
     sections: ['backup', 'restore'],
+    // A replace-restore swaps databases: running it again unasked is never safe, and a drill
+    // that failed has something to say.
+    retryAttempts: 0,
   },
   retention: {
     job: 'retention',
@@ -54,6 +63,7 @@ export const JOB_SETTINGS: Readonly<Record<JobName, JobSettings>> = {
     backups: 'none',
     state: false,
     sections: ['retention'],
+    retryAttempts: 2,
   },
   reindex: {
     job: 'reindex',
@@ -64,6 +74,7 @@ export const JOB_SETTINGS: Readonly<Record<JobName, JobSettings>> = {
     backups: 'none',
     state: false,
     sections: ['reindex'],
+    retryAttempts: 2,
   },
   health: {
     job: 'health',
@@ -73,9 +84,27 @@ export const JOB_SETTINGS: Readonly<Record<JobName, JobSettings>> = {
     ephemeralStorage: Size.mebibytes(512),
     backups: 'read',
     state: true,
-    sections: ['health', 'backup', 'restore'],
+    // reindex: index_bloat's size floor and its advice come from the reindex section.
+    sections: ['health', 'backup', 'restore', 'reindex'],
+    retryAttempts: 2,
   },
 };
+
+/** Lambda waits about a minute before the first retry and two before the second. */
+const RETRY_DELAYS_MINUTES = [1, 2] as const;
+
+/**
+ * How long Lambda keeps trying a scheduled event: long enough for every attempt to start even when
+ * each earlier one ran to its timeout, plus ten minutes of queueing. Older events are dropped to
+ * the on-failure destination (one alert), so a retry never starts long after its schedule.
+ */
+export function maxEventAge(settings: JobSettings): Duration {
+  if (settings.retryAttempts === 0) return Duration.hours(1);
+  let minutes = 10;
+  for (let attempt = 0; attempt < settings.retryAttempts; attempt++)
+    minutes += settings.timeout.toMinutes() + (RETRY_DELAYS_MINUTES[attempt] ?? 2);
+  return Duration.minutes(Math.min(minutes, 360));
+}
 
 /** A scheduled invocation: which job, which target, the expression and the event it sends. */
 export interface ScheduledInvocation {
@@ -115,6 +144,7 @@ export function configSlice(config: PgmaintConfig, settings: JobSettings): Recor
   const targets: Record<string, Record<string, unknown>> = {};
   for (const [name, target] of Object.entries(config.targets)) {
     const slice: Record<string, unknown> = { secret: target.secret, timezone: target.timezone };
+    if (target.sslmode) slice.sslmode = target.sslmode;
     for (const section of settings.sections)
       if (target[section] !== undefined) slice[section] = target[section];
     targets[name] = slice;

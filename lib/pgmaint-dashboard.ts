@@ -10,8 +10,10 @@ export interface PgmaintDashboardProps {
 }
 
 /** The namespace and dimensions the jobs' embedded-metric-format records use. */
-const NAMESPACE = 'pgmaint';
-const SERVICE = 'pgmaint';
+export const METRICS_NAMESPACE = 'pgmaint';
+export const METRICS_SERVICE = 'pgmaint';
+const NAMESPACE = METRICS_NAMESPACE;
+const SERVICE = METRICS_SERVICE;
 
 const targetMetric = (name: string, target: string, statistic: string, label: string, job?: string) =>
   new cloudwatch.Metric({
@@ -75,7 +77,7 @@ export class PgmaintDashboard extends Construct {
           title: `${target}: connections, cache hit ratio, xid age, size`,
           width: 8,
           left: [
-            checkMetric(target, 'connections', 'connections used %'),
+            checkMetric(target, 'connections', 'connections in use'),
             checkMetric(target, 'cache_hit_ratio', 'cache hit %'),
           ],
           right: [

@@ -1,9 +1,8 @@
-import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -15,8 +14,9 @@ import { Construct } from 'constructs';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
 import { warnWithoutAbortRule } from './bucket-lifecycle-warning';
 import { ConsoleTestEvents } from './console-test-events';
+import { FailureAlerts } from './failure-alerts';
 import { pgmaintImage } from './image';
-import { deadLetterAlarm, JobAlarms } from './job-alarms';
+import { deadLetterAlarm, failureAlertsAlarm, JobAlarms, TargetJobAlarms } from './job-alarms';
 import { ENV_OVERHEAD_BYTES, JobFunction, LAMBDA_ENV_LIMIT_BYTES } from './job-function';
 import { configSlice, JOB_SETTINGS, scheduledInvocations } from './job-settings';
 import { PgmaintDashboard } from './pgmaint-dashboard';
@@ -31,20 +31,33 @@ export interface PgmaintProps {
    */
   readonly bucket?: s3.IBucket;
   /**
+   * The KMS key of a bucket pgmaint does not create (`bucket`, or `config.backupBucket`): the
+   * functions get the key actions their bucket access needs.
+   * @default - `config.backupBucketKeyArn`, else the bucket's own `encryptionKey`, else none (SSE-S3)
+   */
+  readonly bucketKey?: kms.IKey;
+  /**
    * Where failure and health alerts go.
    * @default - the topic `config.alerts.topicArn`, or a new topic with `config.alerts.emails` subscribed
    */
   readonly alertTopic?: sns.ITopic;
+  /**
+   * The KMS key of a topic pgmaint does not create: the functions get `kms:GenerateDataKey*` and
+   * `kms:Decrypt` on it to publish. CloudWatch alarms need the key's own policy to allow
+   * `cloudwatch.amazonaws.com` (pgmaint cannot change another stack's key).
+   * @default - `config.alerts.topicKeyArn`, else none (an unencrypted or SSE-SNS topic)
+   */
+  readonly alertTopicKey?: kms.IKey;
   /**
    * Each target's database secret, by target name.
    * @default - imported from each target's `secret` (a name or an ARN)
    */
   readonly secrets?: Readonly<Record<string, secretsmanager.ISecret>>;
   /**
-   * The container image code for a handler command.
+   * The container image code for a handler command, built for the functions' architecture.
    * @default - built at deploy time from lib/image/Dockerfile (synth needs no Docker)
    */
-  readonly code?: (handler: string) => lambda.DockerImageCode;
+  readonly code?: (handler: string, architecture: lambda.Architecture) => lambda.DockerImageCode;
   /** A VPC for databases that are not publicly reachable. @default - functions run outside any VPC */
   readonly vpc?: ec2.IVpc;
   /** @default - the VPC's private subnets */
@@ -72,53 +85,105 @@ export class Pgmaint extends Construct {
   /** Customer-managed key (rotated yearly) for the bucket, topic and queue pgmaint creates. */
   readonly key: kms.Key;
   readonly dashboard: PgmaintDashboard;
+  /** The on-failure destination that sends each finally failed run's one alert. */
+  readonly failureAlerts: FailureAlerts;
 
   constructor(scope: Construct, id: string, props: PgmaintProps) {
     super(scope, id);
     validateProps(props);
     const { config } = props;
 
+    this.tag(config);
+    const { account, region, partition } = Stack.of(this);
     this.key = new kms.Key(this, 'Key', {
       description: 'pgmaint: backups, alerts and dead letters',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // CloudWatch alarms and EventBridge Scheduler publish to the encrypted topic and queue.
-    for (const service of ['cloudwatch.amazonaws.com', 'scheduler.amazonaws.com'])
-      this.key.grant(new iam.ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // CloudWatch alarms publish to the encrypted topic: only this account's alarms, in this region
+    // (the confused-deputy guard; CloudWatch sends both keys with its KMS calls).
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccountPublishToTheAlertTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+        },
+      }),
+    );
 
-    this.bucket = props.bucket ?? this.createOrImportBucket(config);
+    const bucketKey =
+      props.bucketKey ??
+      (config.backupBucketKeyArn
+        ? kms.Key.fromKeyArn(this, 'BackupsKey', config.backupBucketKeyArn)
+        : undefined);
+    const alertTopicKey =
+      props.alertTopicKey ??
+      (config.alerts.topicKeyArn
+        ? kms.Key.fromKeyArn(this, 'AlertsKey', config.alerts.topicKeyArn)
+        : undefined);
+    this.bucket = props.bucket ?? this.createOrImportBucket(config, bucketKey);
     warnWithoutAbortRule(this, this.bucket, Object.keys(config.targets));
     this.alertTopic = props.alertTopic ?? this.createOrImportTopic(config);
     const secrets = props.secrets ?? { ...importSecrets(this, config), ...this.createManagedSecrets(config) };
     const code = props.code ?? pgmaintImage;
     const network = this.network(props, config);
+    const architecture =
+      config.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
 
+    this.failureAlerts = new FailureAlerts(this, 'FailureAlerts', {
+      code,
+      architecture,
+      alertTopic: this.alertTopic,
+      alertTopicKey,
+    });
+    failureAlertsAlarm(this, this.failureAlerts.function, this.alertTopic);
     const functions: Partial<Record<JobName, lambda.IFunction>> = {};
     const invocations = scheduledInvocations(config);
     for (const job of JOBS) {
       const settings = JOB_SETTINGS[job];
-      const jobFunction = new JobFunction(this, titleCase(job), {
+      const jobConstruct = new JobFunction(this, titleCase(job), {
         settings,
         code,
+        architecture,
         config: configSlice(config, settings),
         bucket: this.bucket,
+        bucketKey,
         alertTopic: this.alertTopic,
+        alertTopicKey,
         secrets,
-        // Crashes, timeouts and out-of-memory kills never reach pgmaint's own alert: Lambda reports them.
-        onFailure: new destinations.SnsDestination(this.alertTopic),
+        // After the last retry, and for crashes, timeouts and out-of-memory kills that never reach
+        // pgmaint's own code: one alert per run that failed for good.
+        onFailure: this.failureAlerts.destinationFor(job),
         ...network,
-      }).function;
-      new JobAlarms(this, `${titleCase(job)}Alarms`, {
+      });
+      const jobFunction = jobConstruct.function;
+      // The function, its role, log group and security group.
+      Tags.of(jobConstruct).add('pgmaint:job', job);
+      // The destination's function must exist before Lambda accepts it in the invoke config.
+      jobFunction.node.tryFindChild('EventInvokeConfig')?.node.addDependency(this.failureAlerts.function);
+      const alarms = new JobAlarms(this, `${titleCase(job)}Alarms`, {
         job,
         function: jobFunction,
         timeout: settings.timeout,
         topic: this.alertTopic,
         invocations: invocations.filter((i) => i.job === job),
       });
+      Tags.of(alarms).add('pgmaint:job', job);
       functions[job] = jobFunction;
     }
     this.functions = functions as Record<JobName, lambda.IFunction>;
+    for (const invocation of invocations) {
+      const alarms = new TargetJobAlarms(this, `${invocation.target}-${invocation.name}-Alarms`, {
+        invocation,
+        topic: this.alertTopic,
+      });
+      Tags.of(alarms).add('pgmaint:job', invocation.job);
+      Tags.of(alarms).add('pgmaint:target', invocation.target);
+    }
 
     this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
       retentionPeriod: Duration.days(14),
@@ -128,6 +193,20 @@ export class Pgmaint extends Construct {
     });
     deadLetterAlarm(this, this.deadLetterQueue, this.alertTopic);
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {});
+    // The schedules' own role, so it may use the key for the encrypted dead-letter queue; only
+    // this account's pgmaint schedule group may assume it.
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: "pgmaint's schedules: invoke the job functions, park undeliverable events",
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': account,
+            'aws:SourceArn': this.scheduleGroup.scheduleGroupArn,
+          },
+        },
+      }),
+    });
+    this.key.grant(schedulerRole, 'kms:Decrypt', 'kms:GenerateDataKey*');
     for (const invocation of invocations) {
       new scheduler.Schedule(this, `${invocation.target}-${invocation.name}`, {
         scheduleGroup: this.scheduleGroup,
@@ -138,6 +217,7 @@ export class Pgmaint extends Construct {
         ),
         target: new targets.LambdaInvoke(this.functions[invocation.job], {
           input: scheduler.ScheduleTargetInput.fromObject(invocation.input),
+          role: schedulerRole,
           retryAttempts: 2,
           maxEventAge: Duration.hours(1),
           deadLetterQueue: this.deadLetterQueue,
@@ -215,6 +295,7 @@ export class Pgmaint extends Construct {
           passwordLength: 32,
         },
       });
+      Tags.of(secret).add('pgmaint:target', name);
       secret.addRotationSchedule('Rotation', {
         hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser(),
         automaticallyAfter: Duration.days(managed.rotationDays),
@@ -224,8 +305,20 @@ export class Pgmaint extends Construct {
     return secrets;
   }
 
-  private createOrImportBucket(config: PgmaintConfig): s3.IBucket {
-    if (config.backupBucket) return s3.Bucket.fromBucketName(this, 'Backups', config.backupBucket);
+  /** pgmaint's own tag on everything it creates, and the user's `tags`. */
+  private tag(config: PgmaintConfig): void {
+    // CloudFormation cannot tag a dashboard (CDK's type would emit tags the template rejects).
+    const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
+    Tags.of(this).add('pgmaint:deployment', this.node.path, options);
+    for (const [key, value] of Object.entries(config.tags ?? {})) Tags.of(this).add(key, value, options);
+  }
+
+  private createOrImportBucket(config: PgmaintConfig, encryptionKey: kms.IKey | undefined): s3.IBucket {
+    if (config.backupBucket)
+      return s3.Bucket.fromBucketAttributes(this, 'Backups', {
+        bucketName: config.backupBucket,
+        encryptionKey,
+      });
     return new s3.Bucket(this, 'Backups', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
@@ -290,6 +383,16 @@ function validateProps(props: PgmaintProps): void {
   if (config.backupBucket?.startsWith('file://') && !props.bucket) {
     problems.push(
       'backupBucket: a file:// store is for local runs; give an S3 bucket name or leave it out to create one',
+    );
+  }
+  if ((props.bucketKey ?? config.backupBucketKeyArn) && !props.bucket && !config.backupBucket) {
+    problems.push(
+      'backupBucketKeyArn: only for a bucket pgmaint does not create (backupBucket); the bucket it creates uses its own key',
+    );
+  }
+  if ((props.alertTopicKey ?? config.alerts.topicKeyArn) && !props.alertTopic && !config.alerts.topicArn) {
+    problems.push(
+      'alerts.topicKeyArn: only for a topic pgmaint does not create (alerts.topicArn); the topic it creates uses its own key',
     );
   }
   for (const job of JOBS) {

@@ -42,7 +42,7 @@ export const ACKNOWLEDGED_FINDINGS: ReadonlyArray<{ id: string; reason: string }
   {
     id: 'Serverless::Serverless-LambdaDLQ',
     reason:
-      'Failed asynchronous invocations go to the alert topic through an on-failure destination (which carries the event and the error, and pages someone); a DLQ would hold the same events unread',
+      'Runs Lambda gave up on go to an on-failure destination instead: the job functions\u2019 to the failure-alert function (one FAILED alert with the event and the error), and its own to the alert topic (the raw record); a DLQ would hold the same events unread',
   },
   {
     id: 'Serverless::Serverless-SNSRedrivePolicy',
@@ -70,9 +70,8 @@ export function acknowledgePgmaintFindings(scope: IConstruct, resources: ScopedR
     }
   }
   for (const finding of findings) Validations.of(scope).acknowledge(finding);
-  // The scheduler's invoke role is a stack-level singleton, outside the Pgmaint construct.
   for (const arn of resources.functionArns) {
-    Validations.of(Stack.of(scope)).acknowledge({
+    Validations.of(scope).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${findingReference(scope, arn)}:*]`,
       reason: "EventBridge Scheduler's role may invoke only pgmaint's own function and its versions",
     });

@@ -44,10 +44,12 @@
 --              one), and pg_restore --no-owner creates everything in it as the role. Extensions in the backup
 --              must be trusted (pg_trgm, hstore, ...) or the restore fails: install untrusted ones yourself.
 --              With replace=on: ownership of this database (ALTER DATABASE ... RENAME and ALLOW_CONNECTIONS
---              need it) and pg_signal_backend (to end other roles' sessions on it at the swap). Trade-off: the
---              role may then drop the live database and end any non-superuser session on the server, and
---              after a swap the restored objects belong to the role: run REASSIGN OWNED BY pgmaint TO <app
---              owner> in the restored database if the application owned them.
+--              need it), pg_signal_backend (to end other roles' sessions on it at the swap), and membership in
+--              each role that owns objects in it now (a replace restores the backup's owners and grants, and
+--              ALTER ... OWNER TO needs membership in the new owner; re-run after a new owner role appears).
+--              Superuser owners are not granted (that would make the role a superuser): a warning names
+--              them. Trade-off: the role may then drop the live database, end any non-superuser session on
+--              the server, and act as the application's owner roles.
 --   retention  per listed table: SELECT, DELETE, and UPDATE on one column only. Once a batch meets a row the
 --              application holds, the rule's batches lock their rows with SELECT ... FOR UPDATE SKIP LOCKED (so
 --              they never wait on it), and PostgreSQL requires UPDATE on at least one column for that; the job
@@ -378,6 +380,39 @@ begin
 
   if replace_db and 'restore' = any (jobs) then
     execute format('alter database %I owner to %I', current_database(), role_name);
+    -- A replace gives the restored objects back to their owners (ALTER ... OWNER TO needs membership
+    -- in the new owner). Extension members are created by CREATE EXTENSION, not given an owner.
+    for item in
+      select r.rolname, r.rolsuper
+      from pg_roles r
+      where r.rolname not in (role_name, 'pg_database_owner')
+        and r.oid in (
+          select c.relowner from pg_class c join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\_toast%'
+            and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+          union
+          select n.nspowner from pg_namespace n
+          where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\_%'
+            and not exists (select 1 from pg_depend d where d.classid = 'pg_namespace'::regclass and d.objid = n.oid and d.deptype = 'e')
+          union
+          select p.proowner from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+          where n.nspname not in ('pg_catalog', 'information_schema')
+            and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+          union
+          select t.typowner from pg_type t join pg_namespace n on n.oid = t.typnamespace
+          where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\_toast%'
+            and not exists (select 1 from pg_depend d where d.classid = 'pg_type'::regclass and d.objid = t.oid and d.deptype = 'e')
+          union
+          select m.lomowner from pg_largeobject_metadata m)
+      order by r.rolname
+    loop
+      if item.rolsuper then
+        raise warning 'objects in % are owned by superuser %: a restore --replace cannot give them back (membership in a superuser role would make % one); ALTER ... OWNER TO an application role first',
+          current_database(), item.rolname, role_name;
+      elsif not pg_has_role(role_name, item.rolname, 'MEMBER') then
+        execute format('grant %I to %I', item.rolname, role_name);
+      end if;
+    end loop;
   end if;
 
   raise notice 'role % ready in database % (PostgreSQL %): jobs %, connection limit %',

@@ -10,6 +10,7 @@ import { backupSection } from '../shared/config/sections';
 import { libpqEnv } from '../shared/credentials';
 import { errorMessage, JobError, RefusedError } from '../shared/errors';
 import type { JobContext, JobResult } from '../shared/job';
+import { takeJobLockOrRefuse } from '../shared/job-lock';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
@@ -59,6 +60,17 @@ const ZSTD_LEVEL = 3;
 /** An upload begun longer ago than this belongs to no live run: the longest run is a Lambda's 15 minutes. */
 const STALE_UPLOAD_MS = 24 * 3600 * 1000;
 
+/** zstd from pg_dump 16 on (faster and smaller at level 3), gzip before. */
+export function dumpCompression(pgDumpMajor: number): string {
+  return pgDumpMajor >= 16 ? `zstd:${ZSTD_LEVEL}` : `gzip:${GZIP_LEVEL}`;
+}
+
+/** pg_dump's --compress for `dumpCompression`'s choice (pg_dump 15 takes only a gzip level). */
+export function compressArg(compression: string): string {
+  const [method, level] = compression.split(':');
+  return method === 'gzip' ? `--compress=${level}` : `--compress=${compression}`;
+}
+
 export async function runBackup(context: JobContext): Promise<BackupResult> {
   const policy = backupSection.parse(context.target.backup ?? {});
   const store = context.store();
@@ -66,6 +78,8 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
   // No statement timeout: exact counts on big tables take as long as they take, under the deadline.
   const client = await context.connect({ statementTimeoutMs: 0, lockTimeoutMs: 60_000 });
   try {
+    // Held by this session until it ends: a retry or a manual run never dumps beside this one.
+    await takeJobLockOrRefuse(client, 'backup');
     const started = context.now();
     const startedMs = performance.now();
     const phases = phaseTimer();
@@ -84,7 +98,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     context.signal.throwIfAborted();
 
     const key = backupKey(context.targetName, started);
-    const compression = dumpVersion.major >= 16 ? `zstd:${ZSTD_LEVEL}` : `gzip:${GZIP_LEVEL}`;
+    const compression = dumpCompression(dumpVersion.major);
     const exactCounts =
       policy.countRows === 'auto' ? server.sizeBytes < COUNT_ROWS_AUTO_LIMIT_BYTES : policy.countRows;
 
@@ -154,6 +168,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       databaseSizeBytes: server.sizeBytes,
       tables,
       rowCountsExact: exactCounts,
+      rowCountsOnly: true,
     };
     // Written last: from this moment, and not before, the backup exists.
     await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
@@ -205,11 +220,10 @@ export function renderBackup(result: BackupResult): string {
 }
 
 function dumpArgs(compression: string, snapshotId: string): string[] {
-  const [method, level] = compression.split(':');
   return [
     '--format=custom',
     '--no-password',
-    method === 'gzip' ? `--compress=${level}` : `--compress=${compression}`,
+    compressArg(compression),
     // Never queue behind an ACCESS EXCLUSIVE lock for long (everything else would queue behind us).
     '--lock-wait-timeout=60000',
     `--snapshot=${snapshotId}`,

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JOB_DEFINITIONS } from '../jobs';
 import { type AlertSink, snsAlerts, stderrAlerts } from '../shared/alerts';
@@ -6,7 +7,7 @@ import { s3Client, secretsClient, snsClient } from '../shared/aws';
 import { loadConfigFile } from '../shared/config/load';
 import type { PgmaintConfig } from '../shared/config/schema';
 import { cachedSecretReader } from '../shared/credentials';
-import { ConfigError, errorMessage, InputError } from '../shared/errors';
+import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../shared/errors';
 import type { AnyJobDefinition, FlagSpec } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
 import { noMetrics } from '../shared/metrics';
@@ -21,6 +22,7 @@ import {
 } from '../shared/stop-signals';
 import { bucketWarnings } from './bucket-warnings';
 import { listSchedules } from './schedules';
+import { packageVersion } from './version';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -33,6 +35,8 @@ export interface CliIo {
   readonly signals?: SignalSource;
   /** How often progress is shown (default: every 2 s on a terminal, 15 s in a log). */
   readonly progressIntervalMs?: number;
+  /** Where ./pgmaint.json is looked for; default the process's working directory. */
+  readonly cwd?: string;
 }
 
 const processIo: CliIo = {
@@ -56,11 +60,22 @@ const COMMON_FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show help' },
 };
 
+const VALIDATE_FLAGS: Record<string, FlagSpec> = {
+  config: COMMON_FLAGS.config as FlagSpec,
+  json: COMMON_FLAGS.json as FlagSpec,
+  help: COMMON_FLAGS.help as FlagSpec,
+};
+
 /** Runs one CLI command and returns the process exit code. Never calls process.exit itself. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v' || command === 'version') {
+    io.stdout(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (command === 'help' && rest[0]) return main([rest[0], '--help'], io);
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    io.stdout(usage());
+    (command ? io.stdout : io.stderr)(usage());
     return command ? 0 : 2;
   }
   if (command === 'validate') return validate(rest, io);
@@ -73,12 +88,18 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 }
 
 async function validate(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseFlags(
-    args,
-    { config: COMMON_FLAGS.config as FlagSpec, json: COMMON_FLAGS.json as FlagSpec },
-    io,
-  );
+  const parsed = parseFlags(args, VALIDATE_FLAGS, io);
   if (!parsed) return 2;
+  if (parsed.help) {
+    io.stdout(
+      commandHelp(
+        'validate --config FILE',
+        'check the config (everything that needs no database) and show each schedule with its next three runs',
+        VALIDATE_FLAGS,
+      ),
+    );
+    return 0;
+  }
   const loaded = loadConfig(parsed.config as string | undefined, io);
   if (!loaded) return 2;
   const schedules = listSchedules(loaded.config, io.now());
@@ -161,14 +182,20 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
   } catch (error) {
     // One line that says what failed; the details went to the log and the alert.
     const message = scrub(errorMessage(error));
+    const refused = error instanceof RequestRefusedError;
     if (error instanceof InputError) io.stderr(`pgmaint ${definition.name}: ${message}\n`);
-    else io.stderr(`pgmaint ${definition.name} ${flags.target}: ${message.split('\n').join(' ')}\n`);
+    else
+      io.stderr(
+        `pgmaint ${definition.name} ${flags.target}: ${refused ? 'refused: ' : ''}${message.split('\n').join(' ')}\n`,
+      );
     if (flags.json && !(error instanceof ConfigError)) {
-      io.stdout(`${JSON.stringify({ target: flags.target, status: 'failed', error: message })}\n`);
+      const status = refused ? 'refused' : 'failed';
+      io.stdout(`${JSON.stringify({ target: flags.target, status, error: message })}\n`);
     }
     const stoppedBy = stop?.received();
     if (stoppedBy) return STOP_SIGNAL_EXIT_CODES[stoppedBy];
-    return error instanceof InputError ? 2 : (definition.exitCodeOnError?.(error) ?? 1);
+    if (error instanceof InputError || refused) return 2;
+    return definition.exitCodeOnError?.(error) ?? 1;
   } finally {
     stop?.dispose();
   }
@@ -199,20 +226,35 @@ function parseFlags(
   return values;
 }
 
+const CONFIG_HINT =
+  'pass --config FILE (a pgmaint config, or a cdk.json with context.pgmaint), set PGMAINT_CONFIG_FILE, or put a pgmaint.json in the current directory';
+
+/**
+ * The config file: --config, else PGMAINT_CONFIG_FILE, else ./pgmaint.json. Never a cdk.json
+ * found by chance (in a clone that is the repository's example): a cdk.json is used only when named.
+ * Which file was used, and why, goes to stderr.
+ */
 function loadConfig(
   path: string | undefined,
   io: CliIo,
 ): { config: PgmaintConfig; path: string } | undefined {
-  const chosen =
-    path ?? io.env.PGMAINT_CONFIG_FILE ?? ['pgmaint.json', 'cdk.json'].find((p) => existsSync(p));
+  const cwd = io.cwd ?? process.cwd();
+  const local = resolve(cwd, 'pgmaint.json');
+  const chosen = path
+    ? { path, from: '--config' }
+    : io.env.PGMAINT_CONFIG_FILE
+      ? { path: io.env.PGMAINT_CONFIG_FILE, from: 'PGMAINT_CONFIG_FILE' }
+      : existsSync(local)
+        ? { path: local, from: 'found in the current directory' }
+        : undefined;
   if (!chosen) {
-    io.stderr(
-      'pgmaint: no config: pass --config FILE (a pgmaint config or a cdk.json with context.pgmaint)\n',
-    );
+    io.stderr(`pgmaint: no config file: ${CONFIG_HINT}\n`);
     return undefined;
   }
+  const absolute = resolve(cwd, chosen.path);
+  io.stderr(`pgmaint: config ${absolute} (${chosen.from})\n`);
   try {
-    return { config: loadConfigFile(chosen), path: chosen };
+    return { config: loadConfigFile(absolute), path: chosen.path };
   } catch (error) {
     io.stderr(`pgmaint: ${errorMessage(error)}\n`);
     return undefined;
@@ -229,25 +271,35 @@ function usage(): string {
     ...JOB_DEFINITIONS.map((d) => [d.name, d.summary]),
   ];
   return [
+    `pgmaint ${packageVersion()}: PostgreSQL backups, restores, retention, reindex and health checks`,
+    '',
     'usage: pgmaint <command> --config FILE [--target T] [--json] [options]',
+    '       pgmaint --version',
     '',
     'commands:',
     ...commands.map(([name, summary]) => `  ${(name ?? '').padEnd(12)} ${summary}`),
     '',
     "Run `pgmaint <command> --help` for a command's options. Logs go to stderr; --json prints one JSON",
     'object on stdout. AWS_ENDPOINT_URL points the AWS SDK at an emulator.',
+    `Config: ${CONFIG_HINT}.`,
     '',
   ].join('\n');
 }
 
 function commandUsage(definition: AnyJobDefinition): string {
-  const flags = Object.entries({ ...COMMON_FLAGS, ...definition.flags });
+  return commandHelp(`${definition.name} --config FILE --target T [options]`, definition.summary, {
+    ...COMMON_FLAGS,
+    ...definition.flags,
+  });
+}
+
+function commandHelp(synopsis: string, summary: string, flags: Record<string, FlagSpec>): string {
   return [
-    `usage: pgmaint ${definition.name} --config FILE --target T [options]`,
+    `usage: pgmaint ${synopsis}`,
     '',
-    definition.summary,
+    summary,
     '',
-    ...flags.map(([name, spec]) => `  --${name.padEnd(16)} ${spec.description}`),
+    ...Object.entries(flags).map(([name, spec]) => `  --${name.padEnd(16)} ${spec.description}`),
     '',
   ].join('\n');
 }

@@ -66,6 +66,8 @@ export interface ParsedThresholds {
   readonly minSizeBytes: number | null;
   /** replication_slots: how long a slot may stay inactive, in seconds. */
   readonly inactiveForSeconds: number | null;
+  /** count-or-share checks: which limits are shares ("80%") of the measured total, not counts. */
+  readonly share?: { readonly warning: boolean; readonly critical: boolean };
 }
 
 /** What a check measures; the suite turns it into a CheckResult by applying the thresholds. */
@@ -77,13 +79,16 @@ export type Measurement =
       readonly details?: Record<string, unknown>;
       /** A status the check sets regardless of thresholds (a failed drill); the worse one wins. */
       readonly atLeast?: CheckStatus;
+      /** count-or-share checks: the whole the value is part of (usable connections). */
+      readonly total?: number;
       /** Shown when the status is not ok. */
       readonly recommendation: string;
       /** Small JSON kept in the state object until the next run (e.g. since when a slot is inactive). */
       readonly memory?: unknown;
     };
 
-export type ThresholdKind = 'duration' | 'percent' | 'size' | 'count';
+/** `count-or-share`: a number is a count, "80%" a share of the total the measurement reports. */
+export type ThresholdKind = 'duration' | 'percent' | 'size' | 'count' | 'count-or-share';
 
 export interface HealthCheck {
   readonly name: string;
@@ -100,5 +105,7 @@ export interface HealthCheck {
     readonly minSize?: string;
     readonly inactiveFor?: string;
   };
+  /** A size floor taken from elsewhere in the target's config when health's is not set. */
+  floor?(target: Pick<TargetConfig, 'reindex'> | undefined): string | undefined;
   run(input: CheckInput): Promise<Measurement>;
 }

@@ -45,11 +45,7 @@ export const healthJob: JobDefinition<HealthOptions, HealthResult> = {
   async run(context) {
     const startedAt = context.now();
     const started = performance.now();
-    const { thresholds, problems } = resolveThresholds(
-      HEALTH_CHECKS,
-      context.target.health,
-      context.targetName,
-    );
+    const { thresholds, problems } = resolveThresholds(HEALTH_CHECKS, context.target, context.targetName);
     if (problems.length > 0) throw new ConfigError(problems);
     const store = context.config.backupBucket ? context.store() : undefined;
     const previous = await readPreviousState(context, store);
@@ -126,6 +122,7 @@ async function readPreviousState(
 }
 
 function recordMetrics(context: JobContext, result: HealthResult): void {
+  if (context.target.health?.metrics === false) return;
   for (const check of result.checks) {
     const dimensions = { target: result.target, check: check.name };
     if (check.value !== null && check.unit !== null)

@@ -23,14 +23,20 @@ const MESSAGE_WIDTH = 100;
 
 /** The human view: one table row per check, then what to do about each problem. */
 export function renderHealth(result: HealthResult): string {
-  const rows = result.checks.map((c) => [c.status, c.name, formatValue(c), shorten(c.message)]);
-  const header = ['STATUS', 'CHECK', 'VALUE', 'MESSAGE'];
-  const widths = [0, 1, 2].map((i) =>
+  const rows = result.checks.map((c) => [
+    c.status,
+    c.name,
+    formatValue(c),
+    formatThresholds(c),
+    shorten(c.message),
+  ]);
+  const header = ['STATUS', 'CHECK', 'VALUE', 'THRESHOLDS', 'MESSAGE'];
+  const widths = [0, 1, 2, 3].map((i) =>
     Math.max(header[i]?.length ?? 0, ...rows.map((r) => r[i]?.length ?? 0)),
   );
   const line = (cells: string[]) =>
     cells
-      .map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell))
+      .map((cell, i) => (i < 4 ? cell.padEnd(widths[i] ?? 0) : cell))
       .join('  ')
       .trimEnd();
   const out = [
@@ -45,6 +51,13 @@ export function renderHealth(result: HealthResult): string {
     for (const check of problems) out.push(`  ${check.name} (${check.status}): ${check.recommendation}`);
   }
   return out.join('\n');
+}
+
+/** "warn 80% crit 95%", as configured (or the defaults), so a reader sees what each status means. */
+export function formatThresholds(check: Pick<CheckResult, 'thresholds'>): string {
+  const { warning, critical } = check.thresholds;
+  const parts = [warning === null ? '' : `warn ${warning}`, critical === null ? '' : `crit ${critical}`];
+  return parts.filter(Boolean).join(' ') || '-';
 }
 
 function shorten(text: string): string {

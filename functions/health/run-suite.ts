@@ -1,10 +1,11 @@
 import type { Client } from 'pg';
 import type { TargetConfig } from '../shared/config/schema';
+import { serverVersionNum } from '../shared/db';
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/store';
 import type { CheckResult, CheckStatus, HealthCheck, Measurement, Query } from './check';
-import { evaluate, type ResolvedThresholds } from './thresholds';
+import { evaluate, limitsFor, type ResolvedThresholds } from './thresholds';
 
 export interface SuiteInput {
   readonly client: Client;
@@ -37,12 +38,11 @@ export async function runSuite(
   const { client } = input;
   const query: Query = async <Row>(sql: string, values?: unknown[]) =>
     (await client.query(sql, values)).rows as Row[];
+  const versionNum = await serverVersionNum(client);
   await client.query('begin transaction isolation level read committed read only');
   // The catalog queries look expensive to the planner on big catalogs, and JIT compiling them
   // costs more (over a second) than running them.
   await client.query('set local jit = off');
-  const [version] = await query<{ num: number }>("select current_setting('server_version_num')::int as num");
-  const serverVersionNum = version?.num ?? 0;
   const results: CheckResult[] = [];
   const memory: Record<string, unknown> = {};
   try {
@@ -69,7 +69,7 @@ export async function runSuite(
           thresholds: thresholds.parsed,
           memory: input.memory[check.name],
           connectMs: input.connectMs,
-          serverVersionNum,
+          serverVersionNum: versionNum,
         });
         await client.query('release savepoint health_check');
       } catch (error) {
@@ -121,7 +121,11 @@ function toResult(
       recommendation: null,
     };
   }
-  const byThreshold = evaluate(measurement.value, thresholds.parsed, check.direction);
+  const byThreshold = evaluate(
+    measurement.value,
+    limitsFor(thresholds.parsed, measurement.total),
+    check.direction,
+  );
   const forced = measurement.atLeast ?? 'ok';
   const status = SEVERITY[forced] > SEVERITY[byThreshold] ? forced : byThreshold;
   return {

@@ -3,9 +3,11 @@ import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { loadSql } from '../shared/sql';
 import { bloatFromExpectedSize, bloatFromPgstatindex, type PgstatindexRow } from './bloat';
-import { ASSUMED_BYTES_PER_SECOND, RESERVE_MS } from './guards';
+import { ASSUMED_BYTES_PER_SECOND, RESERVE_MS, statementTimeoutMs } from './guards';
 import type { ServerFacts } from './preflight';
+import { setLimits } from './session';
 import { statementFor } from './statement';
+import { analyzeReadBytes, PGSTATTUPLE_ACTION, type StatisticsFacts, statisticsState } from './statistics';
 
 /** One btree index at or above the size floor, with its estimated bloat. */
 export interface IndexEstimate {
@@ -30,56 +32,193 @@ interface CandidateRow {
   index_name: string;
   table_name: string;
   qualified_name: string;
+  qualified_table: string;
   size_bytes: string;
   table_bytes: string;
   fillfactor: number;
+  has_stats: boolean;
+  stats_readable: boolean;
+  no_width_columns: string | null;
+  analyzed_at: Date | null;
+  changes_since_analyze: number;
+  analyze_threshold: number;
   expected_bytes: string | null;
+}
+
+/** An index at or above the size floor whose bloat this run could not estimate, and what to do. */
+export interface NotEstimated {
+  readonly name: string;
+  readonly table: string;
+  readonly sizeBytes: number;
+  readonly reason: string;
+  readonly action: string;
+}
+
+/** A table this run analyzed so that its indexes could be estimated. */
+export interface AnalyzedTable {
+  readonly table: string;
+  readonly reason: string;
+  readonly durationMs: number;
+}
+
+export interface Estimation {
+  readonly estimates: IndexEstimate[];
+  readonly notEstimated: NotEstimated[];
+  readonly analyzed: AnalyzedTable[];
+}
+
+export interface EstimateSettings {
+  readonly minSizeBytes: number;
+  /** How long an ANALYZE may wait for its lock (a VACUUM or DDL on the table). */
+  readonly lockTimeoutMs: number;
+  readonly remainingMs: () => number;
+  readonly logger: Logger;
 }
 
 /**
  * Every btree index of at least `minSizeBytes` with its bloat: measured by pgstatindex when
  * pgstattuple is installed (it reads the index, so only indexes above the floor are measured), else
- * the statistical estimate. An index pgstatindex cannot read (privileges) falls back to statistics.
+ * the statistical estimate. Tables whose statistics are missing or stale are analyzed first (dry
+ * runs too, so both list the same candidates); an index that still cannot be estimated is listed in
+ * `notEstimated` with the reason, never dropped silently.
  */
 export async function estimateIndexes(
   client: Client,
   facts: ServerFacts,
-  settings: { minSizeBytes: number; remainingMs: () => number; logger: Logger },
-): Promise<IndexEstimate[]> {
+  settings: EstimateSettings,
+): Promise<Estimation> {
   const { minSizeBytes, remainingMs, logger } = settings;
-  const rows = (await client.query<CandidateRow>(loadSql('reindex/candidates'), [minSizeBytes])).rows;
+  const listCandidates = async () =>
+    (await client.query<CandidateRow>(loadSql('reindex/candidates'), [minSizeBytes])).rows;
+  const rows = await listCandidates();
   const estimates: IndexEstimate[] = [];
+  const byStatistics: CandidateRow[] = [];
   for (const row of rows) {
-    const sizeBytes = Number(row.size_bytes);
-    const base = {
-      indexOid: Number(row.index_oid),
-      tableOid: Number(row.table_oid),
-      name: `${row.schema_name}.${row.index_name}`,
-      table: `${row.schema_name}.${row.table_name}`,
-      qualifiedName: row.qualified_name,
-      sizeBytes,
-      tableBytes: Number(row.table_bytes),
-    };
     // pgstatindex reads the whole index: on a Lambda about to run out, the estimate has to do.
-    const readMs = (sizeBytes / ASSUMED_BYTES_PER_SECOND) * 1000;
+    const readMs = (Number(row.size_bytes) / ASSUMED_BYTES_PER_SECOND) * 1000;
     const measured =
       facts.pgstattuple_schema && remainingMs() - RESERVE_MS > readMs
-        ? await measureWithPgstatindex(client, facts, base.indexOid, row.fillfactor, logger, base.name)
+        ? await measureWithPgstatindex(
+            client,
+            facts,
+            Number(row.index_oid),
+            row.fillfactor,
+            logger,
+            nameOf(row),
+          )
         : undefined;
-    estimates.push(
-      measured === undefined
-        ? {
-            ...base,
-            bloatPercent: bloatFromExpectedSize(
-              sizeBytes,
-              row.expected_bytes === null ? null : Number(row.expected_bytes),
-            ),
-            estimate: 'statistics',
-          }
-        : { ...base, bloatPercent: measured, estimate: 'pgstatindex' },
-    );
+    if (measured === undefined) byStatistics.push(row);
+    else estimates.push({ ...baseOf(row), bloatPercent: measured, estimate: 'pgstatindex' });
   }
-  return estimates;
+
+  const states = new Map(
+    byStatistics.map((row) => [row.index_oid, statisticsState(factsOf(row), tableOf(row))]),
+  );
+  const toAnalyze = new Map<string, { row: CandidateRow; reason: string }>();
+  for (const row of byStatistics) {
+    const state = states.get(row.index_oid);
+    if (state && (state.kind === 'missing' || state.kind === 'stale') && !toAnalyze.has(row.table_oid))
+      toAnalyze.set(row.table_oid, { row, reason: state.reason });
+  }
+  const analyzed: AnalyzedTable[] = [];
+  const analyzeProblems = new Map<string, NotEstimated['reason']>();
+  for (const { row, reason } of toAnalyze.values()) {
+    const problem = await analyzeTable(client, row, facts.block_size, settings);
+    if (typeof problem === 'string') analyzeProblems.set(row.table_oid, `${reason}; ${problem}`);
+    else {
+      logger.info(`reindex: analyzed ${tableOf(row)} in ${problem.durationMs} ms: ${reason}`);
+      analyzed.push({ table: tableOf(row), reason, durationMs: problem.durationMs });
+    }
+  }
+  const fresh =
+    analyzed.length > 0
+      ? new Map((await listCandidates()).map((r) => [r.index_oid, r]))
+      : new Map<string, CandidateRow>();
+
+  const notEstimated: NotEstimated[] = [];
+  for (const row of byStatistics) {
+    const state = states.get(row.index_oid) ?? { kind: 'usable' };
+    const wasAnalyzed = toAnalyze.has(row.table_oid) && !analyzeProblems.has(row.table_oid);
+    const current = (wasAnalyzed ? fresh.get(row.index_oid) : undefined) ?? row;
+    const failedAnalyze = analyzeProblems.get(row.table_oid);
+    const skip = (reason: string, action: string) =>
+      notEstimated.push({
+        name: nameOf(row),
+        table: tableOf(row),
+        sizeBytes: Number(row.size_bytes),
+        reason,
+        action,
+      });
+    if (state.kind === 'unusable') skip(state.reason, state.action);
+    else if (failedAnalyze !== undefined)
+      skip(failedAnalyze, `run ANALYZE ${row.qualified_table} as its owner, or ${PGSTATTUPLE_ACTION}`);
+    else if (current.expected_bytes === null)
+      skip(
+        wasAnalyzed
+          ? 'still no statistics after ANALYZE: it skips, with a warning, tables the role may not maintain (before 17 only the owner may; on 17+ MAINTAIN allows it), and columns whose statistics target is 0'
+          : 'no statistics to estimate it from',
+        `run ANALYZE ${row.qualified_table} as its owner, or ${PGSTATTUPLE_ACTION}`,
+      );
+    else
+      estimates.push({
+        ...baseOf(current),
+        bloatPercent: bloatFromExpectedSize(Number(current.size_bytes), Number(current.expected_bytes)),
+        estimate: 'statistics',
+      });
+  }
+  for (const index of notEstimated)
+    logger.warn(`reindex: cannot estimate the bloat of ${index.name}: ${index.reason}; ${index.action}`);
+  estimates.sort((a, b) => b.sizeBytes - a.sizeBytes);
+  return { estimates, notEstimated, analyzed };
+}
+
+/** Runs ANALYZE on the row's table: how long it took, or why it could not run. */
+async function analyzeTable(
+  client: Client,
+  row: CandidateRow,
+  blockSize: number,
+  settings: EstimateSettings,
+): Promise<{ durationMs: number } | string> {
+  const readMs = (analyzeReadBytes(Number(row.table_bytes), blockSize) / ASSUMED_BYTES_PER_SECOND) * 1000;
+  const remaining = settings.remainingMs();
+  if (remaining - RESERVE_MS < readMs)
+    return `not enough time left to ANALYZE it (~${Math.ceil(readMs / 1000)} s); the next run will`;
+  const started = performance.now();
+  try {
+    await setLimits(client, statementTimeoutMs(remaining), settings.lockTimeoutMs);
+    await client.query(statementFor('analyze-table', 'table', row.qualified_table));
+    return { durationMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    return `ANALYZE failed: ${errorMessage(error)}`;
+  } finally {
+    await setLimits(client, 0, 0).catch(() => {});
+  }
+}
+
+const nameOf = (row: CandidateRow) => `${row.schema_name}.${row.index_name}`;
+const tableOf = (row: CandidateRow) => `${row.schema_name}.${row.table_name}`;
+
+function baseOf(row: CandidateRow) {
+  return {
+    indexOid: Number(row.index_oid),
+    tableOid: Number(row.table_oid),
+    name: nameOf(row),
+    table: tableOf(row),
+    qualifiedName: row.qualified_name,
+    sizeBytes: Number(row.size_bytes),
+    tableBytes: Number(row.table_bytes),
+  };
+}
+
+function factsOf(row: CandidateRow): StatisticsFacts {
+  return {
+    hasStats: row.has_stats,
+    statsReadable: row.stats_readable,
+    noWidthColumns: row.no_width_columns,
+    analyzedAt: row.analyzed_at,
+    changesSinceAnalyze: Number(row.changes_since_analyze),
+    analyzeThreshold: Number(row.analyze_threshold),
+  };
 }
 
 async function measureWithPgstatindex(

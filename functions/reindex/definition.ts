@@ -12,7 +12,7 @@ import {
   parsePercent,
   parseSizeBytes,
 } from '../shared/units';
-import { estimateIndexes, pickCandidates } from './candidates';
+import { type EstimateSettings, estimateIndexes, pickCandidates } from './candidates';
 import { reindexDatabase } from './database';
 import { dropLeftovers, findLeftovers } from './leftovers';
 import { refusal, type ServerFacts } from './preflight';
@@ -78,6 +78,8 @@ function emptyResult(
     status,
     mode,
     indexes: [],
+    notEstimated: [],
+    analyzed: [],
     droppedLeftovers: [],
     bytesReclaimed: 0,
     invalidIndexes: [],
@@ -114,10 +116,14 @@ async function realRun(
       durationMs: done.durationMs,
     };
   } else {
-    const estimates = await estimateIndexes(session.client, facts, estimateSettings(context, config));
-    const candidates = pickCandidates(estimates, parsePercent(config.minBloat) ?? 0, config.maxPerRun);
+    const estimation = await estimateIndexes(session.client, facts, estimateSettings(context, config));
+    const candidates = pickCandidates(
+      estimation.estimates,
+      parsePercent(config.minBloat) ?? 0,
+      config.maxPerRun,
+    );
     context.logger.info(
-      `reindex: ${estimates.length} btree index(es) of at least ${config.minSize}, ${candidates.length} at least ${config.minBloat} bloated`,
+      `reindex: ${estimation.estimates.length} btree index(es) of at least ${config.minSize} estimated, ${candidates.length} at least ${config.minBloat} bloated, ${estimation.notEstimated.length} not estimated`,
     );
     const rebuilt = await rebuildCandidates(session, candidates, {
       maxTransactionAgeSeconds,
@@ -139,6 +145,8 @@ async function realRun(
     result = {
       ...emptyResult(context.targetName, 'ok', config.mode),
       indexes: rebuilt.indexes,
+      notEstimated: estimation.notEstimated,
+      analyzed: estimation.analyzed,
       droppedLeftovers: dropped.map((d) => d.name),
       bytesReclaimed: sum(shrunk) + sum(dropped.map((d) => d.sizeBytes)),
       invalidIndexes,
@@ -177,11 +185,18 @@ async function dryRun(
     invalidIndexes,
   };
   if (config.mode === 'database') return base;
-  const estimates = await estimateIndexes(client, facts, estimateSettings(context, config));
-  const candidates = pickCandidates(estimates, parsePercent(config.minBloat) ?? 0, config.maxPerRun);
+  // The same estimation as a real run, ANALYZE included, so that both list the same candidates.
+  const estimation = await estimateIndexes(client, facts, estimateSettings(context, config));
+  const candidates = pickCandidates(
+    estimation.estimates,
+    parsePercent(config.minBloat) ?? 0,
+    config.maxPerRun,
+  );
   return {
     ...base,
     indexes: candidates.map((c) => ({ ...plannedOutcome(c), status: 'candidate' as const })),
+    notEstimated: estimation.notEstimated,
+    analyzed: estimation.analyzed,
   };
 }
 
@@ -189,8 +204,9 @@ async function listInvalidIndexes(client: Client): Promise<string[]> {
   return (await client.query<{ name: string }>(loadSql('reindex/invalid-indexes'))).rows.map((r) => r.name);
 }
 
-const estimateSettings = (context: JobContext, config: ReindexConfig) => ({
+const estimateSettings = (context: JobContext, config: ReindexConfig): EstimateSettings => ({
   minSizeBytes: parseSizeBytes(config.minSize) ?? 0,
+  lockTimeoutMs: (parseIntervalSeconds(config.maxTransactionAge) ?? 300) * 1000,
   remainingMs: context.remainingMs,
   logger: context.logger,
 });
@@ -211,8 +227,16 @@ function renderReindex(result: ReindexResult): string {
         : `  REINDEX DATABASE took ${formatDuration(result.durationMs ?? 0)} (writes were blocked table by table)`,
     );
   } else if (result.indexes.length === 0) {
-    lines.push('  no index is over both floors (minSize, minBloat)');
+    lines.push(
+      result.notEstimated.length > 0
+        ? '  no estimated index is over both floors (minSize, minBloat); see "not estimated"'
+        : '  no index is over both floors (minSize, minBloat)',
+    );
   }
+  for (const table of result.analyzed)
+    lines.push(
+      `  analyzed  ${table.table} first (${formatDuration(table.durationMs)}): ${table.reason}. ANALYZE reads a sample and does not block writes; it changes only planner statistics`,
+    );
   for (const index of result.indexes) {
     const head = `  ${index.status.padEnd(9)} ${index.name} on ${index.table}: ${formatBytes(index.sizeBefore)}, ~${index.bloatBefore}% bloat (${index.estimate})`;
     if (index.status === 'candidate') lines.push(`${head}, expected gain ${formatBytes(index.expectedGain)}`);
@@ -222,6 +246,10 @@ function renderReindex(result: ReindexResult): string {
       );
     else lines.push(`${head}: ${index.reason ?? ''}`);
   }
+  for (const index of result.notEstimated)
+    lines.push(
+      `  not estimated ${index.name} on ${index.table}: ${formatBytes(index.sizeBytes)}; ${index.reason}. To measure it: ${index.action}`,
+    );
   if (result.droppedLeftovers.length > 0)
     lines.push(
       `  ${dry ? 'would drop' : 'dropped'} leftover index(es) of interrupted rebuilds: ${result.droppedLeftovers.join(', ')}`,

@@ -1,4 +1,5 @@
 import type { ReindexConfig } from '../shared/config/schema';
+import type { AnalyzedTable, NotEstimated } from './candidates';
 
 export type IndexStatus = 'rebuilt' | 'failed' | 'skipped' | 'candidate';
 
@@ -28,6 +29,13 @@ export interface ReindexResult {
   readonly status: ReindexStatus;
   readonly mode: ReindexConfig['mode'];
   readonly indexes: readonly IndexOutcome[];
+  /** Indexes of at least minSize whose bloat could not be estimated: why, and what would let it be. */
+  readonly notEstimated: readonly NotEstimated[];
+  /**
+   * Tables analyzed first because their statistics were missing or stale (dry runs too: ANALYZE
+   * changes only planner statistics, and both runs then list the same candidates).
+   */
+  readonly analyzed: readonly AnalyzedTable[];
   /** Invalid *_ccnew / *_ccold indexes left by an interrupted rebuild and dropped (dry run: found). */
   readonly droppedLeftovers: readonly string[];
   /** Index bytes freed: rebuilt indexes' shrinkage plus dropped leftovers (database mode: all indexes). */

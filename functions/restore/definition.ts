@@ -18,6 +18,10 @@ export const restoreJob: JobDefinition<RestoreOptions, RestoreResult> = {
       description: 'swap the restored copy in under the live name (needs --confirm)',
     },
     confirm: { type: 'string', description: "the live database's name, to confirm --replace" },
+    'keep-owners': {
+      type: 'boolean',
+      description: "a new database keeps the backup's owners and grants (replace always does)",
+    },
     drill: {
       type: 'boolean',
       description: 'restore drill: restore latest into a scratch database, compare counts, drop it',

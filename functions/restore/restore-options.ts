@@ -17,15 +17,21 @@ export const restoreOptions = z
       .optional(),
     replace: z.boolean({ error: 'expected true or false' }).default(false),
     confirm: z.string({ error: "expected the live database's name" }).optional(),
+    /**
+     * A new-database restore with the backup's owners, grants and database ACL, as a replace
+     * always does (default: pgmaint's role owns the copy and nobody else is granted anything).
+     */
+    keepOwners: z.boolean({ error: 'expected true or false' }).default(false),
     /** A restore drill: latest backup into a scratch database, counts compared, dropped. */
     drill: z.boolean({ error: 'expected true or false' }).default(false),
   })
   .superRefine((options, ctx) => {
-    if (options.drill && (options.replace || options.into || options.confirm)) {
+    if (options.drill && (options.replace || options.into || options.confirm || options.keepOwners)) {
       ctx.addIssue({
         code: 'custom',
         path: ['drill'],
-        message: 'a drill restores into its own scratch database; leave out replace, into and confirm',
+        message:
+          'a drill restores into its own scratch database; leave out replace, into, confirm and keep-owners',
       });
     }
     if (options.replace && options.into) {

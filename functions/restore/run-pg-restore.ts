@@ -4,53 +4,100 @@ import type { BackupManifest } from '../shared/backup-catalog';
 import type { ConnectionSettings } from '../shared/credentials';
 import { libpqEnv } from '../shared/credentials';
 import { JobError } from '../shared/errors';
-import { pgToolPath } from '../shared/pg-tools';
+import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import type { ObjectStore } from '../shared/store';
-import { spawnTool } from '../shared/tool-process';
+import { spawnTool, type ToolProcess } from '../shared/tool-process';
 import { type ArchiveSource, checkDigest, hasher } from './archive-source';
+import { type Ownership, pgRestoreOwnershipArgs } from './restore-ownership';
+import { restoresThroughScript, withoutTransactionTimeout } from './script-settings';
 
 /** Parallel jobs for a file restore: one per core, at least 2 (pg_restore waits on the server too). */
 const RESTORE_JOBS = Math.max(2, Math.min(availableParallelism(), 8));
 
 /**
- * pg_restore into `database`, never as the dump's owners and never with its grants (the target is
- * another server or another role), stopping at the first error. From a file: parallel jobs. From
- * the store: one transaction, so a failure leaves an empty database to drop, not half a restore.
+ * pg_restore into `database`, with the dump's owners and grants or without (restore-ownership.ts
+ * says which and why), stopping at the first error. Into a server at least as new as
+ * pg_restore's own 17+ settings, pg_restore connects itself: from a file with parallel jobs, from
+ * the store in one transaction, so a failure leaves an empty database to drop, not half a restore.
+ * Into PostgreSQL 13-16 with pg_restore 17+, pg_restore writes a script (one transaction) that
+ * psql runs, without the `SET transaction_timeout` those servers reject; that restore is serial.
  */
 export async function runPgRestore(options: {
   settings: ConnectionSettings;
   database: string;
+  serverVersionNum: number;
   source: ArchiveSource;
   store: ObjectStore;
   manifest: BackupManifest;
+  ownership: Ownership;
+  /** Restore only these entries (pg_restore --use-list), in this order. */
+  listFile?: string;
 }): Promise<void> {
   const { settings, database, source } = options;
   const env = libpqEnv(settings, 'pgmaint/restore', database);
-  const common = [
-    '--no-owner',
-    '--no-privileges',
-    '--exit-on-error',
-    '--no-password',
-    `--dbname=${database}`,
+  const input = source.kind === 'file' ? [source.path] : [];
+  const stdin = source.kind === 'file' ? 'ignore' : 'pipe';
+  const pgRestore = pgToolPath('pg_restore');
+  const selection = [
+    ...pgRestoreOwnershipArgs(options.ownership),
+    ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
   ];
-  if (source.kind === 'file') {
-    const tool = spawnTool(pgToolPath('pg_restore'), [...common, `--jobs=${RESTORE_JOBS}`, source.path], env);
-    const code = await tool.exited;
-    if (code !== 0) throw new JobError(`pg_restore failed (exit ${code}): ${tool.stderrTail()}`);
-    return;
-  }
-  const tool = spawnTool(pgToolPath('pg_restore'), [...common, '--single-transaction'], env, 'pipe');
-  const stdin = tool.child.stdin;
-  if (!stdin) throw new Error('pg_restore needs a piped stdin');
-  const digest = hasher();
-  const fed = pipeline(await options.store.getStream(options.manifest.key), digest.stream, stdin).catch(
-    (error: unknown) => error,
+  const viaScript = restoresThroughScript(
+    (await pgToolVersion('pg_restore')).major,
+    options.serverVersionNum,
   );
-  const code = await tool.exited;
+
+  // Checked in the order they are reported: the first failing one explains the others.
+  const tools: Array<{ label: string; tool: ToolProcess }> = [];
+  let reader: ToolProcess;
+  let scriptFed: Promise<unknown> = Promise.resolve();
+  if (!viaScript) {
+    const mode = source.kind === 'file' ? `--jobs=${RESTORE_JOBS}` : '--single-transaction';
+    const args = [...selection, '--exit-on-error', '--no-password', `--dbname=${database}`, mode];
+    reader = spawnTool(pgRestore, [...args, ...input], env, stdin);
+    tools.push({ label: 'pg_restore failed', tool: reader });
+  } else {
+    const psql = spawnPsql(settings, database);
+    reader = spawnTool(pgRestore, [...selection, '--single-transaction', '--file=-', ...input], {}, stdin);
+    const { stdout } = reader.child;
+    const psqlIn = psql.child.stdin;
+    if (!stdout || !psqlIn)
+      throw new Error('the script restore needs piped pg_restore stdout and psql stdin');
+    scriptFed = pipeline(stdout, withoutTransactionTimeout(), psqlIn).catch((error: unknown) => error);
+    tools.push({ label: 'pg_restore failed (its script, run by psql)', tool: psql });
+    tools.push({ label: 'pg_restore failed', tool: reader });
+  }
+
+  const digest = hasher();
+  let fed: Promise<unknown> = Promise.resolve();
+  if (source.kind === 'stream') {
+    const readerIn = reader.child.stdin;
+    if (!readerIn) throw new Error('pg_restore needs a piped stdin');
+    fed = pipeline(await options.store.getStream(options.manifest.key), digest.stream, readerIn).catch(
+      (error: unknown) => error,
+    );
+  }
+  const codes = await Promise.all(tools.map(({ tool }) => tool.exited));
+  await scriptFed;
   const feedError = await fed;
-  if (code !== 0) throw new JobError(`pg_restore failed (exit ${code}): ${tool.stderrTail()}`);
+  tools.forEach(({ label, tool }, i) => {
+    if (codes[i] !== 0) throw new JobError(`${label} (exit ${codes[i]}): ${tool.stderrTail()}`);
+  });
+  if (source.kind === 'file') return;
   if (feedError)
     throw new JobError(`reading ${options.manifest.key} failed: ${(feedError as Error).message}`);
   // Checked again on the bytes actually restored: the object could have changed since the first read.
   checkDigest(options.manifest, digest.result());
+}
+
+/** psql running a script from its stdin into `database`, stopping at the first error. */
+export function spawnPsql(settings: ConnectionSettings, database: string): ToolProcess {
+  const psql = spawnTool(
+    pgToolPath('psql'),
+    ['--no-psqlrc', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', `--dbname=${database}`],
+    libpqEnv(settings, 'pgmaint/restore', database),
+    'pipe',
+  );
+  psql.child.stdout?.resume();
+  return psql;
 }

@@ -1,16 +1,21 @@
 import type { Client } from 'pg';
 import { type BackupManifest, resolveBackup } from '../shared/backup-catalog';
-import { errorMessage, InputError, RefusedError } from '../shared/errors';
+import { errorMessage, InputError, RefusedError, RequestRefusedError } from '../shared/errors';
 import { quoteIdent } from '../shared/identifiers';
 import type { JobContext, JobResult } from '../shared/job';
 import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { type TableRows, tableRows } from '../shared/table-rows';
+import { type ArchiveFacts, readArchiveFacts, restoreSchemasFirst } from './archive-database';
 import { prepareArchive } from './archive-source';
+import { checkRestored } from './check-restored';
 import { type CountMismatch, compareCounts } from './compare-counts';
+import type { PropertyDifference } from './database-definition';
 import { drillName, keptName, restoreName } from './database-names';
 import type { RestoreOptions } from './restore-options';
+import { type Ownership, planOwnership } from './restore-ownership';
+import { createRestoredDatabase } from './restored-database';
 import { runPgRestore } from './run-pg-restore';
 import { swapDatabases } from './swap-databases';
 
@@ -33,6 +38,15 @@ export interface RestoreResult extends JobResult {
   readonly phases: Readonly<Record<string, number>>;
   /** Replace mode: the name the previous live database is kept under until an operator drops it. */
   readonly keptAs?: string;
+  /**
+   * Who owns the restored objects: the backup's owners with their grants, the config's
+   * restore.owner (roles were missing), or pgmaint's role (a new database or a drill).
+   */
+  readonly owners: 'from the backup' | `${string} (restore.owner)` | 'pgmaint';
+  /** Roles whose per-database settings were not restored (the role is not on this server). */
+  readonly skippedRoleSettings: readonly string[];
+  /** Replace mode: how the database put in place differs from the one it replaced (not an error). */
+  readonly changedFromReplaced?: readonly PropertyDifference[];
 }
 
 export interface DrillRecord {
@@ -58,7 +72,7 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
   const live = settings.database;
   const mode = options.drill ? 'drill' : options.replace ? 'replace' : 'new';
   if (mode === 'replace' && options.confirm !== live) {
-    throw new RefusedError(
+    throw new RequestRefusedError(
       `replace needs confirm set to the live database's name ("${live}"), got ${options.confirm === undefined ? 'no confirm' : `"${options.confirm}"`}; nothing was touched`,
     );
   }
@@ -89,20 +103,22 @@ async function restore(
   const admin = await connectMaintenance(context, [live, name]);
   let created = false;
   let swapped = false;
+  // A restored copy that fails the check before the swap is kept for the operator (never a drill's).
+  let keepRestored = false;
   try {
     const serverVersionNum = Number(
       (await admin.query('show server_version_num')).rows[0]?.server_version_num,
     );
     if (await databaseExists(admin, name)) {
       if (mode !== 'drill')
-        throw new RefusedError(
+        throw new RequestRefusedError(
           `database "${name}" already exists; choose another name with "into", or drop it first`,
         );
       // A drill database left by a drill that died is ours to remove.
       await dropDatabase(admin, name, serverVersionNum);
     }
     if (mode === 'replace' && (await databaseExists(admin, kept)))
-      throw new RefusedError(
+      throw new RequestRefusedError(
         `database "${kept}" already exists; the live database could not be kept under that name`,
       );
 
@@ -110,12 +126,34 @@ async function restore(
     const phases = phaseTimer();
     const source = await prepareArchive(store, manifest);
     phases.end('fetchMs');
+    let ownership: Ownership = { kind: 'none' };
+    let facts: ArchiveFacts;
     try {
-      context.logger.info(`restoring ${manifest.key} into database "${name}"`, { mode, from });
-      await admin.query(`create database ${quoteIdent(name)} template template0`);
+      facts = await readArchiveFacts(source, store, manifest);
+      if (mode === 'replace' || options.keepOwners)
+        ownership = await planOwnership(admin, facts, {
+          target: context.targetName,
+          configuredOwner: context.target.restore?.owner,
+          serverVersionNum,
+          ...(manifest.globalsKey ? { globalsKey: manifest.globalsKey } : {}),
+        });
+      phases.end('planMs');
+      context.logger.info(`restoring ${manifest.key} into database "${name}"`, {
+        mode,
+        from,
+        owners: ownership.kind,
+      });
+      if (ownership.kind === 'owner')
+        context.logger.warn(
+          `roles missing on this server (${ownership.missingRoles.join(', ')}): ${ownership.role} owns everything, the backup's grants are not restored`,
+        );
+      await createRestoredDatabase(admin, name, facts.database, ownership);
       created = true;
       const settings = await context.connection();
-      await runPgRestore({ settings, database: name, source, store, manifest });
+      await restoreContents(
+        { settings, database: name, serverVersionNum, source, store, manifest, ownership },
+        facts,
+      );
       phases.end('pgRestoreMs');
     } finally {
       await source.dispose();
@@ -124,15 +162,29 @@ async function restore(
     const restored = await context.connect({ database: name, statementTimeoutMs: 0 });
     let counts: TableRows[];
     try {
-      counts = await tableRows(restored, true);
+      counts = await tableRows(restored, true, { legacy: manifest.rowCountsOnly !== true });
     } finally {
       await restored.end().catch(() => {});
     }
     phases.end('countMs');
-    context.logger.info('restore phases', { ...phases.ms, source: source.kind });
     const mismatches = compareCounts(manifest, counts);
     const status: RestoreResult['status'] =
       mismatches.length > 0 ? 'failed' : mode === 'drill' ? 'passed' : 'restored';
+
+    keepRestored = mode !== 'drill' && status !== 'failed';
+    const checked =
+      status === 'failed'
+        ? { skippedRoleSettings: [] }
+        : await checkRestored(context, admin, {
+            name,
+            live,
+            mode,
+            source: facts.database,
+            ownership,
+          });
+    keepRestored = false;
+    phases.end('checkMs');
+    context.logger.info('restore phases', { ...phases.ms, source: source.kind });
 
     let keptAs: string | undefined;
     if (mode === 'drill' || status === 'failed') {
@@ -157,6 +209,9 @@ async function restore(
       durationMs: Math.round(performance.now() - run.startedMs),
       phases: phases.ms,
       ...(keptAs ? { keptAs } : {}),
+      owners: ownersLabel(ownership),
+      skippedRoleSettings: checked.skippedRoleSettings,
+      ...(checked.changedFromReplaced ? { changedFromReplaced: checked.changedFromReplaced } : {}),
     };
     context.metrics.add('RestoreDurationMs', 'Milliseconds', result.durationMs, {
       target: context.targetName,
@@ -167,7 +222,7 @@ async function restore(
       });
     return result;
   } catch (error) {
-    if (created && !swapped) {
+    if (created && !swapped && !keepRestored) {
       // Never leave a half-made database behind; the live one was not touched.
       await dropDatabase(admin, name).catch((dropError: unknown) =>
         context.logger.error(`could not drop the half-made database "${name}": ${errorMessage(dropError)}`),
@@ -185,8 +240,15 @@ export function renderRestore(result: RestoreResult): string {
     `  backup    ${result.backupKey}${result.from !== result.target ? ` (from target ${result.from})` : ''}`,
     `  database  ${result.database}${result.mode === 'drill' ? ' (dropped after the check)' : ''}`,
     `  tables    ${result.tables}, rows ${result.rows}${result.rowCountsVerified ? ', every count equal to the backup’s exact count' : ' (the backup has no exact counts to compare)'}`,
+    `  owners    ${result.owners}${result.owners === 'from the backup' ? ', with its grants' : ', none of the backup’s grants'}`,
     `  duration  ${(result.durationMs / 1000).toFixed(1)} s`,
   ];
+  if (result.skippedRoleSettings.length > 0)
+    lines.push(
+      `  skipped   per-role settings of ${result.skippedRoleSettings.join(', ')} (not on this server)`,
+    );
+  for (const d of result.changedFromReplaced ?? [])
+    lines.push(`  changed   ${d.property}: was ${d.expected}, now ${d.actual}`);
   if (result.keptAs)
     lines.push(`  kept      the previous database as "${result.keptAs}" (drop it when you are sure)`);
   for (const m of result.mismatches)
@@ -194,6 +256,22 @@ export function renderRestore(result: RestoreResult): string {
       `  MISMATCH  ${m.table}: backup counted ${m.expected ?? 'no table'}, restored ${m.actual ?? 'no table'}`,
     );
   return lines.join('\n');
+}
+
+/** Keeping owners, schemas and their grants go first (restoreSchemasFirst says why), then the rest. */
+async function restoreContents(restore: Parameters<typeof runPgRestore>[0], facts: ArchiveFacts) {
+  if (restore.ownership.kind !== 'archive') return runPgRestore(restore);
+  const lists = await restoreSchemasFirst(facts, restore.source, restore.store, restore.manifest, restore);
+  try {
+    await runPgRestore({ ...restore, listFile: lists.restList });
+  } finally {
+    await lists.dispose();
+  }
+}
+
+function ownersLabel(ownership: Ownership): RestoreResult['owners'] {
+  if (ownership.kind === 'archive') return 'from the backup';
+  return ownership.kind === 'owner' ? `${ownership.role} (restore.owner)` : 'pgmaint';
 }
 
 /** A newer pg_dump writes archives an older pg_restore cannot read: refuse before creating anything. */

@@ -113,16 +113,8 @@ async function resolveRule(
   warnings: string[],
   label: string,
 ): Promise<ResolvedRule | undefined> {
+  // The rule's shape (names, units, which fields go together) was checked with the config.
   const partitioned = rule.partitions === true;
-  if (partitioned) {
-    if (rule.where) problems.push('"where" cannot be used with "partitions": whole partitions are dropped');
-    if (rule.maxRowsPerRun !== undefined)
-      problems.push('"maxRowsPerRun" cannot be used with "partitions": whole partitions are dropped');
-  } else {
-    if (rule.column === undefined)
-      problems.push('"column" is required: the timestamp or date column that ages the rows');
-    if (rule.premake !== undefined) problems.push('"premake" needs "partitions": true');
-  }
   const olderThanSeconds = parseIntervalSeconds(rule.olderThan);
   if (olderThanSeconds === undefined) problems.push(`olderThan: "${rule.olderThan}" is not an interval`);
 

@@ -1,4 +1,4 @@
-import { JobError } from './errors';
+import { JobError, RequestRefusedError } from './errors';
 import type { ObjectStore } from './store';
 import type { TableRows } from './table-rows';
 
@@ -31,6 +31,12 @@ export interface BackupManifest {
   /** Row counts per table: estimates always, exact counts taken in the dump's snapshot when enabled. */
   readonly tables: readonly TableRows[];
   readonly rowCountsExact: boolean;
+  /**
+   * Each table counted ONLY itself, extension configuration tables included. Absent in backups of
+   * earlier pgmaint versions, which counted inheritance children into their parents and left
+   * extension tables out: their restores count the same way.
+   */
+  readonly rowCountsOnly?: true;
 }
 
 const MANIFEST_SUFFIX = '.manifest.json';
@@ -62,7 +68,10 @@ export async function listBackups(store: ObjectStore, target: string): Promise<B
   return result;
 }
 
-/** "latest" (the newest verified backup) or an exact dump key; its manifest must exist. */
+/**
+ * "latest" (the newest verified backup), or a backup named in any form pgmaint prints: the dump
+ * key, its URL (`s3://bucket/key`, `file:///dir/key`) or its manifest's key. Its manifest must exist.
+ */
 export async function resolveBackup(
   store: ObjectStore,
   target: string,
@@ -76,8 +85,36 @@ export async function resolveBackup(
     if (!body) throw new JobError(`target "${target}" has no verified backup in ${store.location}`);
     return JSON.parse(body.toString('utf8')) as BackupManifest;
   }
-  const body = await store.get(manifestKey(which));
-  if (!body)
-    throw new JobError(`backup "${which}" has no manifest in ${store.location}: it is not a verified backup`);
+  const listHint = `list the verified backups with \`pgmaint backups --target ${target}\``;
+  const key = dumpKeyOf(store, which);
+  if (typeof key !== 'string') throw new RequestRefusedError(`${key.problem}; ${listHint}`);
+  const body = await store.get(manifestKey(key));
+  if (!body) {
+    const dumpOnly = (await store.list(key)).some((o) => o.key === key);
+    throw new RequestRefusedError(
+      dumpOnly
+        ? `backup ${store.location}/${key} has no manifest: it is not a verified backup (it did not finish, or failed verification); ${listHint}`
+        : `backup ${store.location}/${key} not found; ${listHint}`,
+    );
+  }
   return JSON.parse(body.toString('utf8')) as BackupManifest;
+}
+
+/** The dump key a backup reference names, or why it cannot name one in this store. */
+export function dumpKeyOf(store: Pick<ObjectStore, 'location'>, which: string): string | { problem: string } {
+  let key = which.trim();
+  const url = /^(s3|file):\/\//.exec(key);
+  if (url) {
+    const prefix = `${store.location}/`;
+    if (!key.startsWith(prefix)) {
+      return {
+        problem: `"${which}" is not in this config's backup store (${store.location}); give a key in it, or "latest"`,
+      };
+    }
+    key = key.slice(prefix.length);
+  }
+  key = key.replace(/^\/+/, '');
+  if (key.endsWith(MANIFEST_SUFFIX)) key = key.slice(0, -MANIFEST_SUFFIX.length);
+  if (key === '' || key.split('/').includes('..')) return { problem: `"${which}" names no backup` };
+  return key;
 }

@@ -2,8 +2,11 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { ConfigError, ConnectionError } from './errors';
 import { registerSecret } from './secrets-scrub';
 
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** RDS and Aurora endpoints; their certificates chain to the RDS CA bundle the image carries. */
+const RDS_HOST = /\.rds\.amazonaws\.com(\.cn)?$/i;
 
 /** Where and how to reach one target's database. Never logged: it carries the password. */
 export interface ConnectionSettings {
@@ -45,7 +48,12 @@ export function cachedSecretReader(
   return Object.assign(read, { forget: (secretId: string) => void cache.delete(secretId) });
 }
 
-/** The RDS secret JSON: username, password, host, port, dbname, optional sslmode. */
+/**
+ * The RDS secret JSON: username, password, host, port, dbname, optional sslmode. Without an
+ * sslmode, an RDS host is verified (`verify-full`: the certificate chains to the RDS CA and names
+ * the host), so nobody between the function and the database can read the password; any other
+ * host keeps libpq's `prefer`.
+ */
 export function settingsFromSecret(secretId: string, secretText: string): ConnectionSettings {
   let parsed: unknown;
   try {
@@ -70,7 +78,10 @@ export function settingsFromSecret(secretId: string, secretText: string): Connec
   const port = Number(portValue);
   if (!Number.isInteger(port) || port <= 0)
     problems.push(`secret "${secretId}": field "port" is not a port number`);
-  const sslMode = parseSslMode(record.sslmode, `secret "${secretId}": field "sslmode"`, problems);
+  const sslMode =
+    record.sslmode === undefined && host && RDS_HOST.test(host)
+      ? 'verify-full'
+      : parseSslMode(record.sslmode, `secret "${secretId}": field "sslmode"`, problems);
   registerSecret(password);
   if (problems.length > 0 || !user || !password || !host) throw new ConfigError(problems, 'bad secret');
   return { host, port, database, user, password, sslMode };
@@ -108,14 +119,19 @@ function parseSslMode(value: unknown, where: string, problems: string[]): SslMod
   return 'prefer';
 }
 
-/** Resolves a target's connection settings from its secret (deployed) or URL (local runs). */
+/**
+ * Resolves a target's connection settings from its secret (deployed) or URL (local runs); the
+ * target's own `sslmode`, when the config sets one, wins over both.
+ */
 export async function resolveConnection(
-  target: { secret?: string | undefined; url?: string | undefined },
+  target: { secret?: string | undefined; url?: string | undefined; sslmode?: SslMode | undefined },
   readSecret: SecretReader,
 ): Promise<ConnectionSettings> {
-  if (target.url) return settingsFromUrl(target.url);
-  if (target.secret) return settingsFromSecret(target.secret, await readSecret(target.secret));
-  throw new ConfigError(['target has neither "secret" nor "url"'], 'bad target');
+  let settings: ConnectionSettings;
+  if (target.url) settings = settingsFromUrl(target.url);
+  else if (target.secret) settings = settingsFromSecret(target.secret, await readSecret(target.secret));
+  else throw new ConfigError(['target has neither "secret" nor "url"'], 'bad target');
+  return target.sslmode ? { ...settings, sslMode: target.sslmode } : settings;
 }
 
 /** libpq environment for child processes (pg_dump, pg_restore): the password never reaches argv. */
@@ -123,8 +139,12 @@ export function libpqEnv(
   settings: ConnectionSettings,
   applicationName: string,
   database = settings.database,
+  env: NodeJS.ProcessEnv = process.env,
 ): NodeJS.ProcessEnv {
+  // The tools run with a bare environment: hand them the CA bundle that verify-* checks against.
+  const rootCert = env.PGSSLROOTCERT;
   return {
+    ...(rootCert ? { PGSSLROOTCERT: rootCert } : {}),
     PGHOST: settings.host,
     PGPORT: String(settings.port),
     PGUSER: settings.user,

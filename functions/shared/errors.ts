@@ -31,8 +31,20 @@ export class ConnectionError extends PgmaintError {}
 /** A job started and could not finish what it was asked to do. */
 export class JobError extends PgmaintError {}
 
-/** A safety check refused to run the job (wrong version, unconfirmed replace, ...). */
+/**
+ * A safety check refused to run the job (a server newer than pg_dump, an archive that does not
+ * match its manifest, a backup that cannot finish in time): the job could not do its work, so
+ * it alerts.
+ */
 export class RefusedError extends PgmaintError {}
+
+/**
+ * The request cannot be done as asked: an operator's mistake (a replace without its confirm, a
+ * backup key that does not exist, a target database that already exists) or a run of the same
+ * job already going. Nothing was started, so nothing failed: no alert, one message, and the CLI
+ * exits 2 as for an unknown target.
+ */
+export class RequestRefusedError extends PgmaintError {}
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

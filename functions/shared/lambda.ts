@@ -9,6 +9,7 @@ import { lambdaLogger } from './logger';
 import { emfMetrics } from './metrics';
 import { logProgress } from './progress';
 import { type RunnerDeps, runJob } from './run-job';
+import { scrub } from './secrets-scrub';
 import { processSignals, type SignalSource, stopOnSignals } from './stop-signals';
 
 /** The parts of the Lambda context pgmaint uses. */
@@ -43,6 +44,7 @@ export function lambdaDeps(
   const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts();
   return {
     config,
+    failureAlerts: optionalEnv('PGMAINT_FAILURE_ALERTS', env) === 'destination' ? 'destination' : 'publish',
     logger,
     metrics: emfMetrics(),
     alerts,
@@ -81,6 +83,11 @@ export function makeHandler<Options, Result extends JobResult>(
         remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
         signal: stop?.signal,
       });
+    } catch (error) {
+      // The runtime copies the message into the failure record the alert is made from, outside
+      // this process, where the secrets this run read are not known: scrub it here.
+      if (error instanceof Error) error.message = scrub(error.message);
+      throw error;
     } finally {
       stop?.dispose();
     }

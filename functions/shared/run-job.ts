@@ -6,7 +6,15 @@ import { formatIssues } from './config/issues';
 import type { PgmaintConfig } from './config/schema';
 import { type ConnectionSettings, resolveConnection, type SecretReader } from './credentials';
 import { connect } from './db';
-import { ConfigError, errorMessage, InputError, JobError, JobFailedError, PgmaintError } from './errors';
+import {
+  ConfigError,
+  errorMessage,
+  InputError,
+  JobError,
+  JobFailedError,
+  PgmaintError,
+  RequestRefusedError,
+} from './errors';
 import type { JobContext, JobDefinition, JobResult } from './job';
 import type { Logger } from './logger';
 import type { MetricsSink } from './metrics';
@@ -30,6 +38,13 @@ export interface RunnerDeps {
   readonly signal?: AbortSignal;
   /** A progress reporter for one run; default: none. */
   readonly progress?: (job: string, target: string) => Progress;
+  /**
+   * Who tells a human that a run failed. "publish" (the CLI, a handler outside the stack): this
+   * runner, once per run. "destination" (a deployed function Lambda retries): Lambda's on-failure
+   * destination, once after the last attempt, so a try that a retry repairs pages nobody.
+   * @default "publish"
+   */
+  readonly failureAlerts?: 'publish' | 'destination';
 }
 
 const targetField = z.object({
@@ -62,7 +77,8 @@ export function parseJobInput<Options>(
 
 /**
  * Runs one job for one target: validate, run the core, and on failure publish exactly one alert
- * and rethrow, so the Lambda errors (CloudWatch alarms fire) and the CLI exits non-zero.
+ * and rethrow, so the Lambda errors (CloudWatch alarms fire) and the CLI exits non-zero. A
+ * refused request (RequestRefusedError) is rethrown without an alert: nothing was tried.
  */
 export async function runJob<Options, Result extends JobResult>(
   definition: JobDefinition<Options, Result>,
@@ -86,12 +102,23 @@ export async function runJob<Options, Result extends JobResult>(
     return result;
   } catch (error) {
     const message = scrub(errorMessage(error));
+    if (error instanceof RequestRefusedError || error instanceof InputError) {
+      // Not a failure: the caller shows the one message (CLI) or the invocation error carries it.
+      deps.metrics.add('JobRefused', 'Count', 1, dimensions);
+      deps.logger.debug(`${definition.name} ${targetName} refused: ${message}`, { runId: context.runId });
+      throw error;
+    }
     deps.metrics.add('JobFailed', 'Count', 1, dimensions);
     deps.logger.error(`${definition.name} ${targetName} failed: ${message}`, {
       runId: context.runId,
       error: (error as Error).name,
     });
-    if (definition.alertOnFailure !== false)
+    if (deps.failureAlerts === 'destination')
+      deps.logger.info(
+        `${definition.name} ${targetName}: the failure alert is sent once Lambda has no retry left`,
+        { runId: context.runId },
+      );
+    else if (definition.alertOnFailure !== false)
       await publishSafely(
         deps.alerts,
         {

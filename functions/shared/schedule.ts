@@ -122,15 +122,6 @@ export function nextRuns(schedule: ParsedSchedule, timezone: string, count: numb
   return runs;
 }
 
-export function isValidTimezone(timezone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** "2026-12-06 04:00 GMT" style, in the given zone. */
 export function formatInZone(date: Date, timezone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {

@@ -1,4 +1,4 @@
--- blocked_queries: sessions of this database waiting for a lock, longest wait first (top 5), with the pids blocking them. pg_monitor; PostgreSQL 14+ (pg_locks.waitstart).
+-- blocked_queries: sessions of this database waiting for a lock, longest wait first (top 5), with the pids blocking them. pg_monitor; PostgreSQL 14+ (pg_locks.waitstart; blocked_queries-pg13.sql before).
 select a.pid, a.usename as "user",
        extract(epoch from clock_timestamp() - coalesce(l.waitstart, a.query_start))::float8 as seconds,
        pg_blocking_pids(a.pid) as "blockedBy", l.locktype as "lockType", l.mode,

@@ -1,8 +1,9 @@
 -- candidates: valid btree indexes of user tables and materialized views at least $1 bytes, with the
 -- standard statistical btree bloat estimate (expected pages from reltuples and pg_stats column widths,
 -- after the pgsql-bloat-estimation method). Partitioned parents are left out: their partitions' indexes
--- are listed one by one. Reads pg_stats, so a role sees estimates only for tables it may read.
--- PostgreSQL 12+.
+-- are listed one by one. Reads pg_stats, so a role sees estimates only for tables it may read; with
+-- each index, what its table's statistics are worth (never analyzed, changes since the last ANALYZE
+-- against autovacuum's own analyze threshold, columns without width statistics). PostgreSQL 12+.
 with btree as (
   select i.oid as index_oid,
          t.oid as table_oid,
@@ -10,9 +11,12 @@ with btree as (
          i.relname as index_name,
          t.relname as table_name,
          format('%I.%I', n.nspname, i.relname) as qualified_name,
+         format('%I.%I', n.nspname, t.relname) as qualified_table,
          pg_relation_size(i.oid) as size_bytes,
          pg_table_size(t.oid) as table_bytes,
          i.reltuples,
+         t.reltuples as table_reltuples,
+         has_table_privilege(t.oid, 'SELECT') as stats_readable,
          coalesce(substring(array_to_string(i.reloptions, ' ') from 'fillfactor=([0-9]+)')::int, 90) as fillfactor
     from pg_index x
     join pg_class i on i.oid = x.indexrelid
@@ -36,8 +40,11 @@ widths as (
   select b.index_oid,
          max(coalesce(s.null_frac, 0)) > 0 as has_nulls,
          sum((1 - coalesce(s.null_frac, 0)) * coalesce(s.avg_width, 1024)) as data_width,
-         -- Columns of type "name" have no usable width statistics; a column without statistics has none.
-         bool_and(s.attname is not null and a.atttypid <> 'pg_catalog.name'::regtype) as has_stats
+         bool_and(s.attname is not null) as has_stats,
+         -- A "name" column's width statistics (64 bytes) say nothing of its index entries, which
+         -- btree stores as cstring (12+).
+         string_agg(a.attname || ' (name)', ', ')
+           filter (where a.atttypid in ('pg_catalog.name'::regtype, 'pg_catalog.cstring'::regtype)) as no_width_columns
     from btree b
     join pg_attribute a on a.attrelid = b.index_oid and a.attnum > 0
     left join pg_stats s
@@ -49,6 +56,7 @@ widths as (
 tuple_sizes as (
   select w.index_oid,
          w.has_stats,
+         w.no_width_columns,
          -- IndexTupleData (8 bytes), plus a null bitmap when a column can be null, padded to MAXALIGN;
          -- then the data, padded to MAXALIGN; then its 4-byte line pointer.
          4 + ceil((8 + case when w.has_nulls then 4 else 0 end) / 8.0) * 8
@@ -61,11 +69,27 @@ select b.index_oid::int8 as index_oid,
        b.index_name,
        b.table_name,
        b.qualified_name,
+       b.qualified_table,
        b.size_bytes::int8 as size_bytes,
        b.table_bytes::int8 as table_bytes,
        b.fillfactor,
+       ts.has_stats,
+       b.stats_readable,
+       ts.no_width_columns,
+       b.table_reltuples::float8 as table_reltuples,
+       greatest(st.last_analyze, st.last_autoanalyze) as analyzed_at,
+       coalesce(st.n_mod_since_analyze, 0)::float8 as changes_since_analyze,
+       -- Autovacuum's own rule for "this table needs ANALYZE" (global settings; a table's reloptions
+       -- may differ).
+       (current_setting('autovacuum_analyze_threshold')::float8
+         + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(b.table_reltuples, 0))
+         as analyze_threshold,
        case
-         when b.reltuples < 0 or not ts.has_stats then null
+         -- A table VACUUM or ANALYZE counted as empty has no column statistics: a fresh build is the metapage.
+         when b.table_reltuples = 0 and b.reltuples = 0
+          and coalesce(st.last_vacuum, st.last_autovacuum, st.last_analyze, st.last_autoanalyze) is not null
+           then current_setting('block_size')::int
+         when b.reltuples < 0 or not ts.has_stats or ts.no_width_columns is not null then null
          -- Pages a fresh build would fill: the metapage, plus leaf pages packed to the fillfactor
          -- (24-byte page header, 16-byte btree special space).
          else (1 + ceil(b.reltuples / floor((current_setting('block_size')::int - 24 - 16)
@@ -74,4 +98,5 @@ select b.index_oid::int8 as index_oid,
        end::int8 as expected_bytes
   from btree b
   join tuple_sizes ts on ts.index_oid = b.index_oid
+  left join pg_stat_all_tables st on st.relid = b.table_oid
  order by b.size_bytes desc

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
+import { compressArg, dumpCompression } from '../../functions/backup/run-backup';
+import { restoresThroughScript } from '../../functions/restore/script-settings';
 import { libpqEnv, settingsFromUrl } from '../../functions/shared/credentials';
-import { pgToolPath } from '../../functions/shared/pg-tools';
+import { pgToolPath, pgToolVersion } from '../../functions/shared/pg-tools';
 import { startLocalPostgres } from '../helpers/local-postgres';
 import { startMoto } from '../helpers/moto';
 import type { Benchmark } from './bench-context';
@@ -56,6 +58,13 @@ export const backupRestoreBench: Benchmark = {
       }).send(new CreateBucketCommand({ Bucket: bucket }));
       // Measure what Lambda runs: the compiled JavaScript, not tsx compiling TypeScript on the fly.
       const cli = compileCli(work);
+      // The baselines use what pgmaint uses with this client (run-bench.ts sets the PostgreSQL 18 one):
+      // the same compression, and into a server before 17 the same serial script restore.
+      const pgDumpMajor = (await pgToolVersion('pg_dump')).major;
+      const compression = dumpCompression(pgDumpMajor);
+      const serverVersionNum = await serverVersion(server.url);
+      const restoreByScript = restoresThroughScript(pgDumpMajor, serverVersionNum);
+      const restoreLabel = restoreByScript ? 'pg_restore -f - | psql' : 'pg_restore -j2';
       const rss: number[] = [];
       for (const sizeMb of SIZES_MB) {
         const database = `bench_${sizeMb}mb`;
@@ -71,7 +80,11 @@ export const backupRestoreBench: Benchmark = {
         const libpq = { ...process.env, ...libpqEnv(settings, 'bench') };
         const dumpToFile = () =>
           timed(() =>
-            run(pgToolPath('pg_dump'), ['--format=custom', '--compress=6', `--file=${dumpFile}`], libpq),
+            run(
+              pgToolPath('pg_dump'),
+              ['--format=custom', compressArg(compression), `--file=${dumpFile}`],
+              libpq,
+            ),
           );
         const backup = (configPath: string) =>
           timed(() =>
@@ -103,7 +116,7 @@ export const backupRestoreBench: Benchmark = {
           };
           const tails = [first.phases.uploadTailMs ?? 0, last.phases.uploadTailMs ?? 0];
           lines.push(
-            `${(dbBytes / MB).toFixed(0)} MB database${rounds > 1 ? `, round ${round}` : ''}: pg_dump -Fc -Z6 to a file ${seconds(b1.ms)} / ${seconds(b2.ms)} ` +
+            `${(dbBytes / MB).toFixed(0)} MB database${rounds > 1 ? `, round ${round}` : ''}: pg_dump -Fc ${compression} to a file ${seconds(b1.ms)} / ${seconds(b2.ms)} ` +
               `(${(statSync(dumpFile).size / MB).toFixed(0)} MB); pgmaint backup to S3 ${seconds(o1.ms)} / ${seconds(o2.ms)} ` +
               `(of which the upload's completion after pg_dump ended ${tails.map(seconds).join(' / ')}); ` +
               `ratio ${((o1.ms + o2.ms) / (b1.ms + b2.ms)).toFixed(2)}×`,
@@ -142,18 +155,38 @@ export const backupRestoreBench: Benchmark = {
           const restoreBaseline = async (into: string) => {
             await adminQuery(server.url, `create database ${into} template template0`);
             const t = await timed(() =>
-              run(
-                pgToolPath('pg_restore'),
-                [
-                  '--no-owner',
-                  '--no-privileges',
-                  '--exit-on-error',
-                  '--jobs=2',
-                  `--dbname=${into}`,
-                  dumpFile,
-                ],
-                libpq,
-              ),
+              restoreByScript
+                ? run(
+                    'bash',
+                    [
+                      '-o',
+                      'pipefail',
+                      '-c',
+                      // By hand as a DBA would: drop the setting servers before 17 reject (its first
+                      // occurrence, the header's; a data row may read the same).
+                      '"$1" --no-owner --no-privileges --single-transaction --file=- "$3" | ' +
+                        'sed "0,/^SET transaction_timeout = 0;$/{//d}" | ' +
+                        '"$2" --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --dbname="$4"',
+                      'bash',
+                      pgToolPath('pg_restore'),
+                      pgToolPath('psql'),
+                      dumpFile,
+                      into,
+                    ],
+                    libpq,
+                  )
+                : run(
+                    pgToolPath('pg_restore'),
+                    [
+                      '--no-owner',
+                      '--no-privileges',
+                      '--exit-on-error',
+                      '--jobs=2',
+                      `--dbname=${into}`,
+                      dumpFile,
+                    ],
+                    libpq,
+                  ),
             );
             await adminQuery(server.url, `drop database ${into}`);
             return t;
@@ -180,8 +213,8 @@ export const backupRestoreBench: Benchmark = {
             restoreOursMs += p1.ms + p2.ms;
             const phases = (JSON.parse(p2.value.stdout) as { phases: Record<string, number> }).phases;
             lines.push(
-              `restore of the ${(dbBytes / MB).toFixed(0)} MB database${ROUNDS > 1 ? `, round ${round}` : ''}: pg_restore -j2 from a local file ${seconds(r1.ms)} / ${seconds(r2.ms)}; ` +
-                `pgmaint restore from S3 (download, SHA-256, pg_restore -j2, exact counts) ${seconds(p1.ms)} / ${seconds(p2.ms)}; ` +
+              `restore of the ${(dbBytes / MB).toFixed(0)} MB database${ROUNDS > 1 ? `, round ${round}` : ''}: ${restoreLabel} from a local file ${seconds(r1.ms)} / ${seconds(r2.ms)}; ` +
+                `pgmaint restore from S3 (download, SHA-256, ${restoreLabel}, exact counts) ${seconds(p1.ms)} / ${seconds(p2.ms)}; ` +
                 `ratio ${((p1.ms + p2.ms) / (r1.ms + r2.ms)).toFixed(2)}× (phases: ${Object.entries(phases)
                   .map(([name, ms]) => `${name.replace(/Ms$/, '')} ${seconds(ms)}`)
                   .join(', ')})`,
@@ -268,6 +301,16 @@ async function databaseBytes(url: string): Promise<number> {
   await client.connect();
   try {
     return Number((await client.query('select pg_database_size(current_database()) as b')).rows[0].b);
+  } finally {
+    await client.end();
+  }
+}
+
+async function serverVersion(url: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query('show server_version_num')).rows[0].server_version_num);
   } finally {
     await client.end();
   }

@@ -1,4 +1,5 @@
 import { quietSdkNodeVersionWarning } from '../../functions/cli/quiet-warnings';
+import { ensurePgClient } from '../helpers/pg-client-build';
 import { BENCHMARKS } from './index';
 
 /** `npm run bench [-- name-filter]`: runs each benchmark and prints its figures and verdict. */
@@ -10,6 +11,8 @@ async function runBenchmarks(filter: string | undefined): Promise<number> {
     );
     return 2;
   }
+  // Measure the client the Lambda image ships (zstd dumps), built or reused like the tests' one.
+  process.env.PGMAINT_PG_BINDIR = await ensurePgClient();
   let failed = 0;
   for (const bench of chosen) {
     process.stdout.write(`\n## ${bench.name}\n   target: ${bench.target}\n`);

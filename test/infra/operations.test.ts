@@ -34,7 +34,8 @@ const operationsConfig = parseConfig({
       health: { schedule: 'rate(15 minutes)' },
       restore: { drillSchedule: 'cron(0 5 ? * SAT *)' },
     },
-    staging: { secret: 'titan/staging', backup: { schedule: 'cron(0 3 * * ? *)', retentionDays: 7 } },
+    // Weekly: the backup function also serves prod's daily schedule.
+    staging: { secret: 'titan/staging', backup: { schedule: 'cron(0 3 ? * SUN *)', retentionDays: 7 } },
   },
 });
 
@@ -44,9 +45,9 @@ describe('operations: alarms, dashboard, test events, secrets, networking, encry
     template = Template.fromStack(new PgmaintStack(new App(), 'Ops', { config: operationsConfig, env }));
   });
 
-  it('alarms on errors, throttles and near-timeout for every function, to the alert topic, not breaching on missing data', () => {
+  it('alarms on throttles, near-timeout and undelivered failure records for every job function, to the alert topic', () => {
     const topic = { Ref: Match.stringLikeRegexp('PgmaintAlerts') };
-    for (const metric of ['Errors', 'Throttles', 'Duration']) {
+    for (const metric of ['Throttles', 'Duration', 'DestinationDeliveryFailures']) {
       const alarms = template.findResources('AWS::CloudWatch::Alarm', {
         Properties: {
           MetricName: metric,
@@ -63,28 +64,126 @@ describe('operations: alarms, dashboard, test events, secrets, networking, encry
       Threshold: 810_000,
       Statistic: 'Maximum',
     });
-    // The health schedule runs every 15 minutes: no invocation in 23 minutes means it stopped.
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Invocations',
-      Period: 1380,
-      ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
-    });
-  });
-
-  it('alarms on the dead-letter queue and sends failed asynchronous invocations to the topic', () => {
+    // A failed try that a retry repairs must page nobody: no per-function Errors alarm on the jobs,
+    // only on the function that sends the failure alerts.
+    const errors = template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Errors' } });
+    expect(Object.keys(errors)).toHaveLength(1);
+    expect(JSON.stringify(errors)).toContain('FailureAlerts');
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
       Threshold: 1,
     });
+  });
+
+  it("alarms per target and job on no successful run, with the window from that target's own schedule", () => {
+    const noSuccess = (job: string, target: string) =>
+      template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: {
+          Namespace: 'pgmaint',
+          MetricName: 'JobSucceeded',
+          Dimensions: Match.arrayWith([
+            { Name: 'job', Value: job },
+            { Name: 'target', Value: target },
+          ]),
+        },
+      });
+    // prod's daily backup: 36 hourly periods without a success, although staging's backup on the
+    // same function runs only weekly.
+    const prodBackup = Object.values(noSuccess('backup', 'prod'));
+    expect(prodBackup).toHaveLength(1);
+    expect(prodBackup[0]?.Properties).toMatchObject({
+      Period: 3600,
+      EvaluationPeriods: 36,
+      DatapointsToAlarm: 36,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: expect.stringMatching(/PgmaintAlerts/) }],
+      Dimensions: expect.arrayContaining([{ Name: 'service', Value: 'pgmaint' }]),
+    });
+    // Health every 15 minutes: one 23-minute period.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'JobSucceeded',
+      Dimensions: Match.arrayWith([
+        { Name: 'job', Value: 'health' },
+        { Name: 'target', Value: 'prod' },
+      ]),
+      Period: 1380,
+      EvaluationPeriods: 1,
+    });
+    // Weekly: more than CloudWatch's 7-day evaluation can hold with a margin, so none (health's
+    // backup_freshness watches it).
+    expect(Object.keys(noSuccess('backup', 'staging'))).toHaveLength(0);
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { Namespace: 'pgmaint', MetricName: 'JobSucceeded' },
+      2,
+    );
+  });
+
+  it('retries failed scheduled runs of the idempotent jobs twice, never a restore, and alerts once through the failure-alert function', () => {
+    const failureAlertsArn = Match.objectLike({
+      'Fn::Join': Match.arrayWith([
+        Match.arrayWith([Match.stringLikeRegexp(':function:Ops-Pgmaint-FailureAlerts')]),
+      ]),
+    });
+    const invokeConfig = (job: string) => {
+      const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, f]) =>
+        JSON.stringify(f).includes(`functions/${job}/handler.handler`),
+      );
+      const configs = template.findResources('AWS::Lambda::EventInvokeConfig', {
+        Properties: { FunctionName: { Ref: fn?.[0] } },
+      });
+      expect(Object.keys(configs)).toHaveLength(1);
+      return Object.values(configs)[0]?.Properties;
+    };
+    // Lambda tries again after about 1 and 2 more minutes; the event lives long enough for every
+    // attempt to start even when each earlier one ran to the 15-minute timeout.
+    for (const job of ['backup', 'retention', 'reindex'])
+      expect(invokeConfig(job)).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 43 * 60 });
+    // Health: a 2-minute timeout, so every retry starts before the next 15-minute run.
+    expect(invokeConfig('health')).toMatchObject({
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 17 * 60,
+    });
+    expect(invokeConfig('restore')).toMatchObject({ MaximumRetryAttempts: 0 });
     const configs = template.findResources('AWS::Lambda::EventInvokeConfig', {
-      Properties: {
-        MaximumRetryAttempts: 0,
-        DestinationConfig: { OnFailure: { Destination: { Ref: Match.stringLikeRegexp('PgmaintAlerts') } } },
-      },
+      Properties: { DestinationConfig: { OnFailure: { Destination: failureAlertsArn } } },
     });
     expect(Object.keys(configs)).toHaveLength(JOBS.length);
+    // The job functions leave the failure alert to the destination, which knows each function's job.
+    const jobFunctions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ PGMAINT_FAILURE_ALERTS: 'destination' }) } },
+    });
+    expect(Object.keys(jobFunctions)).toHaveLength(JOBS.length);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ImageConfig: { Command: ['functions/failure-alert/handler.handler'] },
+      FunctionName: Match.stringLikeRegexp('^Ops-Pgmaint-FailureAlerts'),
+      Environment: {
+        Variables: Match.objectLike({
+          PGMAINT_JOB_FUNCTIONS: {
+            'Fn::Join': [
+              ',',
+              Match.arrayWith([{ 'Fn::Join': ['', ['backup=', { Ref: Match.anyValue() }]] }]),
+            ],
+          },
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'SendFailureRecords',
+            Action: 'lambda:InvokeFunction',
+            Resource: failureAlertsArn,
+          }),
+        ]),
+      },
+    });
+    // The schedules still retry an invoke call that fails, and park the event after that.
     template.allResourcesProperties('AWS::Scheduler::Schedule', {
       Target: Match.objectLike({
         RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
@@ -153,9 +252,12 @@ describe('operations: alarms, dashboard, test events, secrets, networking, encry
   });
 
   it('runs in the given VPC with the S3 gateway and Secrets Manager / SNS interface endpoints', () => {
-    template.allResourcesProperties('AWS::Lambda::Function', {
-      VpcConfig: { SubnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'], SecurityGroupIds: ['sg-0ccc3333'] },
-    });
+    // The job functions; the failure-alert function reaches only SNS, from outside the VPC.
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { VpcConfig: { SubnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'], SecurityGroupIds: ['sg-0ccc3333'] } },
+      JOBS.length,
+    );
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       VpcEndpointType: 'Gateway',
       ServiceName: Match.anyValue(),
@@ -194,7 +296,7 @@ describe('operations: alarms, dashboard, test events, secrets, networking, encry
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
-    template.resourceCountIs('AWS::Logs::LogGroup', JOBS.length);
+    template.resourceCountIs('AWS::Logs::LogGroup', JOBS.length + 1); // + the failure-alert function
   });
 });
 

@@ -40,7 +40,7 @@ describe('PgmaintStack', () => {
   });
 
   it('creates one container-image function per job, each with its own handler command', () => {
-    template.resourceCountIs('AWS::Lambda::Function', JOBS.length);
+    template.resourceCountIs('AWS::Lambda::Function', JOBS.length + 1); // + the failure-alert function
     for (const job of JOBS) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         PackageType: 'Image',

@@ -44,6 +44,8 @@ describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
     expect(result.manifestKey).toBe(`${result.key}.manifest.json`);
     expect(result.bytes).toBeGreaterThan(1000);
     expect(result.durationMs).toBeGreaterThan(0);
+    // The PostgreSQL 18 client, as in the Lambda image: zstd, not the gzip of clients before 16.
+    expect(result.compression).toMatch(/^zstd:/);
 
     // The stored bytes are the ones hashed: read them back and compare.
     const s3 = s3Client();

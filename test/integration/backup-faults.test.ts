@@ -1,16 +1,11 @@
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { s3Client } from '../../functions/shared/aws';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
-import {
-  freePort,
-  type LocalPostgres,
-  newerPostgresBindir,
-  startLocalPostgres,
-} from '../helpers/local-postgres';
+import { freePort, type LocalPostgres, serverBindir, startLocalPostgres } from '../helpers/local-postgres';
 
 /**
  * Every fault must end the same way: the job failed, one SNS alert says why, no new object and no
@@ -202,12 +197,18 @@ describe('backup faults: never a false success, nothing left behind', () => {
     expect(await inbox.messages({ expect: 1 })).toHaveLength(1);
   });
 
+  // No server is newer than the 18 client the other tests run: this one runs the machine's pg_dump 15.
   describe('a server newer than the bundled pg_dump', () => {
     let newer: LocalPostgres;
+    const lambdaClient = process.env.PGMAINT_PG_BINDIR;
     beforeAll(async () => {
-      newer = await startLocalPostgres({ bindir: newerPostgresBindir() });
+      process.env.PGMAINT_PG_BINDIR = inject('pgBindir');
+      newer = await startLocalPostgres({ bindir: serverBindir(17) });
     }, 120_000);
-    afterAll(async () => newer?.stop());
+    afterAll(async () => {
+      process.env.PGMAINT_PG_BINDIR = lambdaClient;
+      await newer?.stop();
+    });
 
     it('is refused before anything starts, naming both versions', async () => {
       const url = new URL(newer.url);

@@ -36,6 +36,7 @@ const CHECK_NAMES = [
   'connections',
   'long_running_queries',
   'idle_in_transaction',
+  'long_transactions',
   'blocked_queries',
   'prepared_transactions',
   'database_size',
@@ -165,7 +166,8 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(out.code).toBe(0);
     const lines = out.stdout.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^t: OK \\(${CHECK_NAMES.length} checks in \\d+ ms\\)$`));
-    expect(lines[2]).toMatch(/^STATUS\s+CHECK\s+VALUE\s+MESSAGE$/);
+    expect(lines[2]).toMatch(/^STATUS\s+CHECK\s+VALUE\s+THRESHOLDS\s+MESSAGE$/);
+    expect(lines.find((l) => /^ok\s+connections\s/.test(l))).toMatch(/\swarn 80% crit 95%\s/);
     expect(lines.filter((l) => /^(ok|skipped)\s+[a-z_]+\s/.test(l))).toHaveLength(CHECK_NAMES.length);
   });
 
@@ -193,9 +195,11 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     ]);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toContain(
-      'targets.t.health.thresholds.idle_in_transaction.warning: expected a duration like "5 minutes" or "100 ms" or null, got "5 parsecs"',
+      'targets.t.health.thresholds.idle_in_transaction.warning: expected a duration like "5 minutes" or "100 ms" (units: ms, seconds, minutes, hours, days, weeks) or null, got "5 parsecs"',
     );
-    expect(out.stderr).toContain('targets.t.health.thresholds.connections.critical: expected a percentage');
+    expect(out.stderr).toContain(
+      'targets.t.health.thresholds.connections.critical: expected a number like 50, or a share like "80%" or null, got "120%"',
+    );
     expect(out.stderr).toContain('targets.t.health.thresholds.no_such_check: unknown check');
     expect(out.stderr).toContain(
       'targets.t.health.thresholds.connection.minSize: connection has no size floor',
@@ -232,6 +236,56 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(after.check('idle_in_transaction').status).toBe('ok');
   });
 
+  it('long_transactions: a transaction kept open by a stream of short statements, which idle_in_transaction calls ok', async () => {
+    const busy = await connectTo(db.url);
+    cleanups.push(() => busy.end());
+    await busy.query('begin');
+    const pid = (await busy.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+    let chatting = true;
+    const chatter = (async () => {
+      while (chatting) {
+        await busy.query('select 1');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    try {
+      await until(async () => {
+        const rows = await db.sql(
+          "select 1 from pg_stat_activity where pid = $1 and clock_timestamp() - xact_start > interval '1.5 seconds'",
+          [pid],
+        );
+        return rows.length === 1;
+      });
+      const { check } = await health({
+        long_transactions: { warning: '1 second', critical: '1 hour' },
+        idle_in_transaction: { warning: '1 second', critical: '1 hour' },
+      });
+      expect(check('idle_in_transaction').status).toBe('ok');
+      const c = check('long_transactions');
+      expect(c.status).toBe('warning');
+      expect(c.unit).toBe('seconds');
+      expect(c.value).toBeGreaterThanOrEqual(1.5);
+      expect(c.thresholds).toEqual({ warning: '1 second', critical: '1 hour' });
+      expect(c.message).toMatch(
+        new RegExp(`^oldest open transaction began \\d+(\\.\\d)? s ago \\(pid ${pid}, `),
+      );
+      expect((c.details.top as Array<{ pid: number }>)[0]?.pid).toBe(pid);
+      expect(c.details.overWarning).toBe(1);
+      expect(c.recommendation).toContain('vacuum cannot remove dead rows');
+      const critical = (
+        await health({ long_transactions: { warning: '1 second', critical: '1 second' } })
+      ).check('long_transactions');
+      expect(critical.status).toBe('critical');
+    } finally {
+      chatting = false;
+      await chatter;
+    }
+    await busy.query('rollback');
+    expect(
+      (await health({ long_transactions: { warning: '1 second' } })).check('long_transactions').status,
+    ).toBe('ok');
+  });
+
   it('blocked_queries and long_running_queries: a lock held by another connection', async () => {
     await db.sql('create table locked (id int)');
     const holder = await connectTo(db.url);
@@ -254,7 +308,7 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     });
     const { check } = await health({
       blocked_queries: { warning: '1 second' },
-      long_running_queries: { warning: '1 minute', critical: '1 second' },
+      long_running_queries: { warning: '500 ms', critical: '1 second' },
     });
     const blocked = check('blocked_queries');
     expect(blocked.status).toBe('warning');
@@ -321,6 +375,37 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(wide.message).toContain('public.wide_seq feeding narrow.id (integer)');
   });
 
+  it('sequence_exhaustion: the whole range of a sequence from -2^31, and a sequence feeding a column only through DEFAULT nextval', async () => {
+    await db.sql('create sequence signed_seq as integer minvalue -2147483648 start -2147483648');
+    cleanups.push(() => db.sql('drop sequence if exists signed_seq'));
+    await db.sql("select setval('signed_seq', 1900000000)"); // 94.24% of -2^31..2^31-1
+    const high = (await health()).check('sequence_exhaustion');
+    expect(high.status).toBe('critical');
+    expect(high.value).toBe(94.24);
+    expect(high.message).toContain(
+      'public.signed_seq has used 94.24% of its range (at 1,900,000,000, counting up to 2,147,483,647)',
+    );
+
+    await db.sql("select setval('signed_seq', -1000000000)");
+    const low = (await health()).check('sequence_exhaustion');
+    const signed = (low.details.top as Array<{ sequence: string; usedPercent: number }>).find(
+      (s) => s.sequence === 'signed_seq',
+    );
+    expect(signed?.usedPercent).toBe(26.72);
+    await db.sql('drop sequence signed_seq');
+
+    // No OWNED BY: the column default is the only link between the bigint sequence and the int column.
+    await db.sql('create sequence ticket_seq as bigint');
+    await db.sql("create table tickets (id int primary key default nextval('ticket_seq'))");
+    cleanups.push(() => db.sql('drop table if exists tickets; drop sequence if exists ticket_seq'));
+    await db.sql("select setval('ticket_seq', 2040109466)"); // 95% of the int column
+    const fed = (await health()).check('sequence_exhaustion');
+    expect(fed.status).toBe('critical');
+    expect(fed.value).toBe(95);
+    expect(fed.message).toContain('public.ticket_seq feeding tickets.id (integer) has used 95% of its range');
+    await db.sql('drop table tickets; drop sequence ticket_seq');
+  });
+
   it('invalid_indexes: a failed CREATE INDEX CONCURRENTLY, then the _ccnew leftover of a failed REINDEX CONCURRENTLY', async () => {
     await db.sql('create table dup (v int)');
     await db.sql('insert into dup values (1), (1)');
@@ -358,6 +443,14 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     );
     expect(mine).toMatchObject({ active: false });
     expect(mine?.retainedBytes).toBeGreaterThan(64 * 1024);
+
+    // PostgreSQL 15 without a backup store: nothing records since when the slot is inactive.
+    const blind = (await health()).check('replication_slots');
+    expect(blind.status).toBe('unknown');
+    expect(blind.message).toContain(
+      `cannot know how long ${slot} has been inactive: PostgreSQL before 17 does not record it, and without a backup store (backupBucket)`,
+    );
+    expect(blind.recommendation).toContain('configure a backup store');
 
     // PostgreSQL 15 does not record since when a slot is inactive: health remembers when it first
     // saw it so, in the state object, and warns once that is longer ago than inactiveFor.
@@ -415,6 +508,97 @@ describe('health: every check provoked for real on PostgreSQL', () => {
 
     const defaults = await health();
     expect(defaults.check('table_bloat').message).toBe('no table of 10 MB or more');
+  });
+
+  it('table_bloat and index_bloat: a never-analyzed table is named with its real size, not left out', async () => {
+    // Loaded after its index was built, never vacuumed nor analyzed: relpages says 0 (the table) and
+    // 1 (the index), pg_stats has nothing.
+    await db.sql(
+      'create table loaded_tonight (id bigint not null, pad text not null) with (autovacuum_enabled = false)',
+    );
+    cleanups.push(() => db.sql('drop table if exists loaded_tonight'));
+    await db.sql('create index loaded_tonight_id on loaded_tonight (id)');
+    await db.sql("insert into loaded_tonight select g, repeat('x', 200) from generate_series(1, 250000) g");
+    const [facts] = await db.sql(
+      "select relpages, pg_relation_size('loaded_tonight') as bytes from pg_class where relname = 'loaded_tonight'",
+    );
+    expect(facts?.relpages).toBe(0);
+    expect(Number(facts?.bytes)).toBeGreaterThan(50 * 1024 ** 2);
+    await until(async () => {
+      const rows = await db.sql(
+        "select n_live_tup from pg_stat_user_tables where relname = 'loaded_tonight'",
+      );
+      return Number(rows[0]?.n_live_tup) === 250_000;
+    });
+
+    const floors = { index_bloat: { minSize: '1 MB' } };
+    const { check } = await health(floors);
+    const table = check('table_bloat');
+    expect(table.status).toBe('unknown');
+    expect(table.value).toBeNull();
+    expect(table.message).toMatch(
+      /^no table of 10 MB or more could be estimated; bloat unknown for 1 table\(s\) without statistics: public\.loaded_tonight \(5\d(\.\d)? MB, never analyzed\); ANALYZE them/,
+    );
+    expect(table.details.withoutStatistics).toEqual([
+      { schema: 'public', table: 'loaded_tonight', bytes: Number(facts?.bytes), why: 'never analyzed' },
+    ]);
+    expect(table.recommendation).toContain('Run ANALYZE');
+    const index = check('index_bloat');
+    expect(index.message).toMatch(
+      /public\.loaded_tonight_id on loaded_tonight \(\d+(\.\d)? MB, never analyzed\)/,
+    );
+    expect(index.details.withoutStatistics).toMatchObject([
+      { index: 'loaded_tonight_id', why: 'never analyzed' },
+    ]);
+
+    await db.sql('analyze loaded_tonight');
+    const analyzed = await health(floors);
+    expect(analyzed.check('table_bloat').status).toBe('ok');
+    expect(analyzed.check('table_bloat').message).toMatch(/^public\.loaded_tonight: about \d+(\.\d)?% bloat/);
+    expect(analyzed.check('table_bloat').details.withoutStatistics).toEqual([]);
+    expect(analyzed.check('index_bloat').details.withoutStatistics).toEqual([]);
+    await db.sql('drop table loaded_tonight');
+  });
+
+  it("index_bloat: the reindex job's floor is health's, and what health reports the job clears", async () => {
+    await db.sql(
+      "create table floor_demo with (autovacuum_enabled = false) as select g as id, repeat('x', 60) as pad from generate_series(1, 100000) g",
+    );
+    await db.sql('create index floor_demo_id on floor_demo (id)');
+    await db.sql('delete from floor_demo where id % 5 <> 0');
+    await db.sql('vacuum analyze floor_demo');
+    const indexBytes = Number((await db.sql("select pg_relation_size('floor_demo_id') as b"))[0]?.b);
+    expect(indexBytes).toBeGreaterThan(1024 * 1024);
+    expect(indexBytes).toBeLessThan(10 * 1024 * 1024);
+    const reindex = { minSize: '1 MB', schedule: 'cron(0 4 ? * SUN *)' };
+    const run = async (job: string, section: Record<string, unknown>) => {
+      const config = writeConfig({ targets: { t: { url: db.url, reindex: section } } });
+      const out = await runCli([job, '--config', config, '--target', 't', '--json']);
+      return { out, result: JSON.parse(out.stdout) };
+    };
+    const checkOf = (result: Result) => result.checks.find((c) => c.name === 'index_bloat');
+
+    // Below the default reindex floor (100 MB): neither health nor the job looks at it.
+    const unseen = await run('health', {});
+    expect(checkOf(unseen.result)?.status).toBe('ok');
+    expect(checkOf(unseen.result)?.message).toBe('no index of 100 MB or more');
+
+    // With reindex.minSize 1 MB, health sees it and says the job will rebuild it.
+    const seen = await run('health', reindex);
+    const bloat = checkOf(seen.result);
+    expect(bloat?.status).toBe('critical');
+    const top = bloat?.details.top as Array<{ index: string; bytes: number }>;
+    expect(top.map((i) => i.index)).toContain('floor_demo_id');
+    expect(bloat?.recommendation).toBe(
+      'The reindex job (cron(0 4 ? * SUN *)) rebuilds it at its next run, worst first; to do it now, run `pgmaint reindex --target t`.',
+    );
+    const rebuilt = await run('reindex', reindex);
+    expect(rebuilt.out.code, rebuilt.out.stderr).toBe(0);
+    expect(rebuilt.result.indexes.map((i: { name: string }) => i.name)).toContain('public.floor_demo_id');
+    const after = await run('health', reindex);
+    const cleared = checkOf(after.result);
+    expect(cleared?.status, cleared?.message).toBe('ok');
+    await db.sql('drop table floor_demo');
   });
 
   it('unused_indexes and duplicate_indexes: informational, and alerting once thresholds are set', async () => {
@@ -627,7 +811,8 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     expect(check('sequence_exhaustion').status).toBe('skipped');
     expect(check('sequence_exhaustion').message).toMatch(/not readable by this role \(grant SELECT/);
     expect(check('table_bloat').status).toBe('skipped');
-    expect(check('table_bloat').message).toContain('without statistics the role can read');
+    expect(check('table_bloat').message).toContain('statistics hidden from this role');
+    expect(check('table_bloat').message).toContain('grant SELECT on them');
     expect(check('database_size').value).toBeGreaterThan(0);
   });
 });

@@ -252,6 +252,101 @@ describe('reindex, end to end (CLI → PostgreSQL)', () => {
     expect(await Promise.all(untouched.map((name) => filenode(db, name)))).toEqual(filenodes);
   });
 
+  it('a never-analyzed table: the dry run analyzes it first and lists its 90%-empty index, the real run rebuilds it', async () => {
+    const db = await database('reindex_never_analyzed');
+    // What a nightly cleanup leaves: 600,000 rows, 90% deleted, VACUUM, no ANALYZE (and autovacuum
+    // kept away so that it cannot analyze the table meanwhile).
+    await db.sql(
+      'create table orders (id bigint not null, code text not null) with (autovacuum_enabled = off)',
+    );
+    await db.sql('insert into orders select i, md5(i::text) from generate_series(1, 600000) i');
+    await db.sql('create index orders_code_idx on orders (code)');
+    await db.sql('delete from orders where id % 10 <> 0');
+    await db.sql('vacuum orders');
+    const statsRows = async () =>
+      Number((await db.sql("select count(*) as n from pg_stats where tablename = 'orders'"))[0]?.n);
+    expect(await statsRows()).toBe(0);
+    const before = await sizeOf(db, 'orders_code_idx');
+    expect(before).toBeGreaterThan(20 * 1024 ** 2);
+    const config = configFor(db, { minSize: '10 MB', minBloat: '30%' });
+
+    const dry = await reindex(config, '--dry-run');
+
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.result.indexes).toMatchObject([{ name: 'public.orders_code_idx', status: 'candidate' }]);
+    expect(dry.result.analyzed).toMatchObject([{ table: 'public.orders' }]);
+    expect(dry.result.analyzed[0]?.reason).toContain('public.orders has never been analyzed');
+    expect(dry.result.notEstimated).toEqual([]);
+    expect(dry.result.indexes[0]?.bloatBefore).toBeGreaterThan(70);
+    // The one thing a dry run changes: the table now has planner statistics.
+    expect(await statsRows()).toBeGreaterThan(0);
+
+    const { code, result, stderr } = await reindex(config);
+
+    expect(code, stderr).toBe(0);
+    expect(result.analyzed).toEqual([]);
+    expect(result.indexes.map((i) => [i.name, i.status])).toEqual([['public.orders_code_idx', 'rebuilt']]);
+    expect(await sizeOf(db, 'orders_code_idx')).toBeLessThan(before / 4);
+  });
+
+  it('statistics older than a mass delete: the run analyzes the table first and says why', async () => {
+    const db = await database('reindex_stale_stats');
+    await db.sql('create table visits (id bigint not null, k int not null) with (autovacuum_enabled = off)');
+    await db.sql('insert into visits select i, i from generate_series(1, 200000) i');
+    await db.sql('create index visits_k_idx on visits (k)');
+    await db.sql('analyze visits');
+    await db.sql('delete from visits where id % 10 <> 0');
+    await db.sql('vacuum visits');
+    await waitFor('the delete to reach the statistics counters', async () => {
+      const rows = await db.sql(
+        "select n_mod_since_analyze from pg_stat_user_tables where relname = 'visits'",
+      );
+      return Number(rows[0]?.n_mod_since_analyze) >= 180_000 ? true : undefined;
+    });
+
+    const out = await runCli(['reindex', '--config', configFor(db), '--target', 't']);
+
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(
+      /analyzed +public\.visits first \(.*\): 180,000 rows of public\.visits changed since its last ANALYZE .*more than autovacuum's analyze threshold .*does not block writes/,
+    );
+    expect(out.stdout).toMatch(/rebuilt +public\.visits_k_idx on public\.visits/);
+  });
+
+  it('an index whose bloat cannot be estimated is listed under notEstimated with what to do, or measured by pgstatindex', async () => {
+    const db = await database('reindex_not_estimated');
+    // Columns of type name have no usable width statistics, whatever ANALYZE does.
+    await db.sql('create table labels (id int not null, label name not null)');
+    await db.sql("insert into labels select i, 'label ' || i from generate_series(1, 40000) i");
+    await db.sql('create index labels_label_idx on labels (label)');
+    await db.sql('vacuum analyze labels');
+    const filenodeBefore = await filenode(db, 'labels_label_idx');
+    const config = configFor(db);
+
+    const dry = await reindex(config, '--dry-run');
+    const real = await reindex(config);
+
+    for (const { result } of [dry, real]) {
+      expect(result.indexes).toEqual([]);
+      expect(result.notEstimated).toMatchObject([
+        {
+          name: 'public.labels_label_idx',
+          table: 'public.labels',
+          sizeBytes: await sizeOf(db, 'labels_label_idx'),
+        },
+      ]);
+      expect(result.notEstimated[0]?.reason).toContain('label (name) have no width statistics');
+      expect(result.notEstimated[0]?.action).toContain('CREATE EXTENSION pgstattuple');
+    }
+    expect(await filenode(db, 'labels_label_idx')).toBe(filenodeBefore);
+    const human = await runCli(['reindex', '--config', config, '--target', 't', '--dry-run']);
+    expect(human.stdout).toContain('not estimated public.labels_label_idx on public.labels');
+
+    await db.sql('create extension pgstattuple');
+    const measured = await reindex(config, '--dry-run');
+    expect(measured.result.notEstimated).toEqual([]);
+  });
+
   it('skips an index while a transaction older than maxTransactionAge is open', async () => {
     const db = await database('reindex_old_xact');
     await bloatedTable(db, 'carts', 200_000);

@@ -93,7 +93,7 @@ describe('restore: new database by default, replace only when confirmed, drills'
   it('refuses into an existing database, creating nothing', async () => {
     const before = await databasesLike(prod.name);
     const out = await restore('--target', 'prod', '--into', staging.name);
-    expect(out.code).toBe(1);
+    expect(out.code).toBe(2);
     expect(out.stderr).toContain(`database "${staging.name}" already exists`);
     expect(await databasesLike(prod.name)).toEqual(before);
     expect(await staging.sql('select count(*)::int as n from staging_only')).toEqual([{ n: 2 }]);
@@ -102,12 +102,12 @@ describe('restore: new database by default, replace only when confirmed, drills'
   it('refuses replace without confirm, or with the wrong name, touching nothing', async () => {
     const before = await databasesLike(prod.name);
     const missing = await restore('--target', 'prod', '--replace');
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(
       `replace needs confirm set to the live database's name ("${prod.name}")`,
     );
     const wrong = await restore('--target', 'prod', '--replace', '--confirm', staging.name);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain(`got "${staging.name}"`);
     expect(await databasesLike(prod.name)).toEqual(before);
     expect(await databaseText(prod, prod.name)).toBe(prodText);
@@ -158,8 +158,10 @@ describe('restore: new database by default, replace only when confirmed, drills'
       '--backup',
       'prod/2020/01/01/prod-20200101T000000Z.dump',
     );
-    expect(unknownKey.code).toBe(1);
-    expect(unknownKey.stderr).toContain('has no manifest');
+    expect(unknownKey.code).toBe(2);
+    expect(unknownKey.stderr).toContain(
+      'not found; list the verified backups with `pgmaint backups --target prod`',
+    );
     const unknownFrom = await restore('--target', 'prod', '--from', 'nope');
     expect(unknownFrom.code).toBe(2);
     expect(unknownFrom.stderr).toContain('from: "nope" is not in the config');

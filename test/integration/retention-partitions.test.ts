@@ -211,9 +211,7 @@ describe('retention partition rules, end to end (CLI → PostgreSQL)', () => {
       { table: 'plain', partitions: true, olderThan: '1 day' },
       { table: 'by_number', partitions: true, olderThan: '1 day' },
       { table: 'by_list', partitions: true, olderThan: '1 day' },
-      { table: 'by_time', partitions: true, olderThan: '1 day', where: { kind: 'x' } },
       { table: 'by_time', partitions: true, column: 'kind', olderThan: '1 day' },
-      { table: 'plain', column: 'at', olderThan: '1 day', premake: 2 },
     ];
     const out = await runCli(['retention', '--config', configFor(db, rules), '--target', 't']);
     expect(out.code).toBe(1);
@@ -224,10 +222,26 @@ describe('retention partition rules, end to end (CLI → PostgreSQL)', () => {
     expect(out.stderr).toContain(
       'rules[2] (by_list): public.by_list is not range-partitioned on a single column',
     );
-    expect(out.stderr).toContain('rules[3] (by_time): "where" cannot be used with "partitions"');
     expect(out.stderr).toContain(
-      'rules[4] (by_time): column "kind" is not the partition key of public.by_time',
+      'rules[3] (by_time): column "kind" is not the partition key of public.by_time',
     );
-    expect(out.stderr).toContain('rules[5] (plain): "premake" needs "partitions": true');
+    // Fields that do not go together are refused with the config, before connecting.
+    const shapes = await runCli([
+      'retention',
+      '--config',
+      configFor(db, [
+        { table: 'by_time', partitions: true, olderThan: '1 day', where: { kind: 'x' } },
+        { table: 'plain', column: 'at', olderThan: '1 day', premake: 2 },
+      ]),
+      '--target',
+      't',
+    ]);
+    expect(shapes.code).toBe(2);
+    expect(shapes.stderr).toContain(
+      'targets.t.retention.rules[0].where: "where" cannot be used with "partitions"',
+    );
+    expect(shapes.stderr).toContain(
+      'targets.t.retention.rules[1].premake: "premake" needs "partitions": true',
+    );
   });
 });

@@ -241,11 +241,9 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
       { table: 'no_such_table', column: 'created_at', olderThan: '90 days' },
       { table: 'audit_logs', column: 'no_such_column', olderThan: '90 days' },
       { table: 'audit_logs', column: 'action', olderThan: '90 days' },
-      { table: 'users; drop table users', column: 'created_at', olderThan: '90 days' },
       { table: 'notifications', column: 'created_at', olderThan: '60 days', where: { is_read: 'maybe' } },
       { table: 'notifications', column: 'created_at', olderThan: '60 days', where: { colour: 'red' } },
       { table: 'audit_logs', partitions: true, olderThan: '90 days' },
-      { table: 'audit_logs', olderThan: '90 days' },
     ];
     const out = await runCli(['retention', '--config', configFor(db, rules), '--target', 't']);
     expect(out.code).toBe(1);
@@ -258,20 +256,40 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     expect(problems).toContain(
       'rules[3] (audit_logs): column public.audit_logs.action is text, not a timestamp or date',
     );
+    expect(problems).toMatch(/rules\[4\] \(notifications\): where\.is_read: "maybe" does not fit boolean/);
     expect(problems).toContain(
-      'rules[4] (users; drop table users): table "users; drop table users" is not a valid table name',
+      'rules[5] (notifications): where: column "colour" does not exist in public.notifications',
     );
-    expect(problems).toMatch(/rules\[5\] \(notifications\): where\.is_read: "maybe" does not fit boolean/);
-    expect(problems).toContain(
-      'rules[6] (notifications): where: column "colour" does not exist in public.notifications',
-    );
-    expect(problems).toContain('rules[7] (audit_logs): public.audit_logs is not a partitioned table');
-    expect(problems).toContain('rules[8] (audit_logs): "column" is required');
+    expect(problems).toContain('rules[6] (audit_logs): public.audit_logs is not a partitioned table');
     expect(problems).not.toContain('rules[0]');
-    // Nothing deleted, not even by the valid rule; the injected statement did not run.
+    // Nothing deleted, not even by the valid rule.
     expect(await labels(db, 'audit_logs')).toEqual({ old: 100 });
     expect(await labels(db, 'notifications')).toEqual({ old: 1 });
+  });
+
+  it('refuses a rule whose table is not a [schema.]table name with the config, before connecting', async () => {
+    const db = await database('ret_injection');
+    await seedTables(db);
+    await db.sql(
+      "insert into audit_logs (action, created_at, label) select 'x', now() - interval '200 days', 'old' from generate_series(1, 10)",
+    );
+    const rules = [
+      { table: 'audit_logs', column: 'created_at', olderThan: '90 days' },
+      { table: 'users; drop table users', column: 'created_at', olderThan: '90 days' },
+      { table: 'audit_logs', olderThan: '90 days' },
+    ];
+    const validate = await runCli(['validate', '--config', configFor(db, rules)]);
+    const run = await runCli(['retention', '--config', configFor(db, rules), '--target', 't']);
+    for (const out of [validate, run]) {
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain(
+        'targets.t.retention.rules[1].table: "users; drop table users" is not a table name: write [schema.]table',
+      );
+      expect(out.stderr).toContain('targets.t.retention.rules[2].column: "column" is required');
+    }
+    // The injected statement never reached the server, and the valid rule did not run either.
     expect(await db.sql("select to_regclass('users')::text as t")).toEqual([{ t: 'users' }]);
+    expect(await labels(db, 'audit_logs')).toEqual({ old: 10 });
   });
 
   it('dry run reports rows to delete, the oldest row and the table size, and deletes nothing', async () => {
@@ -445,7 +463,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     expect(await tryJobLock(other, 'retention')).toBe(true);
     const pid = (await other.query('select pg_backend_pid() as pid')).rows[0]?.pid;
     const refused = await runCli(['retention', '--config', config, '--target', 't']);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(
       `another retention run is already working on this database (pid ${pid}, pgmaint/retention`,
     );
@@ -455,8 +473,8 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     // Two runs started together: one works, the other reports the overlap.
     const [a, b] = await Promise.all([retention(config), retention(config)]);
     const outcomes = [a, b].map((run) => run.code).sort();
-    expect(outcomes).toEqual([0, 1]);
-    const loser = a.code === 1 ? a : b;
+    expect(outcomes).toEqual([0, 2]);
+    const loser = a.code === 2 ? a : b;
     expect(loser.stderr).toContain('another retention run is already working on this database');
     expect(await labels(db, 'audit_logs')).toEqual({});
   });

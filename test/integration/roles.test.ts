@@ -13,8 +13,8 @@ import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import {
   type LocalPostgres,
-  newerPostgresBindir,
   postgresBindir,
+  serverBindir,
   startLocalPostgres,
 } from '../helpers/local-postgres';
 
@@ -493,9 +493,11 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
       db.name,
     ];
 
+    // Giving the restored objects back to their owners needs membership in each owner role.
     const refused = await runCli(replace);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`must be owner of database ${db.name}`);
+    expect(refused.stderr).toContain(`pgmaint's role "${role}" is not a member of ${appRole}, postgres`);
+    expect(refused.stderr).toContain('nothing was created');
     expect(await databases()).toEqual(before);
 
     const granted = await rolesSql(db, {
@@ -507,12 +509,20 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
       replace: 'on',
     });
     expect(granted.code, granted.stderr).toBe(0);
+    // The database is the role's now; a backup taken from now on says so (the earlier ones name
+    // postgres, a superuser the role cannot give the database back to).
+    const backup = await runCli(['backup', '--config', config(), '--target', 't']);
+    expect(backup.code, backup.stderr).toBe(0);
     const out = await runCli(replace);
     expect(out.code, out.stderr).toBe(0);
     const result = JSON.parse(out.stdout);
     expect(result).toMatchObject({ status: 'restored', mode: 'replace', database: db.name, mismatches: [] });
     expect(await databases()).toContain(result.keptAs);
     expect(await db.sql('select count(*)::int as n from payroll')).toEqual([{ n: 2 }]);
+    // The application's tables are the application's again, not pgmaint's.
+    expect(
+      await db.sql("select pg_get_userbyid(relowner) as owner from pg_class where relname = 'payroll'"),
+    ).toEqual([{ owner: appRole }]);
   });
 });
 
@@ -531,7 +541,7 @@ describe('sql/roles.sql on PostgreSQL 17: pg_maintain instead of ownership', () 
   };
 
   beforeAll(async () => {
-    server = await startLocalPostgres({ bindir: newerPostgresBindir() });
+    server = await startLocalPostgres({ bindir: serverBindir(17) });
     const url = new URL(server.url);
     url.pathname = '/app';
     const settings = settingsFromUrl(url.toString());

@@ -61,8 +61,8 @@ describe('config validation', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         'backupBucket: expected an S3 bucket name or file:///absolute/path',
-        'targets.prod.timezone: expected an IANA time zone like "Europe/London"',
-        'targets.prod.retention.rules[2].olderThan: expected an interval like "90 days"',
+        'targets.prod.timezone: "Mars/Olympus" is not a time zone: expected an IANA name like "Europe/London" or "UTC"',
+        'targets.prod.retention.rules[2].olderThan: expected an interval like "90 days" (units: seconds, minutes, hours, days, weeks), got "ninety"',
         'targets.prod.bogus: unknown field',
         'targets.prod: give exactly one of "secret" (deployed) or "url" (local runs)',
       ]),

@@ -55,9 +55,11 @@ describe('health thresholds', () => {
     const { thresholds, problems } = resolveThresholds(
       HEALTH_CHECKS,
       {
-        thresholds: {
-          idle_in_transaction: { warning: '2 minutes', critical: null },
-          index_bloat: { minSize: '1 GB' },
+        health: {
+          thresholds: {
+            idle_in_transaction: { warning: '2 minutes', critical: null },
+            index_bloat: { minSize: '1 GB' },
+          },
         },
       },
       'prod',
@@ -77,18 +79,20 @@ describe('health thresholds', () => {
     const { problems } = resolveThresholds(
       HEALTH_CHECKS,
       {
-        thresholds: {
-          connections: { warning: 'lots' },
-          bogus: {},
-          xid_wraparound: { critical: '1 GB' },
-          dead_tuples: { inactiveFor: '1 hour' },
+        health: {
+          thresholds: {
+            connections: { warning: 'lots' },
+            bogus: {},
+            xid_wraparound: { critical: '1 GB' },
+            dead_tuples: { inactiveFor: '1 hour' },
+          },
         },
       },
       'prod',
     );
     expect(problems).toEqual([
+      'targets.prod.health.thresholds.connections.warning: expected a number like 50, or a share like "80%" or null, got "lots"',
       expect.stringMatching(/^targets\.prod\.health\.thresholds\.bogus: unknown check \(known: connection, /),
-      'targets.prod.health.thresholds.connections.warning: expected a percentage like "80%" or null, got "lots"',
       'targets.prod.health.thresholds.xid_wraparound.critical: expected a whole number or null, got "1 GB"',
       'targets.prod.health.thresholds.dead_tuples.inactiveFor: only replication_slots takes inactiveFor',
     ]);

@@ -10,6 +10,7 @@ import {
 } from '../../functions/reindex/guards';
 import { refusal, type ServerFacts } from '../../functions/reindex/preflight';
 import { isQuotedIdentifier, statementFor } from '../../functions/reindex/statement';
+import { analyzeReadBytes, type StatisticsFacts, statisticsState } from '../../functions/reindex/statistics';
 
 const facts = (version: number, inRecovery = false): ServerFacts => ({
   server_version: `${Math.floor(version / 10000)}.${version % 100}`,
@@ -137,5 +138,50 @@ describe('identifiers in utility statements', () => {
       /REINDEX INDEX CONCURRENTLY public\.t_idx$/m,
     );
     expect(() => statementFor('reindex-index', 'index', 'x; drop table y')).toThrow(/not quoted/);
+  });
+});
+
+describe('reindex: whether statistics can carry the bloat estimate', () => {
+  const usable: StatisticsFacts = {
+    hasStats: true,
+    statsReadable: true,
+    noWidthColumns: null,
+    analyzedAt: new Date('2026-01-01T00:00:00Z'),
+    changesSinceAnalyze: 0,
+    analyzeThreshold: 6_050,
+  };
+
+  it.each<[string, Partial<StatisticsFacts>, string, RegExp | null]>([
+    ['fresh statistics', {}, 'usable', null],
+    ['changes up to the analyze threshold', { changesSinceAnalyze: 6_050 }, 'usable', null],
+    [
+      'a mass delete since the last ANALYZE',
+      { changesSinceAnalyze: 540_000 },
+      'stale',
+      /540,000 rows of public\.t changed since its last ANALYZE \(2026-01-01T00:00:00\.000Z\), more than autovacuum's analyze threshold \(6,050\)/,
+    ],
+    ['never analyzed', { hasStats: false, analyzedAt: null }, 'missing', /never been analyzed/],
+    [
+      'analyzed, a column without statistics',
+      { hasStats: false },
+      'missing',
+      /no statistics for the index's columns/,
+    ],
+    ['statistics hidden from the role', { hasStats: false, statsReadable: false }, 'unusable', /no SELECT/],
+    [
+      'a name column, even never analyzed',
+      { noWidthColumns: 'label (name)', analyzedAt: null },
+      'unusable',
+      /label \(name\) have no width/,
+    ],
+  ])('%s: %s', (_, overrides, kind, reason) => {
+    const state = statisticsState({ ...usable, ...overrides }, 'public.t');
+    expect(state.kind).toBe(kind);
+    if (reason) expect('reason' in state ? state.reason : '').toMatch(reason);
+  });
+
+  it('an ANALYZE reads at most 30,000 pages, whatever the table size', () => {
+    expect(analyzeReadBytes(10 * 8192, 8192)).toBe(10 * 8192);
+    expect(analyzeReadBytes(10 * 1024 ** 3, 8192)).toBe(30_000 * 8192);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type Alert, type AlertSink, alertBody, alertSubject } from '../../functions/shared/alerts';
 import { parseConfig } from '../../functions/shared/config/load';
-import { InputError, JobError } from '../../functions/shared/errors';
+import { InputError, JobError, RequestRefusedError } from '../../functions/shared/errors';
 import type { JobDefinition } from '../../functions/shared/job';
 import { silentLogger } from '../../functions/shared/logger';
 import { noMetrics } from '../../functions/shared/metrics';
@@ -80,6 +80,22 @@ describe('runJob', () => {
         error: 'disk full',
       }),
     ]);
+  });
+
+  it('a refused request (an operator mistake, a run already going) is rethrown without an alert', async () => {
+    const alerts = recordingAlerts();
+    const counted: string[] = [];
+    const refusal = new RequestRefusedError('replace needs confirm');
+    await expect(
+      runJob(
+        job(async () => Promise.reject(refusal)),
+        { target: 'prod' },
+        { ...deps(alerts), metrics: { add: (name) => counted.push(name), flush() {} } },
+      ),
+    ).rejects.toBe(refusal);
+    expect(alerts.sent).toEqual([]);
+    expect(counted).toContain('JobRefused');
+    expect(counted).not.toContain('JobFailed');
   });
 
   it('treats a result the job marks as failed as a failure, with the result in the alert', async () => {

@@ -1,4 +1,4 @@
-import { loadSql } from '../../shared/sql';
+import { loadSqlFor, type SqlVariant } from '../../shared/sql';
 import { formatDuration } from '../../shared/units';
 import type { HealthCheck } from '../check';
 import { round } from './numbers';
@@ -15,14 +15,20 @@ interface Row {
   waiting: number;
 }
 
+/** pg_locks.waitstart (when the lock wait began) is PostgreSQL 14+. */
+export const BLOCKED_QUERIES_SQL: readonly SqlVariant[] = [
+  { name: 'health/blocked_queries-pg13', since: 130_000 },
+  { name: 'health/blocked_queries', since: 140_000 },
+];
+
 /** `blocked_queries`: the longest lock wait in this database, and how many sessions wait. */
 export const blockedQueriesCheck: HealthCheck = {
   name: 'blocked_queries',
   unit: 'seconds',
   kind: 'duration',
   defaults: { warning: '1 minute', critical: '5 minutes' },
-  async run({ query }) {
-    const rows = await query<Row>(loadSql('health/blocked_queries'));
+  async run({ query, serverVersionNum }) {
+    const rows = await query<Row>(loadSqlFor(serverVersionNum, BLOCKED_QUERIES_SQL));
     const longest = rows[0];
     if (!longest) return { value: 0, message: 'no session waits for a lock', recommendation: '' };
     return {

@@ -1,11 +1,14 @@
-import { loadSql } from '../../shared/sql';
+import { loadSql, pickSqlVariant, type SqlVariant } from '../../shared/sql';
 import { formatDuration } from '../../shared/units';
 import type { HealthCheck } from '../check';
 import { countersSince } from './counters';
 import { round } from './numbers';
 
 /** PostgreSQL 17 moved the checkpoint counters from pg_stat_bgwriter to pg_stat_checkpointer. */
-export const CHECKPOINTER_VIEW_FROM = 170000;
+export const CHECKPOINTS_SQL: readonly SqlVariant[] = [
+  { name: 'health/checkpoints_bgwriter', since: 100_000 },
+  { name: 'health/checkpoints_checkpointer', since: 170_000 },
+];
 
 interface Row {
   timed: number;
@@ -24,10 +27,9 @@ export const checkpointsCheck: HealthCheck = {
   kind: 'percent',
   defaults: { warning: '50%', critical: null },
   async run({ query, now, memory, serverVersionNum }) {
-    const sql =
-      serverVersionNum >= CHECKPOINTER_VIEW_FROM ? 'checkpoints_checkpointer' : 'checkpoints_bgwriter';
-    const [row] = await query<Row>(loadSql(`health/${sql}`));
-    if (!row) throw new Error(`${sql} returned no row`);
+    const variant = pickSqlVariant(serverVersionNum, CHECKPOINTS_SQL);
+    const [row] = await query<Row>(loadSql(variant));
+    if (!row) throw new Error('the checkpoint counters returned no row');
     const [started] = await query<{ at: Date }>('select pg_postmaster_start_time() as at');
     const counted = countersSince(
       memory,
@@ -38,7 +40,7 @@ export const checkpointsCheck: HealthCheck = {
     const { timed, requested } = counted.delta;
     const total = timed + requested;
     const over = `over ${formatDuration(counted.seconds * 1000)} since ${counted.from}`;
-    const details = { timed, requested, view: sql.replace('checkpoints_', 'pg_stat_') };
+    const details = { timed, requested, view: variant.replace('health/checkpoints_', 'pg_stat_') };
     if (total < 2)
       return {
         value: null,

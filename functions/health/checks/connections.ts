@@ -9,11 +9,14 @@ interface Row {
   by_state: Record<string, number>;
 }
 
-/** `connections`: sessions in use vs the slots ordinary roles can take. */
+/**
+ * `connections`: sessions in use vs the slots ordinary roles can take. The value is a count;
+ * thresholds are counts (`50`) or shares of the usable slots (`"80%"`).
+ */
 export const connectionsCheck: HealthCheck = {
   name: 'connections',
-  unit: 'percent',
-  kind: 'percent',
+  unit: 'count',
+  kind: 'count-or-share',
   defaults: { warning: '80%', critical: '95%' },
   async run({ query }) {
     const [row] = await query<Row>(loadSql('health/connections'));
@@ -21,11 +24,13 @@ export const connectionsCheck: HealthCheck = {
     const available = Math.max(row.max_connections - row.reserved, 1);
     const percent = (100 * row.used) / available;
     return {
-      value: round(percent),
+      value: row.used,
+      total: available,
       message: `${row.used} of ${available} connections in use (${round(percent)}%)`,
       details: {
         used: row.used,
         available,
+        percent: round(percent),
         maxConnections: row.max_connections,
         reserved: row.reserved,
         byState: row.by_state,

@@ -16,6 +16,7 @@ import { idleInTransactionCheck } from './idle-in-transaction';
 import { invalidIndexesCheck } from './invalid-indexes';
 import { lastVacuumAnalyzeCheck } from './last-vacuum-analyze';
 import { longRunningQueriesCheck } from './long-running-queries';
+import { longTransactionsCheck } from './long-transactions';
 import { preparedTransactionsCheck } from './prepared-transactions';
 import { replicationLagCheck } from './replication-lag';
 import { replicationSlotsCheck } from './replication-slots';
@@ -37,6 +38,7 @@ export const HEALTH_CHECKS: readonly HealthCheck[] = [
   connectionsCheck,
   longRunningQueriesCheck,
   idleInTransactionCheck,
+  longTransactionsCheck,
   blockedQueriesCheck,
   preparedTransactionsCheck,
   databaseSizeCheck,

@@ -1,4 +1,4 @@
-import { loadSql } from '../../shared/sql';
+import { extensionVersionNum, loadSql, loadSqlFor, type SqlVariant } from '../../shared/sql';
 import { formatDuration } from '../../shared/units';
 import type { HealthCheck } from '../check';
 import { round } from './numbers';
@@ -15,6 +15,15 @@ interface Row {
   query: string;
 }
 
+/**
+ * pg_stat_statements 1.8 (PostgreSQL 13) renamed mean_time and total_time to mean_exec_time and
+ * total_exec_time. The extension's own version decides: a database upgraded from 12 keeps 1.7.
+ */
+export const SLOW_QUERIES_SQL: readonly SqlVariant[] = [
+  { name: 'health/slow_queries-pgss1.3', since: extensionVersionNum('1.3') },
+  { name: 'health/slow_queries', since: extensionVersionNum('1.8') },
+];
+
 /** `slow_queries`: the slowest statement on average, from pg_stat_statements when installed. */
 export const slowQueriesCheck: HealthCheck = {
   name: 'slow_queries',
@@ -22,10 +31,16 @@ export const slowQueriesCheck: HealthCheck = {
   kind: 'duration',
   defaults: { warning: '100 ms', critical: '1 second' },
   async run({ query }) {
-    const [extension] = await query<{ schema: string }>(loadSql('health/extension'), ['pg_stat_statements']);
+    const [extension] = await query<{ schema: string; version: string }>(loadSql('health/extension'), [
+      'pg_stat_statements',
+    ]);
     if (!extension) return { skipped: 'pg_stat_statements is not installed in this database' };
     // The schema comes from pg_extension, quoted by the server's quote_ident.
-    const sql = loadSql('health/slow_queries').replaceAll('@extschema@', extension.schema);
+    const sql = loadSqlFor(
+      extensionVersionNum(extension.version),
+      SLOW_QUERIES_SQL,
+      'pg_stat_statements',
+    ).replaceAll('@extschema@', extension.schema);
     const rows = await query<Row>(sql, [SLOW_QUERY_MIN_CALLS]);
     const worst = rows[0];
     if (!worst)

@@ -4,16 +4,17 @@ import { parseIntervalSeconds, parsePercent, parseSizeBytes } from '../units';
 
 /** Field types shared by every section of the config, each with the message a user sees. */
 
+const INTERVAL = 'expected an interval like "90 days" (units: seconds, minutes, hours, days, weeks)';
+const SIZE = 'expected a size like "100 MB" (units: B, kB, MB, GB, TB)';
+
 export const interval = () =>
-  z
-    .string({ error: 'expected an interval like "90 days"' })
-    .refine((text) => parseIntervalSeconds(text) !== undefined, {
-      error: 'expected an interval like "90 days"',
-    });
+  z.string({ error: INTERVAL }).refine((text) => parseIntervalSeconds(text) !== undefined, {
+    error: (issue) => `${INTERVAL}, got ${JSON.stringify(issue.input)}`,
+  });
 
 export const size = () =>
-  z.string({ error: 'expected a size like "100 MB"' }).refine((text) => parseSizeBytes(text) !== undefined, {
-    error: 'expected a size like "100 MB"',
+  z.string({ error: SIZE }).refine((text) => parseSizeBytes(text) !== undefined, {
+    error: (issue) => `${SIZE}, got ${JSON.stringify(issue.input)}`,
   });
 
 export const percent = () =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isValidTimezone } from '../schedule';
+import { SSL_MODES } from '../credentials';
+import { timezoneProblem } from '../timezone';
 import { backupSection, healthSection, reindexSection, restoreSection, retentionSection } from './sections';
 
 export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
@@ -13,9 +14,18 @@ const targetSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// URL' })
       .optional(),
+    /**
+     * Overrides the secret's or URL's sslmode. Default: `verify-full` for RDS hosts
+     * (`*.rds.amazonaws.com`, checked against the RDS CA bundle in the image), else `prefer`.
+     */
+    sslmode: z.enum(SSL_MODES, { error: `expected one of ${SSL_MODES.join(', ')}` }).optional(),
+    /** IANA Area/Location name (or "UTC") the schedules run in; abbreviations are refused. */
     timezone: z
-      .string()
-      .refine(isValidTimezone, { error: 'expected an IANA time zone like "Europe/London"' })
+      .string({ error: 'expected an IANA time zone like "Europe/London"' })
+      .superRefine((name, ctx) => {
+        const problem = timezoneProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('UTC'),
     backup: backupSection.optional(),
     retention: retentionSection.optional(),
@@ -84,8 +94,39 @@ const networkSchema = z
       });
   });
 
+const kmsKeyArn = () =>
+  z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, {
+    error: 'expected a KMS key ARN like arn:aws:kms:eu-west-2:123456789012:key/1234abcd-... (not an alias)',
+  });
+
+/** AWS tag rules; `aws:` is AWS's own prefix and `pgmaint:` is the stack's. */
+const tagsSchema = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, { error: 'tag keys use letters, digits, spaces and _.:/=+-@' })
+      .refine((key) => !/^(aws|pgmaint):/i.test(key), {
+        error: 'tag keys starting with "aws:" or "pgmaint:" are reserved',
+      }),
+    z
+      .string({ error: 'expected a tag value (text)' })
+      .max(256)
+      .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, {
+        error: 'tag values use letters, digits, spaces and _.:/=+-@',
+      }),
+  )
+  .refine((tags) => Object.keys(tags).length <= 40, { error: 'at most 40 tags (pgmaint adds up to 3 more)' });
+
 export const configSchema = z.strictObject({
   network: networkSchema.optional(),
+  /** Deployed only: the functions' processor; arm64 (Graviton) costs about 20% less per second. */
+  architecture: z.enum(['x86_64', 'arm64'], { error: 'expected "x86_64" or "arm64"' }).optional(),
+  /** Deployed only: tags on every resource the stack creates, beside pgmaint's own. */
+  tags: tagsSchema.optional(),
+  /** Deployed only: the KMS key of an existing `backupBucket`, so the functions may use it. */
+  backupBucketKeyArn: kmsKeyArn().optional(),
   alerts: z
     .strictObject({
       topicArn: z
@@ -95,6 +136,8 @@ export const configSchema = z.strictObject({
         })
         .optional(),
       emails: z.array(z.email({ error: 'expected an email address' })).default([]),
+      /** Deployed only: the KMS key of an existing `topicArn`, so the functions may publish. */
+      topicKeyArn: kmsKeyArn().optional(),
     })
     .default({ emails: [] }),
   /** S3 bucket name, or file:///abs/path for local runs. Deployed and absent: the stack creates one. */

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { HEALTH_CHECKS } from '../../health/checks';
+import { thresholdIssues } from '../../health/thresholds';
+import { identifierProblem, qualifiedNameProblem } from '../identifiers';
+import { REINDEX_MIN_BLOAT, REINDEX_MIN_SIZE } from './defaults';
 import { interval, nonNegativeInt, percent, positiveInt, schedule, size } from './fields';
 
 /**
@@ -26,15 +30,45 @@ const whereValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
   error: 'expected a string, number, boolean or null',
 });
 
-export const retentionRule = z.strictObject({
-  table: z.string({ error: 'expected a table name, optionally schema-qualified' }).min(1),
-  column: z.string({ error: 'expected a column name' }).min(1).optional(),
-  olderThan: interval(),
-  where: z.record(z.string(), z.union([whereValue, z.array(whereValue).min(1)])).optional(),
-  partitions: z.boolean().optional(),
-  premake: nonNegativeInt('a whole number of partitions').optional(),
-  maxRowsPerRun: positiveInt('a whole number of rows').optional(),
-});
+/** A string that must be one SQL name (or `[schema.]table`): refused here, never sent to the server. */
+const sqlName = (what: 'column' | 'table') =>
+  z
+    .string({
+      error:
+        what === 'table' ? 'expected a table name, optionally schema-qualified' : 'expected a column name',
+    })
+    .superRefine((text, ctx) => {
+      const problem = what === 'table' ? qualifiedNameProblem(text) : identifierProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
+export const retentionRule = z
+  .strictObject({
+    table: sqlName('table'),
+    column: sqlName('column').optional(),
+    olderThan: interval(),
+    where: z.record(sqlName('column'), z.union([whereValue, z.array(whereValue).min(1)])).optional(),
+    partitions: z.boolean().optional(),
+    premake: nonNegativeInt('a whole number of partitions').optional(),
+    maxRowsPerRun: positiveInt('a whole number of rows').optional(),
+  })
+  .superRefine((rule, ctx) => {
+    const problem = (path: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message });
+    if (rule.partitions === true) {
+      if (rule.where)
+        problem('where', '"where" cannot be used with "partitions": whole partitions are dropped');
+      if (rule.maxRowsPerRun !== undefined)
+        problem(
+          'maxRowsPerRun',
+          '"maxRowsPerRun" cannot be used with "partitions": whole partitions are dropped',
+        );
+    } else {
+      if (rule.column === undefined)
+        problem('column', '"column" is required: the timestamp or date column that ages the rows');
+      if (rule.premake !== undefined) problem('premake', '"premake" needs "partitions": true');
+    }
+  });
 
 export const retentionSection = z.strictObject({
   schedule: schedule().optional(),
@@ -48,8 +82,8 @@ export const reindexSection = z.strictObject({
   mode: z
     .enum(['concurrently', 'database'], { error: 'expected "concurrently" or "database"' })
     .default('concurrently'),
-  minSize: size().default('100 MB'),
-  minBloat: percent().default('30%'),
+  minSize: size().default(REINDEX_MIN_SIZE),
+  minBloat: percent().default(REINDEX_MIN_BLOAT),
   maxPerRun: positiveInt('a whole number of indexes').default(5),
   vacuumAnalyze: z.boolean().default(false),
   /** A transaction open longer than this makes a concurrent rebuild wait; skip the index instead. */
@@ -60,34 +94,56 @@ const thresholdValue = z.union([z.string(), z.number()], {
   error: 'expected a threshold like "5 minutes", "80%", "5 GB" or a number',
 });
 
+const checkThresholds = z.strictObject({
+  warning: thresholdValue.nullable().optional(),
+  critical: thresholdValue.nullable().optional(),
+  /** Size floor of the bloat and unused-index checks (index_bloat: the reindex job's minSize). */
+  minSize: size().optional(),
+  /** replication_slots: how long a slot may stay inactive before it warns. */
+  inactiveFor: interval().optional(),
+  /** server_version: the lowest minor release accepted per major, e.g. ["15.12", "16.8"]. */
+  minimumVersions: z
+    .array(z.string().regex(/^\d+\.\d+$/, { error: 'expected a version like "15.12"' }))
+    .optional(),
+  /** settings: server settings and the values they must have, e.g. { "ssl": "on" }. */
+  expect: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]), {
+      error: 'expected setting names with the values they must have, like { "ssl": "on" }',
+    })
+    .optional(),
+});
+
 export const healthSection = z.strictObject({
   schedule: schedule().optional(),
+  /**
+   * Publish each check's value and status as CloudWatch metrics (the dashboard's health panels).
+   * They are most of a deployment's monthly cost; false keeps only the alerts and the result.
+   */
+  metrics: z.boolean({ error: 'expected true or false' }).optional(),
+  /**
+   * Per-check overrides, checked against the checks' own units here, so an unknown check or a
+   * threshold without a unit fails `validate` and synth rather than every scheduled run.
+   */
   thresholds: z
-    .record(
-      z.string(),
-      z.strictObject({
-        warning: thresholdValue.nullable().optional(),
-        critical: thresholdValue.nullable().optional(),
-        /** Size floor of the bloat and unused-index checks. */
-        minSize: size().optional(),
-        /** replication_slots: how long a slot may stay inactive before it warns. */
-        inactiveFor: interval().optional(),
-        /** server_version: the lowest minor release accepted per major, e.g. ["15.12", "16.8"]. */
-        minimumVersions: z
-          .array(z.string().regex(/^\d+\.\d+$/, { error: 'expected a version like "15.12"' }))
-          .optional(),
-        /** settings: server settings and the values they must have, e.g. { "ssl": "on" }. */
-        expect: z
-          .record(z.string(), z.union([z.string(), z.number(), z.boolean()]), {
-            error: 'expected setting names with the values they must have, like { "ssl": "on" }',
-          })
-          .optional(),
-      }),
-    )
+    .record(z.string(), checkThresholds)
+    .superRefine((thresholds, ctx) => {
+      for (const issue of thresholdIssues(HEALTH_CHECKS, thresholds))
+        ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+    })
     .default({}),
 });
 
 export const restoreSection = z.strictObject({
   /** Scheduled restore drill: restore the latest backup into a scratch database and compare. */
   drillSchedule: schedule().optional(),
+  /**
+   * The role that owns everything a restore creates when roles the backup's objects and grants
+   * belong to do not exist on this server (a refresh from another server). Without it such a
+   * restore is refused. The backup's grants are then not restored.
+   */
+  owner: z
+    .string({ error: 'expected a role name' })
+    .min(1)
+    .refine((name) => Buffer.byteLength(name, 'utf8') <= 63, { error: 'a role name has at most 63 bytes' })
+    .optional(),
 });

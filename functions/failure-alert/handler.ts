@@ -1,0 +1,3 @@
+import { failureAlertHandler } from './publish';
+
+export const handler = failureAlertHandler();

@@ -1,0 +1,116 @@
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+
+const ROOT = join(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+};
+const run = promisify(execFile);
+
+/** What a user gets from `npm pack` + `npm install -g`: the packed tarball installed into a fresh prefix. */
+describe('the installed package (npm pack, npm install -g into a temp prefix)', () => {
+  let work: string;
+  let bin: string;
+  let db: TestDatabase;
+
+  const pgmaint = (args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(bin, args, { cwd, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk;
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  const emptyDir = () => mkdtempSync(join(work, 'cwd-'));
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'pgmaint-package-'));
+    db = await createTestDatabase('cli_package');
+    const npmEnv = { ...process.env, npm_config_update_notifier: 'false' };
+    const packed = await run('npm', ['pack', '--pack-destination', work, '--silent'], {
+      cwd: ROOT,
+      env: npmEnv,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const tarball = join(work, packed.stdout.trim().split('\n').pop() ?? '');
+    expect(existsSync(tarball), packed.stdout).toBe(true);
+    const prefix = join(work, 'prefix');
+    await run(
+      'npm',
+      ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
+      { cwd: work, env: npmEnv, maxBuffer: 16 * 1024 * 1024 },
+    );
+    bin = join(prefix, 'bin', 'pgmaint');
+  }, 400_000);
+
+  afterAll(async () => {
+    await db?.drop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('installs compiled code only: no TypeScript sources, no dev dependencies', () => {
+    const installed = join(work, 'prefix', 'lib', 'node_modules', ...manifest.name.split('/'));
+    expect(existsSync(join(installed, 'dist', 'functions', 'cli', 'main.js'))).toBe(true);
+    expect(existsSync(join(installed, 'dist', 'sql', 'health', 'connections.sql'))).toBe(true);
+    expect(existsSync(join(installed, 'functions'))).toBe(false);
+    expect(existsSync(join(installed, 'node_modules', 'tsx'))).toBe(false);
+  });
+
+  it('--version prints the package version; --help works on every command', async () => {
+    const cwd = emptyDir();
+    const version = await pgmaint(['--version'], cwd);
+    expect(version).toMatchObject({ code: 0, stdout: `${manifest.version}\n` });
+    const help = await pgmaint(['--help'], cwd);
+    expect(help.code).toBe(0);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1] ?? '');
+    expect(commands).toEqual(['validate', 'backup', 'backups', 'restore', 'retention', 'reindex', 'health']);
+    for (const command of commands) {
+      const out = await pgmaint([command, '--help'], cwd);
+      expect(out.code, `${command} --help: ${out.stderr}`).toBe(0);
+      expect(out.stdout).toMatch(new RegExp(`^usage: pgmaint ${command} --config FILE`));
+      expect(out.stdout).toContain('--help');
+    }
+  });
+
+  it('without a config says how to give one, and never falls back to a cdk.json found by chance', async () => {
+    const cwd = emptyDir();
+    const none = await pgmaint(['validate'], cwd, { ...process.env, PGMAINT_CONFIG_FILE: '' });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(
+      'pgmaint: no config file: pass --config FILE (a pgmaint config, or a cdk.json with context.pgmaint), set PGMAINT_CONFIG_FILE, or put a pgmaint.json in the current directory\n',
+    );
+    copyFileSync(join(ROOT, 'cdk.json'), join(cwd, 'cdk.json'));
+    const withCdkJson = await pgmaint(['health', '--target', 'prod'], cwd);
+    expect(withCdkJson.code).toBe(2);
+    expect(withCdkJson.stderr).toContain('pgmaint: no config file');
+  });
+
+  it('runs a job against PostgreSQL, saying on stderr which config file it used', async () => {
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'pgmaint.json'), JSON.stringify({ targets: { t: { url: db.url } } }));
+    const found = await pgmaint(['health', '--target', 't', '--json'], cwd);
+    expect(found.code, found.stderr).toBe(0);
+    expect(JSON.parse(found.stdout)).toMatchObject({ target: 't', status: 'ok' });
+    expect(found.stderr).toContain(
+      `pgmaint: config ${join(cwd, 'pgmaint.json')} (found in the current directory)`,
+    );
+
+    const elsewhere = join(emptyDir(), 'prod.json');
+    writeFileSync(elsewhere, JSON.stringify({ targets: { t: { url: db.url } } }));
+    const named = await pgmaint(['validate', '--config', elsewhere], cwd);
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stderr).toContain(`pgmaint: config ${elsewhere} (--config)`);
+  });
+});

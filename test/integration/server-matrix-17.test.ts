@@ -1,0 +1,3 @@
+import { serverMatrixSuite } from '../helpers/server-matrix';
+
+serverMatrixSuite(17);
