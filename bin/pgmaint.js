@@ -19,7 +19,7 @@ main(process.argv.slice(2)).then(
     if (code === 130 || code === 143) process.exit(code);
   },
   (error) => {
-    process.stderr.write(`pgmaint: unexpected error: ${error && error.stack ? error.stack : error}\n`);
+    process.stderr.write(`pgmaint: unexpected error: ${error?.stack ? error.stack : error}\n`);
     process.exitCode = 1;
   },
 );

@@ -4,7 +4,12 @@ import { HEALTH_CHECKS } from '../../functions/health/checks';
 import { countersSince } from '../../functions/health/checks/counters';
 import { settingMatches } from '../../functions/health/checks/settings';
 import { changeAlert, nextState, stateChanges } from '../../functions/health/state';
-import { evaluate, parseThreshold, resolveThresholds } from '../../functions/health/thresholds';
+import {
+  evaluate,
+  parseThreshold,
+  resolveThresholds,
+  thresholdIssues,
+} from '../../functions/health/thresholds';
 
 const result = (name: string, status: CheckStatus): CheckResult => ({
   name,
@@ -219,16 +224,13 @@ describe('health checks graded by history and by the calendar', () => {
   });
 
   it('minimumVersions and expect belong to their own checks only', () => {
-    const { problems } = resolveThresholds(
-      HEALTH_CHECKS,
-      {
-        thresholds: { connections: { minimumVersions: ['15.1'] }, wal_files: { expect: { ssl: 'on' } } },
-      } as never,
-      'prod',
-    );
-    expect(problems).toEqual([
-      'targets.prod.health.thresholds.connections.minimumVersions: only server_version takes minimumVersions',
-      'targets.prod.health.thresholds.wal_files.expect: only settings takes expect',
+    const issues = thresholdIssues(HEALTH_CHECKS, {
+      connections: { minimumVersions: ['15.1'] },
+      wal_files: { expect: { ssl: 'on' } },
+    });
+    expect(issues).toEqual([
+      { path: ['connections', 'minimumVersions'], message: 'only server_version takes minimumVersions' },
+      { path: ['wal_files', 'expect'], message: 'only settings takes expect' },
     ]);
   });
 });
