@@ -22,17 +22,56 @@ describe('health connection check, end to end (secret in Secrets Manager → Pos
   const config = () => ({
     alerts: { topicArn: inbox.topicArn },
     targets: {
-      good: { secret: goodSecret, health: { schedule: 'rate(15 minutes)' } },
+      good: {
+        secret: goodSecret,
+        // London, so the runs printed on the days its clocks change are the ones that matter.
+        timezone: 'Europe/London',
+        health: { schedule: 'rate(15 minutes)' },
+        backup: { schedule: 'cron(30 1 * * ? *)' },
+      },
       bad: { secret: badSecret },
     },
   });
 
-  it('validate prints each schedule with its next runs', async () => {
+  it('validate prints each schedule with its next runs, on the London wall clock', async () => {
     const path = writeConfig(config());
     const out = await runCli(['validate', '--config', path]);
     expect(out.code).toBe(0);
-    expect(out.stdout).toContain('rate(15 minutes)');
-    expect(out.stdout.match(/next: /g)).toHaveLength(3);
+    expect(out.stdout).toContain('rate(15 minutes) (Europe/London)');
+    expect(out.stdout.match(/next: /g)).toHaveLength(6);
+
+    const json = await runCli(['validate', '--config', path, '--json']);
+    const { schedules } = JSON.parse(json.stdout) as { schedules: Array<{ job: string; nextRuns: string[] }> };
+    const runsOf = (job: string) => schedules.find((s) => s.job === job)?.nextRuns ?? [];
+    const local = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) GMT(\+1)?$/;
+    for (const run of [...runsOf('health'), ...runsOf('backup')]) expect(run).toMatch(local);
+
+    // The London date and time now, read independently of pgmaint.
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-CA', {
+        timeZone: 'Europe/London',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      })
+        .formatToParts(new Date())
+        .map((p) => [p.type, p.value]),
+    );
+    const today = `${parts.year}-${parts.month}-${parts.day}`;
+    const nowClock = `${parts.hour}:${parts.minute}`;
+    // A daily 01:30 runs at 01:30 on the wall clock, once a day: never moved to 02:00 when the
+    // clocks skip 01:30, never twice when they repeat it, never today once today's 01:30 is past.
+    const backups = runsOf('backup').map((run) => local.exec(run) ?? []);
+    expect(backups).toHaveLength(3);
+    for (const [, , clock] of backups) expect(clock).toBe('01:30');
+    const days = backups.map(([, day]) => day ?? '');
+    expect([...days].sort()).toEqual(days);
+    expect(new Set(days).size).toBe(3);
+    if (nowClock >= '01:30') expect(days[0] > today).toBe(true);
+    else expect(days[0] >= today).toBe(true);
   });
 
   it('reports the server version and round trip as JSON with exit 0', async () => {
