@@ -148,7 +148,9 @@ function shiftedIntoExistence(wallClock: Cron, run: Date, timezone: string): boo
 function repeatedWallClock(run: Date, timezone: string): boolean {
   const local = wallClockAsUtc(run, timezone);
   // Every zone moves its clocks back by 30 minutes, an hour or two hours.
-  return [30, 60, 120].some((minutes) => wallClockAsUtc(new Date(run.getTime() - minutes * 60_000), timezone) === local);
+  return [30, 60, 120].some(
+    (minutes) => wallClockAsUtc(new Date(run.getTime() - minutes * 60_000), timezone) === local,
+  );
 }
 
 export function isValidTimezone(timezone: string): boolean {

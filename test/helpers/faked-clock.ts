@@ -37,8 +37,11 @@ export async function assertFakedClocks(pgAdminUrl: string, awsEndpoint: string)
   let server: Date;
   let serverZone: string;
   try {
-    const row = (await client.query<{ now: Date; zone: string }>('select now(), current_setting($1) as zone', ['TimeZone']))
-      .rows[0];
+    const row = (
+      await client.query<{ now: Date; zone: string }>('select now(), current_setting($1) as zone', [
+        'TimeZone',
+      ])
+    ).rows[0];
     server = row?.now ?? new Date(0);
     serverZone = row?.zone ?? '?';
   } finally {
@@ -54,7 +57,8 @@ export async function assertFakedClocks(pgAdminUrl: string, awsEndpoint: string)
   const bucket = `faked-clock-${process.pid}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'probe', Body: 'probe' }));
-  const moto = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'probe' }))).LastModified ?? new Date(0);
+  const moto =
+    (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'probe' }))).LastModified ?? new Date(0);
   s3.destroy();
 
   const problems = [

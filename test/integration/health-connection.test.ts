@@ -41,7 +41,9 @@ describe('health connection check, end to end (secret in Secrets Manager → Pos
     expect(out.stdout.match(/next: /g)).toHaveLength(6);
 
     const json = await runCli(['validate', '--config', path, '--json']);
-    const { schedules } = JSON.parse(json.stdout) as { schedules: Array<{ job: string; nextRuns: string[] }> };
+    const { schedules } = JSON.parse(json.stdout) as {
+      schedules: Array<{ job: string; nextRuns: string[] }>;
+    };
     const runsOf = (job: string) => schedules.find((s) => s.job === job)?.nextRuns ?? [];
     const local = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) GMT(\+1)?$/;
     for (const run of [...runsOf('health'), ...runsOf('backup')]) expect(run).toMatch(local);
@@ -70,8 +72,9 @@ describe('health connection check, end to end (secret in Secrets Manager → Pos
     const days = backups.map(([, day]) => day ?? '');
     expect([...days].sort()).toEqual(days);
     expect(new Set(days).size).toBe(3);
-    if (nowClock >= '01:30') expect(days[0] > today).toBe(true);
-    else expect(days[0] >= today).toBe(true);
+    const first = days[0] ?? '';
+    if (nowClock >= '01:30') expect(first > today, `${first} after ${today} ${nowClock}`).toBe(true);
+    else expect(first >= today, `${first} from ${today} ${nowClock}`).toBe(true);
   });
 
   it('reports the server version and round trip as JSON with exit 0', async () => {

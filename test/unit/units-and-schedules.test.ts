@@ -52,7 +52,9 @@ describe('EventBridge Scheduler expressions', () => {
   const londonRuns = (expression: string, from: string, count = 3) => {
     const parsed = parseSchedule(expression);
     if ('error' in parsed) throw new Error(parsed.error);
-    return nextRuns(parsed, 'Europe/London', count, new Date(from)).map((r) => formatInZone(r, 'Europe/London'));
+    return nextRuns(parsed, 'Europe/London', count, new Date(from)).map((r) =>
+      formatInZone(r, 'Europe/London'),
+    );
   };
 
   it('skips a run in the hour the clocks skip, as EventBridge Scheduler does, instead of moving it', () => {
