@@ -102,7 +102,7 @@ run_date() {
   else
     {
       echo "FAIL  $date UTC ($zone)  ${tests:-no test summary (exit $rc)}  $((SECONDS - begun)) s  $log"
-      grep -E '^ +(FAIL|×) |Error: |faked clock not in effect' "$log" | sort -u | head -40 | sed 's/^/      /'
+      grep -E '^ +(FAIL|×) |[Ee]rror: |faked clock not in effect' "$log" | sort -u | head -40 | sed 's/^/      /'
     } >"$log.summary"
   fi
 }
