@@ -21,6 +21,7 @@ DEFAULT_DATES=(
 FILES=(
   test/unit
   test/integration/retention-partitions.test.ts
+  test/integration/retention-premake-clock-change.test.ts
   test/integration/retention.test.ts
   test/integration/retention-range-batches.test.ts
   test/integration/roles.test.ts
