@@ -39,7 +39,9 @@ describe('health connection check, end to end (secret in Secrets Manager → Pos
         secret: goodSecret,
         // London, so the runs printed on the days its clocks change are the ones that matter.
         timezone: 'Europe/London',
-        health: { schedule: 'rate(15 minutes)' },
+        // Connecting can pass the default 1-second warning on a loaded machine; this is about the
+        // path end to end, and health-checks tests the thresholds.
+        health: { schedule: 'rate(15 minutes)', thresholds: { connection: { warning: '30 seconds' } } },
         backup: { schedule: 'cron(30 1 * * ? *)' },
       },
       bad: { secret: badSecret },
