@@ -2,7 +2,8 @@ import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import { inTransaction } from '../shared/in-transaction';
 import { loadSql } from '../shared/sql';
-import { nextPartitionName } from './partition-names';
+import { nameMatch, nextPartitionName } from './partition-names';
+import { partmanSet } from './partman-config';
 import { LOCK_NOT_AVAILABLE, sqlState } from './pg-errors';
 import type { PartitionRule } from './rules';
 import { fixed, ident, retentionSql, serverLiteral } from './sql-template';
@@ -67,37 +68,98 @@ export function expiredPartitions(partitions: readonly Partition[]): Partition[]
   return partitions.filter((p) => p.expired && !p.isDefault && p !== newest);
 }
 
+export interface PremakePlan {
+  readonly planned: PlannedPartition[];
+  readonly warning?: string;
+  /** pg_partman maintains this set: it premakes (its names, its template table, its interval), pgmaint only drops. */
+  readonly premakeBy?: 'pg_partman';
+}
+
 /**
  * The partitions `premake` asks for: enough that `premake` partitions lie ahead of the one holding
- * now, on the newest partition's interval. Empty when there is nothing to continue from.
+ * now, on the newest partition's interval. Empty when there is nothing to continue from, and for a
+ * set pg_partman maintains: its own premake makes them with its naming, template table and interval.
  */
 export async function plannedPartitions(
   client: Client,
   rule: PartitionRule,
   partitions: readonly Partition[],
-): Promise<{ planned: PlannedPartition[]; warning?: string }> {
+): Promise<PremakePlan> {
+  const partman = await partmanSet(client, rule.oid);
+  const name = `${rule.schema}.${rule.table}`;
+  if (partman.managed === true) {
+    return {
+      planned: [],
+      premakeBy: 'pg_partman',
+      ...(rule.premake > 0 && {
+        warning:
+          `${name}: "premake" ignored, pg_partman maintains this set (${partman.schema}.part_config: ` +
+          `premake ${partman.premake}, interval ${partman.interval}) and premakes it in ${partman.schema}.run_maintenance(); ` +
+          'remove "premake" from this rule',
+      }),
+    };
+  }
   if (rule.premake === 0) return { planned: [] };
+  if (partman.managed === 'unknown') {
+    return {
+      planned: [],
+      warning:
+        `${name}: nothing premade: pg_partman is installed but this role cannot read ${partman.schema}.part_config, ` +
+        `so whether pg_partman premakes this set is unknown; grant SELECT on ${partman.schema}.part_config (and USAGE on its schema)`,
+    };
+  }
   const newest = newestPartition(partitions);
   if (!newest || newest.openEnded || !newest.lowerBound || !newest.upperBound) {
     return {
       planned: [],
-      warning: `${rule.schema}.${rule.table}: no bounded newest partition to continue from, nothing premade`,
+      warning: `${name}: no bounded newest partition to continue from, nothing premade`,
     };
   }
+  const zone = await gridZone(client, newest.name, newest.lowerBound, newest.upperBound);
   const rows = (
-    await client.query<{ lower_bound: string; upper_bound: string }>(loadSql('retention/premake-bounds'), [
-      newest.lowerBound,
-      newest.upperBound,
-      rule.premake,
-    ])
+    await client.query<{ lower_bound: string; upper_bound: string; lower_local: string }>(
+      loadSql('retention/premake-bounds'),
+      [newest.lowerBound, newest.upperBound, rule.premake, zone.zone],
+    )
   ).rows;
   return {
     planned: rows.map((row) => ({
-      name: nextPartitionName(rule.table, newest, row.lower_bound),
+      name: nextPartitionName(
+        rule.table,
+        { name: newest.name, lowerBound: zone.lowerLocal },
+        row.lower_local,
+      ),
       lowerBound: row.lower_bound,
       upperBound: row.upper_bound,
     })),
   };
+}
+
+/**
+ * The zone the newest partition's grid was laid out in: the session's or UTC, whichever its name
+ * carries more closely, else whichever its bounds are midnights in, else the session's. A grid of
+ * UTC months read in America/New_York would otherwise step from `2027-04-30 20:00-04` by `1 mon`.
+ */
+async function gridZone(
+  client: Client,
+  name: string,
+  lower: string,
+  upper: string,
+): Promise<{ zone: string; lowerLocal: string }> {
+  const candidates = (
+    await client.query<{ zone: string; lower_local: string; midnights: boolean }>(
+      loadSql('retention/premake-zones'),
+      [lower, upper],
+    )
+  ).rows;
+  const score = (c: { lower_local: string; midnights: boolean }) =>
+    nameMatch(name, c.lower_local) * 2 + (c.midnights ? 1 : 0);
+  const best = candidates.reduce<(typeof candidates)[number] | undefined>(
+    (chosen, c) => (chosen && score(chosen) >= score(c) ? chosen : c),
+    undefined,
+  );
+  if (!best) throw new Error('premake-zones returned no zone');
+  return { zone: best.zone, lowerLocal: best.lower_local };
 }
 
 /**
