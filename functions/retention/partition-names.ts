@@ -12,7 +12,7 @@ interface BoundParts {
   readonly minute: string;
 }
 
-/** A bound's wall-clock text, `2026-11-25 00:00:00` (an offset after it is ignored), read as date parts. */
+/** The server's timestamptz text, `2026-11-25 00:00:00+00`, read as local date parts. */
 export function boundParts(bound: string): BoundParts | undefined {
   const match = /^(\d{4,})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}))?/.exec(bound);
   if (!match?.[1] || !match[2] || !match[3]) return undefined;
@@ -30,18 +30,6 @@ const PATTERNS: ReadonlyArray<(p: BoundParts) => string> = [
   (p) => `${p.year}${p.month}`,
   (p) => `${p.year}`,
 ];
-
-/**
- * How closely a partition's name carries a bound's date: 0 when it does not, higher for a finer
- * match (`trades_20261125` carries `2026-11-25 00:00` more closely than `2026-11-24 19:00`, whose
- * year alone it also contains). Picks the zone a partition set's names were written in.
- */
-export function nameMatch(name: string, bound: string): number {
-  const parts = boundParts(bound);
-  if (!parts) return 0;
-  const index = PATTERNS.findIndex((pattern) => name.includes(pattern(parts)));
-  return index < 0 ? 0 : PATTERNS.length - index;
-}
 
 export function nextPartitionName(
   parent: string,

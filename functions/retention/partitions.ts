@@ -2,7 +2,7 @@ import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import { inTransaction } from '../shared/in-transaction';
 import { loadSql } from '../shared/sql';
-import { nameMatch, nextPartitionName } from './partition-names';
+import { nextPartitionName } from './partition-names';
 import { partmanSet } from './partman-config';
 import { LOCK_NOT_AVAILABLE, sqlState } from './pg-errors';
 import type { PartitionRule } from './rules';
@@ -25,6 +25,14 @@ export interface PlannedPartition {
   readonly name: string;
   readonly lowerBound: string;
   readonly upperBound: string;
+}
+
+interface PremakeRow {
+  lower_bound: string;
+  upper_bound: string;
+  /** The bounds on the wall clock the grid's names follow, `2026-11-25 00:00:00`. */
+  lower_name_clock: string;
+  newest_name_clock: string;
 }
 
 interface PartitionRow {
@@ -77,13 +85,15 @@ export interface PremakePlan {
 
 /**
  * The partitions `premake` asks for: enough that `premake` partitions lie ahead of the one holding
- * now, on the newest partition's interval. Empty when there is nothing to continue from, and for a
- * set pg_partman maintains: its own premake makes them with its naming, template table and interval.
+ * now (the database's clock, or `asOf`), on the newest partition's interval. Empty when there is
+ * nothing to continue from, and for a set pg_partman maintains: its own premake makes them with its
+ * naming, template table and interval.
  */
 export async function plannedPartitions(
   client: Client,
   rule: PartitionRule,
   partitions: readonly Partition[],
+  asOf?: string,
 ): Promise<PremakePlan> {
   const partman = await partmanSet(client, rule.oid);
   const name = `${rule.schema}.${rule.table}`;
@@ -115,51 +125,25 @@ export async function plannedPartitions(
       warning: `${name}: no bounded newest partition to continue from, nothing premade`,
     };
   }
-  const zone = await gridZone(client, newest.name, newest.lowerBound, newest.upperBound);
   const rows = (
-    await client.query<{ lower_bound: string; upper_bound: string; lower_local: string }>(
-      loadSql('retention/premake-bounds'),
-      [newest.lowerBound, newest.upperBound, rule.premake, zone.zone],
-    )
+    await client.query<PremakeRow>(loadSql('retention/premake-bounds'), [
+      newest.lowerBound,
+      newest.upperBound,
+      rule.premake,
+      asOf ?? null,
+    ])
   ).rows;
   return {
     planned: rows.map((row) => ({
       name: nextPartitionName(
         rule.table,
-        { name: newest.name, lowerBound: zone.lowerLocal },
-        row.lower_local,
+        { name: newest.name, lowerBound: row.newest_name_clock },
+        row.lower_name_clock,
       ),
       lowerBound: row.lower_bound,
       upperBound: row.upper_bound,
     })),
   };
-}
-
-/**
- * The zone the newest partition's grid was laid out in: the session's or UTC, whichever its name
- * carries more closely, else whichever its bounds are midnights in, else the session's. A grid of
- * UTC months read in America/New_York would otherwise step from `2027-04-30 20:00-04` by `1 mon`.
- */
-async function gridZone(
-  client: Client,
-  name: string,
-  lower: string,
-  upper: string,
-): Promise<{ zone: string; lowerLocal: string }> {
-  const candidates = (
-    await client.query<{ zone: string; lower_local: string; midnights: boolean }>(
-      loadSql('retention/premake-zones'),
-      [lower, upper],
-    )
-  ).rows;
-  const score = (c: { lower_local: string; midnights: boolean }) =>
-    nameMatch(name, c.lower_local) * 2 + (c.midnights ? 1 : 0);
-  const best = candidates.reduce<(typeof candidates)[number] | undefined>(
-    (chosen, c) => (chosen && score(chosen) >= score(c) ? chosen : c),
-    undefined,
-  );
-  if (!best) throw new Error('premake-zones returned no zone');
-  return { zone: best.zone, lowerLocal: best.lower_local };
 }
 
 /**

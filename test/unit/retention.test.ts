@@ -6,7 +6,7 @@ import {
   pauseAfter,
   stepFits,
 } from '../../functions/retention/pacing';
-import { boundParts, nameMatch, nextPartitionName } from '../../functions/retention/partition-names';
+import { boundParts, nextPartitionName } from '../../functions/retention/partition-names';
 import { expiredPartitions, newestPartition, type Partition } from '../../functions/retention/partitions';
 import { rowPredicate } from '../../functions/retention/predicate';
 import { renderRetention } from '../../functions/retention/render';
@@ -137,19 +137,6 @@ describe('retention partitions', () => {
   ])('after %s (from %s) comes the partition from %s: %s', (newest, lower, next, expected) => {
     const parent = newest.split('_')[0] ?? '';
     expect(nextPartitionName(parent, { name: newest, lowerBound: lower }, next)).toBe(expected);
-  });
-
-  it.each([
-    // A UTC month start read in America/New_York: only the UTC text is the name's own date.
-    ['metrics_p20261201', '2026-12-01 00:00:00', '2026-11-30 19:00:00'],
-    ['orders_2026_12', '2026-12-01 00:00:00', '2026-11-30 19:00:00'],
-    ['hits_20261201_1400', '2026-12-01 14:00:00', '2026-12-01 09:00:00'],
-  ])('%s carries its bound as %s more closely than as %s', (name, own, other) => {
-    expect(nameMatch(name, own)).toBeGreaterThan(nameMatch(name, other));
-  });
-
-  it('finds no date in a name that carries none', () => {
-    expect(nameMatch('events_a', '2026-12-01 00:00:00')).toBe(0);
   });
 
   it('reads the server timestamptz text', () => {
