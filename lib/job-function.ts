@@ -6,10 +6,12 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { type JobSettings, maxEventAge } from './job-settings';
+import type { JobManifest } from '../functions/shared/manifest';
+import { lambdaSizing, maxEventAge } from './job-settings';
 
 export interface JobFunctionProps {
-  readonly settings: JobSettings;
+  /** The job's declaration: sizing, store access, description. */
+  readonly manifest: JobManifest;
   /** The image every job shares; each function only changes the handler command. */
   readonly code: (handler: string, architecture: lambda.Architecture) => lambda.DockerImageCode;
   /** @default lambda.Architecture.X86_64 */
@@ -54,22 +56,20 @@ export class JobFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: JobFunctionProps) {
     super(scope, id);
-    const { settings } = props;
+    const { manifest } = props;
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
     this.function = new lambda.DockerImageFunction(this, 'Function', {
-      code: props.code(`functions/${settings.job}/handler.handler`, architecture),
-      description: `pgmaint ${settings.job}: ${settings.description}`,
+      code: props.code(`functions/${manifest.job}/handler.handler`, architecture),
+      description: `pgmaint ${manifest.job}: ${manifest.description}`,
       architecture,
-      memorySize: settings.memoryMiB,
-      timeout: settings.timeout,
-      ephemeralStorageSize: settings.ephemeralStorage,
+      ...lambdaSizing(manifest),
       // A failed run is tried again after about 1 and 3 minutes (a network blip, a database
       // restart); the job's advisory lock refuses a try while an earlier run still works.
-      retryAttempts: settings.retryAttempts,
-      maxEventAge: maxEventAge(settings),
+      retryAttempts: manifest.lambda.retryAttempts,
+      maxEventAge: maxEventAge(manifest),
       onFailure: props.onFailure,
       // A trace shows where a slow run spent its time (secret fetch, connect, dump, upload).
       tracing: lambda.Tracing.ACTIVE,
@@ -94,7 +94,8 @@ export class JobFunction extends Construct {
   }
 
   private grantBucket(props: JobFunctionProps, targets: readonly string[]): void {
-    const { settings, bucket } = props;
+    const { bucket } = props;
+    const settings = props.manifest.store;
     const objects = (prefix: string) => bucket.arnForObjects(`${prefix}*`);
     const backupPrefixes = targets.map((t) => `${t}/`);
     const statePrefixes = targets.map((t) => `state/${t}/`);

@@ -11,13 +11,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { JOB_MANIFESTS } from '../functions/manifests';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
 import { ConsoleTestEvents } from './console-test-events';
 import { FailureAlerts } from './failure-alerts';
 import { pgmaintImage } from './image';
 import { deadLetterAlarm, failureAlertsAlarm, JobAlarms, TargetJobAlarms } from './job-alarms';
 import { ENV_OVERHEAD_BYTES, JobFunction, LAMBDA_ENV_LIMIT_BYTES } from './job-function';
-import { configSlice, JOB_SETTINGS, scheduledInvocations } from './job-settings';
+import { configSlice, lambdaSizing, scheduledInvocations } from './job-settings';
 import { PgmaintDashboard } from './pgmaint-dashboard';
 import { acknowledgePgmaintFindings } from './policy-acknowledgements';
 
@@ -142,12 +143,12 @@ export class Pgmaint extends Construct {
     const functions: Partial<Record<JobName, lambda.IFunction>> = {};
     const invocations = scheduledInvocations(config);
     for (const job of JOBS) {
-      const settings = JOB_SETTINGS[job];
+      const manifest = JOB_MANIFESTS[job];
       const jobConstruct = new JobFunction(this, titleCase(job), {
-        settings,
+        manifest,
         code,
         architecture,
-        config: configSlice(config, settings),
+        config: configSlice(config, manifest),
         bucket: this.bucket,
         bucketKey,
         alertTopic: this.alertTopic,
@@ -166,7 +167,7 @@ export class Pgmaint extends Construct {
       const alarms = new JobAlarms(this, `${titleCase(job)}Alarms`, {
         job,
         function: jobFunction,
-        timeout: settings.timeout,
+        timeout: lambdaSizing(manifest).timeout,
         topic: this.alertTopic,
         invocations: invocations.filter((i) => i.job === job),
       });
@@ -395,7 +396,7 @@ function validateProps(props: PgmaintProps): void {
   }
   for (const job of JOBS) {
     const bytes =
-      Buffer.byteLength(JSON.stringify(configSlice(config, JOB_SETTINGS[job]))) + ENV_OVERHEAD_BYTES;
+      Buffer.byteLength(JSON.stringify(configSlice(config, JOB_MANIFESTS[job]))) + ENV_OVERHEAD_BYTES;
     if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
       problems.push(
         `the ${job} function's config is ${bytes} bytes with its other settings, over Lambda's 4 KB environment limit; split targets across stacks`,
