@@ -7,6 +7,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { JobManifest } from '../functions/shared/manifest';
+import type { ConfigObjects } from './config-objects';
 import { lambdaSizing, maxEventAge } from './job-settings';
 
 export interface JobFunctionProps {
@@ -16,8 +17,8 @@ export interface JobFunctionProps {
   readonly code: (handler: string, architecture: lambda.Architecture) => lambda.DockerImageCode;
   /** @default lambda.Architecture.X86_64 */
   readonly architecture?: lambda.Architecture;
-  /** PGMAINT_CONFIG: this job's slice of the config, plain JSON. */
-  readonly config: Record<string, unknown>;
+  /** Where this job's config object is: the function gets the pointer and read access to it. */
+  readonly configObjects: ConfigObjects;
   readonly bucket: s3.IBucket;
   /** The key of a bucket pgmaint did not create. @default - the bucket's own `encryptionKey`, if any */
   readonly bucketKey?: kms.IKey;
@@ -41,11 +42,6 @@ export interface JobFunctionProps {
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
 }
-
-/** Lambda caps the total size of a function's environment variables at 4 KB. */
-export const LAMBDA_ENV_LIMIT_BYTES = 4096;
-/** What the other variables (bucket name, topic ARN, Powertools settings) take at most. */
-export const ENV_OVERHEAD_BYTES = 512;
 
 /**
  * One job's Lambda function with exactly the access the job needs: its targets' secrets, its
@@ -79,7 +75,7 @@ export class JobFunction extends Construct {
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       securityGroups: props.vpc ? props.securityGroups : undefined,
       environment: {
-        PGMAINT_CONFIG: JSON.stringify(props.config),
+        ...props.configObjects.environment(manifest.job),
         PGMAINT_BACKUP_BUCKET: props.bucket.bucketName,
         PGMAINT_ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'pgmaint',
@@ -90,6 +86,9 @@ export class JobFunction extends Construct {
     for (const secret of Object.values(props.secrets)) secret.grantRead(this.function);
     props.alertTopic.grantPublish(this.function);
     props.alertTopicKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // The function must not start with a pointer to an object the deployment has not written yet.
+    this.function.node.addDependency(props.configObjects.deployment);
+    props.configObjects.grantRead(manifest.job, this.function, props.bucketKey ?? props.bucket.encryptionKey);
     this.grantBucket(props, Object.keys(props.secrets));
   }
 
