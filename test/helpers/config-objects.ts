@@ -8,7 +8,9 @@ export function deployedConfigObjects(template: Template, outdir: string): Recor
   const deployments = Object.values(template.findResources('Custom::CDKBucketDeployment'));
   expect(deployments).toHaveLength(1);
   const objects: Record<string, string> = {};
-  for (const key of deployments[0]?.Properties.SourceObjectKeys as string[]) {
+  const keys = (deployments[0]?.Properties.SourceObjectKeys ?? []) as string[];
+  expect(keys.length).toBeGreaterThan(0);
+  for (const key of keys) {
     const dir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
     for (const name of readdirSync(dir)) objects[name] = readFileSync(join(dir, name), 'utf8');
   }
