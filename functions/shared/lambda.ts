@@ -9,8 +9,10 @@ import { optionalEnv } from './env';
 import type { JobDefinition, JobResult } from './job';
 import { lambdaLogger } from './logger';
 import { emfMetrics } from './metrics';
+import { logProgress } from './progress';
 import { type RunnerDeps, runJob } from './run-job';
 import { scrub } from './secrets-scrub';
+import { processSignals, type SignalSource, stopOnSignals } from './stop-signals';
 
 /** The parts of the Lambda context pgmaint uses. */
 export interface LambdaContextLike {
@@ -48,7 +50,7 @@ export async function loadDeployedConfig(
 export async function lambdaDeps(
   job: string,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Omit<RunnerDeps, 'runId' | 'remainingMs'>> {
+): Promise<Omit<RunnerDeps, 'runId' | 'remainingMs' | 'signal'>> {
   let s3: ReturnType<typeof s3Client> | undefined;
   const s3Once = () => {
     s3 ??= s3Client(env);
@@ -64,6 +66,8 @@ export async function lambdaDeps(
     logger,
     metrics: emfMetrics(),
     alerts,
+    // Periodic structured lines: a long run shows in the log while it goes, not only at its end.
+    progress: (job, target) => logProgress({ job, target, logger }),
     readSecret: cachedSecretReader(secretsClient()),
     s3: s3Once,
   };
@@ -72,8 +76,14 @@ export async function lambdaDeps(
 /**
  * A thin Lambda door into a job core. Clients and the secret cache live for the life of the
  * warm container; each invocation gets its own run id (the request id) and deadline.
+ * During an invocation SIGTERM stops the run as on the CLI. Lambda sends it only when shutting an
+ * environment down with an extension registered, and allows ~300-500 ms before SIGKILL: the
+ * cancel starts, it may not finish; the next backup's sweep of stale uploads is the guarantee.
  */
-export function makeHandler<Options, Result extends JobResult>(definition: JobDefinition<Options, Result>) {
+export function makeHandler<Options, Result extends JobResult>(
+  definition: JobDefinition<Options, Result>,
+  signals: SignalSource = processSignals,
+) {
   // The config is read once per warm container; a failed read is tried again on the next event.
   let pending: ReturnType<typeof lambdaDeps> | undefined;
   return async (event: unknown, context?: LambdaContextLike): Promise<Result> => {
@@ -83,17 +93,23 @@ export function makeHandler<Options, Result extends JobResult>(definition: JobDe
     });
     const deps = await pending;
     const remaining = context?.getRemainingTimeInMillis?.bind(context);
+    const stop = definition.stopsOnSignal
+      ? stopOnSignals(signals, (signal) => deps?.logger.warn(`${signal}: stopping and cleaning up`))
+      : undefined;
     try {
       return await runJob(definition, event, {
         ...deps,
         runId: context?.awsRequestId,
         remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
+        signal: stop?.signal,
       });
     } catch (error) {
       // The runtime copies the message into the failure record the alert is made from, outside
       // this process, where the secrets this run read are not known: scrub it here.
       if (error instanceof Error) error.message = scrub(error.message);
       throw error;
+    } finally {
+      stop?.dispose();
     }
   };
 }
