@@ -5,12 +5,18 @@ import { rowPredicate, type TimeBounds } from './predicate';
 import type { RowRule } from './rules';
 import { ident, retentionSql } from './sql-template';
 
-/** Past this many held rows in one batch, something holds far more than a few rows: the batch gives up. */
-const MAX_HELD_PER_BATCH = 32;
+/**
+ * Held rows a rule looks for one by one (each costs a few lock waits). Past that, an application holds
+ * many rows at once: a part of a batch that still meets one is left whole for the next run.
+ */
+export const MAX_HELD_PER_RULE = 32;
 
 export interface AroundHeld {
   readonly deleted: number;
-  /** Rows held by another session, `<tableoid>:<ctid>`: left alone for this run, the next run gets them. */
+  /**
+   * Rows left because another session held them (or, past MAX_HELD_PER_RULE, shared a part of the batch
+   * with a held row), `<tableoid>:<ctid>`: later batches of the run skip them, the next run gets them.
+   */
   readonly held: readonly string[];
 }
 
@@ -27,6 +33,7 @@ export async function deleteAroundHeld(
   slice: TimeBounds,
   limit: number | null,
   lockWaitMs: number,
+  heldSoFar: number,
 ): Promise<AroundHeld> {
   const table = ident(rule.schema, rule.table);
   await inTransaction(client, () => client.query(`lock table ${table} in row exclusive mode`), {
@@ -52,11 +59,10 @@ export async function deleteAroundHeld(
       );
     } catch (error) {
       if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
-      if (ctids.length === 1) {
-        held.push(`${relation}:${ctids[0]}`);
+      if (ctids.length === 1 || heldSoFar + held.length >= MAX_HELD_PER_RULE) {
+        held.push(...ctids.map((ctid) => `${relation}:${ctid}`));
         return 0;
       }
-      if (held.length >= MAX_HELD_PER_BATCH) throw error;
       const middle = Math.ceil(ctids.length / 2);
       return (
         (await attempt(relation, ctids.slice(0, middle))) + (await attempt(relation, ctids.slice(middle)))

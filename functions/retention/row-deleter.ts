@@ -205,7 +205,7 @@ async function deleteSlice(
     return { deleted, held: [] };
   } catch (error) {
     if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
-    return deleteAroundHeld(client, rule, slice, null, pacing.directLockWaitMs);
+    return deleteAroundHeld(client, rule, slice, null, pacing.directLockWaitMs, deps.held.length);
   }
 }
 
@@ -297,7 +297,7 @@ async function limitedBatch(deps: BatchDeps, slice: TimeBounds, limit: number): 
     return { deleted: row?.deleted ?? 0, last: (row?.found ?? 0) < limit, held: [] };
   } catch (error) {
     if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
-    const done = await deleteAroundHeld(client, rule, slice, limit, pacing.directLockWaitMs);
+    const done = await deleteAroundHeld(client, rule, slice, limit, pacing.directLockWaitMs, deps.held.length);
     return { ...done, last: false };
   }
 }
