@@ -297,7 +297,14 @@ async function limitedBatch(deps: BatchDeps, slice: TimeBounds, limit: number): 
     return { deleted: row?.deleted ?? 0, last: (row?.found ?? 0) < limit, held: [] };
   } catch (error) {
     if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
-    const done = await deleteAroundHeld(client, rule, slice, limit, pacing.directLockWaitMs, deps.held.length);
+    const done = await deleteAroundHeld(
+      client,
+      rule,
+      slice,
+      limit,
+      pacing.directLockWaitMs,
+      deps.held.length,
+    );
     return { ...done, last: false };
   }
 }

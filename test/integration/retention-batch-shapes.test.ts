@@ -18,7 +18,12 @@ import { testResources } from '../helpers/test-resources';
  */
 describe('retention batch shapes: page ranges on a scattered table, index ranges on an in-order one', () => {
   const { database, defer } = testResources();
-  const RULE = { table: 'notifications', column: 'created_at', olderThan: '90 days', where: { is_read: true } };
+  const RULE = {
+    table: 'notifications',
+    column: 'created_at',
+    olderThan: '90 days',
+    where: { is_read: true },
+  };
 
   /** 30,000 rows; the expired read ones are 'go'; the edge rows sit one minute either side of the cutoff. */
   async function scatteredTable(db: TestDatabase): Promise<void> {
@@ -77,7 +82,9 @@ describe('retention batch shapes: page ranges on a scattered table, index ranges
       heldRowsSkipped: 0,
       stoppedBecause: 'done',
     });
-    expect(result.rules[0]?.batchShapeReason).toMatch(/correlation -?0\.\d\d of created_at .*not in time order/);
+    expect(result.rules[0]?.batchShapeReason).toMatch(
+      /correlation -?0\.\d\d of created_at .*not in time order/,
+    );
     const { go: _gone, ...kept } = before;
     expect(await labels(db)).toEqual(kept);
     expect(kept['edge-stay']).toBe(1);
@@ -122,7 +129,9 @@ describe('retention batch shapes: page ranges on a scattered table, index ranges
       heldRowsSkipped: 1,
       stoppedBecause: 'done',
     });
-    expect(await db.sql('select id::text from notifications where label = $1', ['go'])).toEqual([{ id: heldId }]);
+    expect(await db.sql('select id::text from notifications where label = $1', ['go'])).toEqual([
+      { id: heldId },
+    ]);
 
     await app.query('rollback');
     const next = await retention(url.toString());
@@ -199,7 +208,9 @@ describe('retention batch shapes: page ranges on a scattered table, index ranges
     const { code, result, stderr } = await retention(db.url);
     expect(code, stderr).toBe(0);
     expect(result.rules[0]).toMatchObject({ batchShape: 'indexRange', rowsDeleted: before.go });
-    expect(result.rules[0]?.batchShapeReason).toMatch(/correlation 1\.00 of created_at .*stored in time order/);
+    expect(result.rules[0]?.batchShapeReason).toMatch(
+      /correlation 1\.00 of created_at .*stored in time order/,
+    );
     expect(await labels(db)).toEqual({ young: before.young });
   });
 });
