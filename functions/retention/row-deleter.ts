@@ -32,6 +32,8 @@ export interface DeletionDeps {
 
 /** Tuples per page assumed for a table never vacuumed or analyzed (page-range sizes adapt from there). */
 const UNKNOWN_TUPLES_PER_PAGE = 50;
+/** A page range that found nothing expired grows by time alone, up to ceiling × 100 pages. */
+const MIN_EXPIRED_PER_PAGE = 0.01;
 
 interface Batch {
   readonly deleted: number;
@@ -61,7 +63,8 @@ export async function deleteExpiredRows(
   const measured = new Map<BatchShape, number>();
   const tuplesPerPage = layout.tuplesPerPage ?? UNKNOWN_TUPLES_PER_PAGE;
   const ceiling = batchCeiling(rule.estimatedRows, pacing);
-  const pageCeiling = Math.max(1, Math.floor(ceiling / tuplesPerPage));
+  // Until a page range has measured how many expired rows a page holds: every row on it.
+  let pageCeiling = Math.max(1, Math.floor(ceiling / tuplesPerPage));
   let size = Math.min(pacing.initialBatch, ceiling);
   let pageCount = Math.max(1, Math.min(pageCeiling, Math.round(pacing.initialBatch / tuplesPerPage)));
   const cursor: Cursor = { from: undefined, page: 0, endPage: layout.pages, extended: false };
@@ -146,8 +149,13 @@ export async function deleteExpiredRows(
     }
     // Nothing expired is left (but rows someone held or changed meanwhile: the next run looks again).
     if (batch.last) return stop('done');
-    if (shape === 'tidRange') pageCount = nextPageCount(pageCount, elapsedMs, pageCeiling, pacing);
-    else size = nextBatchSize(size, elapsedMs, ceiling, pacing);
+    if (shape === 'tidRange') {
+      // The lock ceiling is on rows deleted, not pages read: pages with few expired rows (the young end
+      // of the table, a `where` few rows match) go by in larger ranges.
+      const density = Math.max(batch.deleted / pageCount, MIN_EXPIRED_PER_PAGE);
+      pageCeiling = Math.max(1, Math.floor(ceiling / Math.min(density, tuplesPerPage)));
+      pageCount = nextPageCount(pageCount, elapsedMs, pageCeiling, pacing);
+    } else size = nextBatchSize(size, elapsedMs, ceiling, pacing);
     await sleep(pauseAfter(elapsedMs, pacing));
   }
 }
