@@ -28,6 +28,10 @@ export interface DeletionDeps {
   readonly logger: Logger;
   readonly remainingMs: () => number;
   readonly pacing: Pacing;
+  /** Aborted when the run must stop: checked between batches (each one is committed or not at all). */
+  readonly signal?: AbortSignal;
+  /** Rows deleted so far by this rule, after each batch. */
+  readonly onRows?: (rows: number) => void;
 }
 
 /** Tuples per page assumed for a table never vacuumed or analyzed (page-range sizes adapt from there). */
@@ -83,6 +87,7 @@ export async function deleteExpiredRows(
   });
   logger.debug(`retention ${qualifiedName(rule)}: ${shape} batches (${reason})`);
   for (;;) {
+    deps.signal?.throwIfAborted();
     if (!stepFits(deps.remainingMs(), slowestMs, pacing)) return stop('timeBudget');
     const cap =
       rule.maxRowsPerRun === undefined ? Number.POSITIVE_INFINITY : rule.maxRowsPerRun - rowsDeleted;
@@ -120,6 +125,7 @@ export async function deleteExpiredRows(
     const elapsedMs = performance.now() - started;
     batches++;
     rowsDeleted += batch.deleted;
+    deps.onRows?.(rowsDeleted);
     slowestMs = Math.max(slowestMs, elapsedMs);
     if (batch.held.length > 0) {
       held.push(...batch.held);
