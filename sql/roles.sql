@@ -50,10 +50,11 @@
 --              Superuser owners are not granted (that would make the role a superuser): a warning names
 --              them. Trade-off: the role may then drop the live database, end any non-superuser session on
 --              the server, and act as the application's owner roles.
---   retention  per listed table: SELECT, DELETE, and UPDATE on one column only. Once a batch meets a row the
---              application holds, the rule's batches lock their rows with SELECT ... FOR UPDATE SKIP LOCKED (so
---              they never wait on it), and PostgreSQL requires UPDATE on at least one column for that; the job
---              never updates anything.
+--   retention  per listed table: SELECT and DELETE, nothing else. Batches delete without locking rows first (no
+--              SELECT ... FOR UPDATE, which would need UPDATE on a column): a row the application holds is waited
+--              for at most 50 ms, then the batch is redone in halves around it and the row is left for the next
+--              run. A role made by an earlier version of this script keeps UPDATE on one column of each retention
+--              table, which pgmaint no longer uses: REVOKE UPDATE ON <table> FROM pgmaint.
 --              PostgreSQL 17+: MAINTAIN on the table as well, for the VACUUM after large deletes (before 17 the
 --              VACUUM of a table the role does not own is skipped with a warning; autovacuum gets to it).
 --              Partition rules need ownership (owned_tables): DETACH PARTITION and CREATE TABLE ... PARTITION OF
@@ -314,16 +315,12 @@ begin
 
   if 'retention' = any (jobs) then
     for rel in
-      select c.oid, c.relname, n.nspname,
-             (select a.attname from pg_attribute a
-              where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-              order by a.attnum limit 1) as lock_column
+      select c.oid, c.relname, n.nspname
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where c.oid = any (retention_oids)
     loop
       execute format('grant usage on schema %I to %I', rel.nspname, role_name);
       execute format('grant select, delete on table %I.%I to %I', rel.nspname, rel.relname, role_name);
-      execute format('grant update (%I) on table %I.%I to %I', rel.lock_column, rel.nspname, rel.relname, role_name);
       if version >= 170000 then
         execute format('grant maintain on table %I.%I to %I', rel.nspname, rel.relname, role_name);
       end if;

@@ -13,6 +13,10 @@ export interface TimeBounds {
   readonly from?: string;
   /** Range batch end (exclusive): the first time the batch leaves for the next one. */
   readonly until?: string;
+  /** A slice of heap pages, [from, to): a TID range scan on PostgreSQL 14+. */
+  readonly pages?: { readonly from: number; readonly to: number };
+  /** Rows found held earlier in the run (`<tableoid>:<ctid>`), left for the next run. */
+  readonly exclude?: readonly string[];
 }
 
 /**
@@ -34,6 +38,13 @@ export function rowPredicate(
   if (bounds.before !== undefined) parts.push(fixed(`${column} < ${param(bounds.before)}`));
   if (bounds.from !== undefined) parts.push(fixed(`${column} >= ${param(bounds.from)}`));
   if (bounds.until !== undefined) parts.push(fixed(`${column} < ${param(bounds.until)}`));
+  // Tid literals as parameters: a TID range scan needs bounds the planner sees as constants.
+  if (bounds.pages !== undefined) {
+    parts.push(fixed(`ctid >= ${param(`(${bounds.pages.from},0)`)}::tid`));
+    parts.push(fixed(`ctid < ${param(`(${bounds.pages.to},0)`)}::tid`));
+  }
+  if (bounds.exclude !== undefined && bounds.exclude.length > 0)
+    parts.push(fixed(`(tableoid::text || ':' || ctid::text) <> all(${param(bounds.exclude)}::text[])`));
   for (const filter of rule.where) {
     const name = ident(filter.column);
     const listed = filter.values.filter((v): v is string => v !== null);

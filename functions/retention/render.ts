@@ -1,5 +1,12 @@
 import { formatBytes, formatDuration } from '../shared/units';
+import type { BatchShape } from './batch-shape';
 import type { RetentionPreview, RetentionResult, RetentionRun, RuleOutcome } from './result';
+
+const SHAPE_NAMES: Record<BatchShape, string> = {
+  indexRange: 'time-index ranges',
+  tidRange: 'heap page (TID) ranges',
+  scan: 'scans',
+};
 
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -29,6 +36,12 @@ function renderRun(result: RetentionRun): string {
     lines.push(
       `  ${rule.table}${describeWhere(rule.where)}, older than ${rule.olderThan}: ${what} in ${formatDuration(rule.durationMs)} (${rule.stoppedBecause}${left})`,
     );
+    if (rule.batchShape)
+      lines.push(`    batches: ${SHAPE_NAMES[rule.batchShape]} (${rule.batchShapeReason})`);
+    if (rule.heldRowsSkipped)
+      lines.push(
+        `    ${count(rule.heldRowsSkipped)} expired rows held by another session were skipped; the next run gets them`,
+      );
   }
   if (result.vacuumed.length > 0) lines.push(`  vacuumed: ${result.vacuumed.join(', ')}`);
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);

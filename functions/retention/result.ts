@@ -1,3 +1,5 @@
+import type { BatchShape } from './batch-shape';
+
 type WhereValue = string | number | boolean | null;
 
 /** Why a rule stopped: it finished, hit its cap, ran out of time, or could not get a lock in time. */
@@ -26,6 +28,12 @@ export interface RuleOutcome extends RuleIdentity {
   readonly stoppedBecause: StopReason;
   /** Rows still past the cutoff when the rule stopped early (null: not counted in time). */
   readonly rowsLeft?: number | null;
+  /** Row rules that ran: what one batch covered (a time-index range, a heap page range, a scan). */
+  readonly batchShape?: BatchShape;
+  /** Why that shape: the catalog's figures (pg_stats.correlation, index, version), or what batches measured. */
+  readonly batchShapeReason?: string;
+  /** Expired rows another session held (an open transaction's lock): skipped, the next run gets them. */
+  readonly heldRowsSkipped?: number;
 }
 
 /** What running a rule produced, before the rule's description and duration are added. */

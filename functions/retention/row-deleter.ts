@@ -2,17 +2,25 @@ import type { Client } from 'pg';
 import { JobError } from '../shared/errors';
 import { inTransaction } from '../shared/in-transaction';
 import type { Logger } from '../shared/logger';
+import { loadSql } from '../shared/sql';
+import { type BatchShape, chooseBatchShape, readLayout } from './batch-shape';
+import { deleteAroundHeld } from './held-rows';
 import { batchCeiling, nextBatchSize, type Pacing, pauseAfter, sleep, stepFits } from './pacing';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './pg-errors';
-import { rowPredicate } from './predicate';
+import { rowPredicate, type TimeBounds } from './predicate';
 import type { StopReason } from './result';
 import { qualifiedName, type RowRule } from './rules';
-import { fixed, ident, identList, retentionSql } from './sql-template';
+import { ident, retentionSql } from './sql-template';
 
 export interface RowDeletion {
   readonly rowsDeleted: number;
   readonly batches: number;
   readonly stoppedBecause: StopReason;
+  /** The shape the rule's batches ended with, and why (catalog figures, or what the first batches measured). */
+  readonly batchShape: BatchShape;
+  readonly batchShapeReason: string;
+  /** Expired rows another session held when their batch came: left alone, the next run gets them. */
+  readonly heldRowsSkipped: number;
 }
 
 export interface DeletionDeps {
@@ -26,23 +34,25 @@ export interface DeletionDeps {
   readonly onRows?: (rows: number) => void;
 }
 
-/**
- * How a batch deals with rows an application holds.
- * - `range` (the time column is indexed): deletes every expired row in a slice of the index, one
- *   pass as the seeds' DELETE does, without locking first; it waits at most
- *   `pacing.directLockWaitMs` for a row an application holds.
- * - `skipLocked`: locks up to a batch of rows with FOR UPDATE SKIP LOCKED, never waits, and deletes
- *   those. Every row is then found and written twice: on a 10-million-row table a 50,000-row batch
- *   took 65-120 ms this way against 27-50 ms for a range batch (measured one after the other).
- */
-type BatchMode = 'range' | 'skipLocked';
+/** Tuples per page assumed for a table never vacuumed or analyzed (page-range sizes adapt from there). */
+const UNKNOWN_TUPLES_PER_PAGE = 50;
+/** A page range that found nothing expired grows by time alone, up to ceiling × 100 pages. */
+const MIN_EXPIRED_PER_PAGE = 0.01;
+
+interface Batch {
+  readonly deleted: number;
+  /** The batch reached the end of what is expired (for its shape). */
+  readonly last: boolean;
+  readonly held: readonly string[];
+}
 
 /**
- * Deletes a row rule's expired rows in batches, each its own short transaction, until none are
- * left, the rule's cap is reached, or the time budget runs out. With an index on the time column,
- * each batch starts where the previous one ended instead of re-reading what is already gone, and
- * batches are index ranges until the first row an application holds: from then on, for the rest
- * of the rule, they skip held rows (a held row would otherwise stop batch after batch).
+ * Deletes a row rule's expired rows in batches, each its own short transaction, until none are left,
+ * the rule's cap is reached, or the time budget runs out. The batch shape comes from the catalog
+ * (batch-shape.ts); when it cannot tell, the first two batches try an index range and a page range and
+ * the faster one stays. A batch deletes without locking first and waits at most
+ * `pacing.directLockWaitMs` for a row an application holds; if one is held, the batch is redone in
+ * halves around it (held-rows.ts) and the held row is left for the next run.
  */
 export async function deleteExpiredRows(
   deps: DeletionDeps,
@@ -50,15 +60,32 @@ export async function deleteExpiredRows(
   cutoff: string,
 ): Promise<RowDeletion> {
   const { client, logger, pacing } = deps;
+  const layout = await readLayout(client, rule);
+  const choice = chooseBatchShape(rule.column, layout);
+  let shape: BatchShape = choice.shape === 'measure' ? 'indexRange' : choice.shape;
+  let reason = choice.reason;
+  const measured = new Map<BatchShape, number>();
+  const tuplesPerPage = layout.tuplesPerPage ?? UNKNOWN_TUPLES_PER_PAGE;
   const ceiling = batchCeiling(rule.estimatedRows, pacing);
+  // Until a page range has measured how many expired rows a page holds: every row on it.
+  let pageCeiling = Math.max(1, Math.floor(ceiling / tuplesPerPage));
   let size = Math.min(pacing.initialBatch, ceiling);
-  let from: string | undefined;
+  let pageCount = Math.max(1, Math.min(pageCeiling, Math.round(pacing.initialBatch / tuplesPerPage)));
+  const cursor: Cursor = { from: undefined, page: 0, endPage: layout.pages, extended: false };
+  const held: string[] = [];
   let rowsDeleted = 0;
   let batches = 0;
   let slowestMs = 0;
   let lockFailures = 0;
-  let mode: BatchMode = rule.indexed ? 'range' : 'skipLocked';
-  const stop = (stoppedBecause: StopReason): RowDeletion => ({ rowsDeleted, batches, stoppedBecause });
+  const stop = (stoppedBecause: StopReason): RowDeletion => ({
+    rowsDeleted,
+    batches,
+    stoppedBecause,
+    batchShape: shape,
+    batchShapeReason: reason,
+    heldRowsSkipped: held.length,
+  });
+  logger.debug(`retention ${qualifiedName(rule)}: ${shape} batches (${reason})`);
   for (;;) {
     deps.signal?.throwIfAborted();
     if (!stepFits(deps.remainingMs(), slowestMs, pacing)) return stop('timeBudget');
@@ -66,23 +93,15 @@ export async function deleteExpiredRows(
       rule.maxRowsPerRun === undefined ? Number.POSITIVE_INFINITY : rule.maxRowsPerRun - rowsDeleted;
     if (cap <= 0) return stop('maxRowsPerRun');
     const limit = Math.min(size, cap);
+    const batchDeps = { client, rule, cutoff, pacing, held };
     const started = performance.now();
     let batch: Batch;
     try {
-      batch =
-        mode === 'range'
-          ? await rangeBatch(client, rule, cutoff, from, limit, pacing)
-          : await skipLockedBatch(client, rule, cutoff, from, limit);
+      if (shape === 'indexRange') batch = await indexRangeBatch(batchDeps, cursor, limit);
+      else if (shape === 'tidRange') batch = await tidRangeBatch(batchDeps, cursor, pageCount, cap);
+      else batch = await scanBatch(batchDeps, limit);
     } catch (error) {
       const state = sqlState(error);
-      if (state === LOCK_NOT_AVAILABLE && mode === 'range') {
-        // A row (or the table) someone holds: nothing of this batch was kept; redo it without waiting.
-        mode = 'skipLocked';
-        logger.info(
-          `retention ${qualifiedName(rule)}: a row is held by another session; skipping held rows from now on`,
-        );
-        continue;
-      }
       if (state === LOCK_NOT_AVAILABLE) {
         // Someone holds a table lock (an ALTER, a long LOCK TABLE): back off, retry, then give up for this run.
         lockFailures++;
@@ -93,9 +112,10 @@ export async function deleteExpiredRows(
         await sleep(pacing.lockRetryMs);
         continue;
       }
-      if (state === QUERY_CANCELED && size > pacing.minBatch) {
+      if (state === QUERY_CANCELED && (size > pacing.minBatch || pageCount > 1)) {
         size = Math.max(pacing.minBatch, Math.floor(size / 10));
-        logger.warn(`retention ${qualifiedName(rule)}: batch timed out, retrying with ${size} rows`);
+        pageCount = Math.max(1, Math.floor(pageCount / 10));
+        logger.warn(`retention ${qualifiedName(rule)}: batch timed out, retrying smaller`);
         continue;
       }
       throw new JobError(`deleting from ${qualifiedName(rule)} failed: ${(error as Error).message}`, {
@@ -107,90 +127,200 @@ export async function deleteExpiredRows(
     rowsDeleted += batch.deleted;
     deps.onRows?.(rowsDeleted);
     slowestMs = Math.max(slowestMs, elapsedMs);
-    if (rule.indexed && batch.newest !== null) from = batch.newest;
-    logger.debug(`retention ${qualifiedName(rule)}: batch ${batches}`, {
+    if (batch.held.length > 0) {
+      held.push(...batch.held);
+      logger.info(
+        `retention ${qualifiedName(rule)}: ${batch.held.length} expired rows held by another session, left for the next run`,
+      );
+    }
+    logger.debug(`retention ${qualifiedName(rule)}: batch ${batches} (${shape})`, {
       deleted: batch.deleted,
       limit,
+      pages: shape === 'tidRange' ? pageCount : undefined,
       ms: Math.round(elapsedMs),
     });
+    if (choice.shape === 'measure' && measured.size < 2 && !batch.last) {
+      // The catalog could not tell: one batch of each range shape, then the faster one stays.
+      measured.set(shape, batch.deleted / Math.max(elapsedMs, 1));
+      if (measured.size === 1) {
+        shape = 'tidRange';
+        continue;
+      }
+      const byIndex = measured.get('indexRange') ?? 0;
+      const byPages = measured.get('tidRange') ?? 0;
+      shape = byIndex > byPages ? 'indexRange' : 'tidRange';
+      reason = `${choice.reason}; measured ${perSecond(byIndex)} rows/s by index ranges, ${perSecond(byPages)} by page ranges`;
+      logger.info(`retention ${qualifiedName(rule)}: ${shape} batches (${reason})`);
+      continue;
+    }
     // Nothing expired is left (but rows someone held or changed meanwhile: the next run looks again).
     if (batch.last) return stop('done');
-    size = nextBatchSize(size, elapsedMs, ceiling, pacing);
+    if (shape === 'tidRange') {
+      // The lock ceiling is on rows deleted, not pages read: pages with few expired rows (the young end
+      // of the table, a `where` few rows match) go by in larger ranges.
+      const density = Math.max(batch.deleted / pageCount, MIN_EXPIRED_PER_PAGE);
+      pageCeiling = Math.max(1, Math.floor(ceiling / Math.min(density, tuplesPerPage)));
+      pageCount = nextPageCount(pageCount, elapsedMs, pageCeiling, pacing);
+    } else size = nextBatchSize(size, elapsedMs, ceiling, pacing);
     await sleep(pauseAfter(elapsedMs, pacing));
   }
 }
 
-interface Batch {
-  readonly deleted: number;
-  /** Where the next batch's scan starts (with an index on the time column). */
-  readonly newest: string | null;
-  /** The batch reached the end of what is expired. */
-  readonly last: boolean;
+const perSecond = (rowsPerMs: number) => Math.round(rowsPerMs * 1000).toLocaleString('en-US');
+
+/** Page ranges scale toward the target duration like row batches, never below one page. */
+function nextPageCount(current: number, elapsedMs: number, ceiling: number, pacing: Pacing): number {
+  return Math.max(1, nextBatchSize(current, elapsedMs, ceiling, { ...pacing, minBatch: 1 }));
+}
+
+/** Where each shape's scan goes on: the time index's keyset, the next heap page. */
+interface Cursor {
+  from: string | undefined;
+  page: number;
+  endPage: number;
+  /** The pass has looked once more at pages added while it ran (rows updated meanwhile move there). */
+  extended: boolean;
+}
+
+interface BatchDeps {
+  readonly client: Client;
+  readonly rule: RowRule;
+  readonly cutoff: string;
+  readonly pacing: Pacing;
+  readonly held: readonly string[];
 }
 
 /**
- * The next `limit` expired rows in time order, as a range of the time column: from `from` up to
- * the time of the row after them. When ties fill the whole range (a `date` column, one day holding
- * more than a batch), it cannot be cut there: that batch is taken with SKIP LOCKED instead.
+ * Deletes every expired row in one slice, directly (no FOR UPDATE); a held row makes the slice be
+ * redone around it.
  */
-async function rangeBatch(
-  client: Client,
-  rule: RowRule,
-  cutoff: string,
-  from: string | undefined,
-  limit: number,
-  pacing: Pacing,
-): Promise<Batch> {
-  const table = ident(rule.schema, rule.table);
-  const column = ident(rule.column);
-  const scan = rowPredicate(rule, { before: cutoff, from }, 2);
-  const boundText = retentionSql('batch-upper-bound', { table, column, predicate: scan.sql });
-  const upper =
-    (await client.query<{ upper: string }>(boundText, [limit, ...scan.values])).rows[0]?.upper ?? null;
-  if (upper !== null && upper === from) return skipLockedBatch(client, rule, cutoff, from, limit);
-  const slice = rowPredicate(rule, { before: cutoff, from, until: upper ?? undefined }, 1);
-  // One transaction per batch: its row locks last exactly as long as the batch.
-  const deleted = await inTransaction(
-    client,
-    async () => {
-      const result = await client.query(retentionSql('delete-batch-range', { table, predicate: slice.sql }), [
-        ...slice.values,
-      ]);
-      return result.rowCount ?? 0;
-    },
-    { lockTimeoutMs: pacing.directLockWaitMs },
-  );
-  return { deleted, newest: upper, last: upper === null };
+async function deleteSlice(
+  deps: BatchDeps,
+  slice: TimeBounds,
+): Promise<{ deleted: number; held: readonly string[] }> {
+  const { client, rule, pacing } = deps;
+  const predicate = rowPredicate(rule, slice, 1);
+  try {
+    // One transaction per batch: its row locks last exactly as long as the batch.
+    const deleted = await inTransaction(
+      client,
+      async () =>
+        (
+          await client.query(
+            retentionSql('delete-batch-range', {
+              table: ident(rule.schema, rule.table),
+              predicate: predicate.sql,
+            }),
+            [...predicate.values],
+          )
+        ).rowCount ?? 0,
+      { lockTimeoutMs: pacing.directLockWaitMs },
+    );
+    return { deleted, held: [] };
+  } catch (error) {
+    if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
+    return deleteAroundHeld(client, rule, slice, null, pacing.directLockWaitMs, deps.held.length);
+  }
 }
 
-/** Up to `limit` expired rows no one else holds, locked and then deleted; held rows are skipped. */
-async function skipLockedBatch(
-  client: Client,
-  rule: RowRule,
-  cutoff: string,
-  from: string | undefined,
-  limit: number,
-): Promise<Batch> {
-  const predicate = rowPredicate(rule, { before: cutoff, from }, 2);
-  const slots = {
+/**
+ * The next `limit` expired rows in time order, as a range of the time column: from `from` up to the
+ * time of the row after them. When ties fill the whole range (a `date` column, one day holding more
+ * than a batch), it cannot be cut there: that batch takes up to `limit` rows of the range's scan.
+ */
+async function indexRangeBatch(deps: BatchDeps, cursor: Cursor, limit: number): Promise<Batch> {
+  const { client, rule, cutoff, held } = deps;
+  const exclude = held.length > 0 ? held : undefined;
+  const scan = rowPredicate(rule, { before: cutoff, from: cursor.from, exclude }, 2);
+  const boundText = retentionSql('batch-upper-bound', {
     table: ident(rule.schema, rule.table),
     column: ident(rule.column),
-    predicate: predicate.sql,
-    order: rule.indexed ? fixed(`order by ${ident(rule.column)}`) : fixed(''),
-  };
-  const text = rule.key
-    ? retentionSql('delete-batch-by-key', { ...slots, key: identList(rule.key) })
-    : retentionSql('delete-batch-by-ctid', slots);
-  type Row = { deleted: number; newest: string | null };
-  const row = await inTransaction(client, async () => {
-    // A CTE's row estimate makes the planner hash-join the whole table to find a batch's keys
-    // again; looking each one up by primary key is what a batch needs.
-    if (rule.key) await client.query('set local enable_hashjoin = off; set local enable_mergejoin = off');
-    return (await client.query<Row>(text, [limit, ...predicate.values])).rows[0];
+    predicate: scan.sql,
   });
-  const deleted = row?.deleted ?? 0;
-  // Fewer than asked: nothing expired is left that no one else holds.
-  return { deleted, newest: row?.newest ?? null, last: deleted < limit };
+  const upper =
+    (await client.query<{ upper: string }>(boundText, [limit, ...scan.values])).rows[0]?.upper ?? null;
+  if (upper !== null && upper === cursor.from)
+    return limitedBatch(deps, { before: cutoff, from: cursor.from, exclude }, limit);
+  const slice = { before: cutoff, from: cursor.from, until: upper ?? undefined, exclude };
+  const done = await deleteSlice(deps, slice);
+  if (upper !== null) cursor.from = upper;
+  return { ...done, last: upper === null };
+}
+
+/**
+ * The expired rows on the next `pageCount` heap pages. The pass ends at the table's size when the rule
+ * started, then looks once at pages added since (rows the application updated meanwhile move there).
+ */
+async function tidRangeBatch(
+  deps: BatchDeps,
+  cursor: Cursor,
+  pageCount: number,
+  cap: number,
+): Promise<Batch> {
+  const { rule, cutoff, held, client } = deps;
+  if (cursor.page >= cursor.endPage) {
+    const now = Number(
+      (await client.query<{ pages: string }>(loadSql('retention/table-pages'), [rule.oid])).rows[0]?.pages ??
+        0,
+    );
+    if (cursor.extended || now <= cursor.endPage) {
+      return { deleted: 0, last: true, held: [] };
+    }
+    cursor.extended = true;
+    cursor.endPage = now;
+  }
+  const to = Math.min(cursor.page + pageCount, cursor.endPage);
+  const slice = {
+    before: cutoff,
+    pages: { from: cursor.page, to },
+    exclude: held.length > 0 ? held : undefined,
+  };
+  if (Number.isFinite(cap)) {
+    // Under a cap: at most that many rows of these pages; the pages are left only once none is left there.
+    const done = await limitedBatch(deps, slice, cap);
+    if (done.last) cursor.page = to;
+    return { ...done, last: false };
+  }
+  const done = await deleteSlice(deps, slice);
+  cursor.page = to;
+  return { ...done, last: false };
+}
+
+/** Up to `limit` expired rows wherever a scan finds them (no usable index, no TID range scan). */
+async function scanBatch(deps: BatchDeps, limit: number): Promise<Batch> {
+  const { cutoff, held } = deps;
+  return limitedBatch(deps, { before: cutoff, exclude: held.length > 0 ? held : undefined }, limit);
+}
+
+/** At most `limit` rows of a slice, deleted by ctid; a held row makes them be redone around it. */
+async function limitedBatch(deps: BatchDeps, slice: TimeBounds, limit: number): Promise<Batch> {
+  const { client, rule, pacing } = deps;
+  const predicate = rowPredicate(rule, slice, 2);
+  const text = retentionSql('delete-batch-limited', {
+    table: ident(rule.schema, rule.table),
+    predicate: predicate.sql,
+  });
+  try {
+    const row = await inTransaction(
+      client,
+      async () =>
+        (await client.query<{ found: number; deleted: number }>(text, [limit, ...predicate.values])).rows[0],
+      { lockTimeoutMs: pacing.directLockWaitMs },
+    );
+    // Fewer found than asked: nothing expired is left in the slice that is not held.
+    return { deleted: row?.deleted ?? 0, last: (row?.found ?? 0) < limit, held: [] };
+  } catch (error) {
+    if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
+    const done = await deleteAroundHeld(
+      client,
+      rule,
+      slice,
+      limit,
+      pacing.directLockWaitMs,
+      deps.held.length,
+    );
+    return { ...done, last: false };
+  }
 }
 
 /** Expired rows still there (what an incomplete run leaves); null when counting takes too long. */

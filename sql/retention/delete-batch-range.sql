@@ -1,10 +1,7 @@
--- delete-batch-range: one range batch of a row rule: every expired row from where the last batch ended up to the
--- bound batch-upper-bound.sql found, in one pass over the time column's index, as the seeds' DELETE does but in
--- slices. No FOR UPDATE first (that writes every row twice): the caller sets a lock_timeout of a few tens of
--- milliseconds, so a row an application holds is waited for that long at most before the batch is rolled back
--- and redone with SKIP LOCKED (delete-batch-by-ctid.sql). A row changed while the batch runs is re-checked
--- against the same conditions (READ COMMITTED re-evaluation) and kept when it no longer matches.
--- DELETE and SELECT on the table; any PostgreSQL. The slots in braces are catalog names, quoted
--- (functions/retention/sql-template.ts).
+-- delete-batch-range: one batch of a row rule, every expired row of one slice in one pass: a range of the time
+-- index (in-order tables) or of heap pages (a TID range scan, 14+: rows not stored in time order). No FOR UPDATE:
+-- the caller's lock_timeout of tens of ms bounds the wait for a held row, then the batch is redone around it
+-- (held-rows.ts). Changed rows are re-checked, slice included (READ COMMITTED), and kept when they no longer
+-- match. DELETE and SELECT on the table; PostgreSQL 10+. Slots: quoted catalog names (sql-template.ts).
 delete from {table}
 where {predicate}

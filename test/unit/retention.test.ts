@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { chooseBatchShape, type TableLayout } from '../../functions/retention/batch-shape';
 import {
   batchCeiling,
   DEFAULT_PACING,
@@ -82,6 +83,18 @@ describe('retention where clauses', () => {
     expect(predicate.values).toEqual(['b', 'f']);
   });
 
+  it('adds heap page bounds as tid parameters and leaves out rows found held', () => {
+    const predicate = rowPredicate(
+      rule([]),
+      { before: 'b', pages: { from: 10, to: 25 }, exclude: ['1:(3,4)'] },
+      1,
+    );
+    expect(predicate.sql).toBe(
+      `"created_at" < $1 and ctid >= $2::tid and ctid < $3::tid and (tableoid::text || ':' || ctid::text) <> all($4::text[])`,
+    );
+    expect(predicate.values).toEqual(['b', '(10,0)', '(25,0)', ['1:(3,4)']]);
+  });
+
   it('refuses a template slot it was not given, and a slot the template lacks', () => {
     expect(() => retentionSql('vacuum', {})).toThrow(/no value for \{table\}/);
     expect(() =>
@@ -151,6 +164,38 @@ describe('retention partitions', () => {
   });
 });
 
+describe('retention batch shape', () => {
+  const plain: TableLayout = {
+    correlation: 0.99,
+    indexed: true,
+    partitioned: false,
+    serverVersion: 150004,
+    pages: 50_000,
+  };
+  it.each<[string, Partial<TableLayout>, string, RegExp]>([
+    ['in time order', {}, 'indexRange', /correlation 0\.99 .*stored in time order/],
+    ['in reverse time order', { correlation: -0.95 }, 'indexRange', /stored in time order/],
+    ['scattered', { correlation: 0.12 }, 'tidRange', /correlation 0\.12 .*not in time order/],
+    ['between the two', { correlation: 0.7 }, 'measure', /correlation 0\.70/],
+    ['never analyzed, large', { correlation: null }, 'measure', /no statistics on created_at/],
+    ['never analyzed, small', { correlation: null, pages: 200 }, 'indexRange', /small table/],
+    ['without an index', { indexed: false, correlation: 1 }, 'tidRange', /no index leads with created_at/],
+    [
+      'on PostgreSQL 13, scattered',
+      { serverVersion: 130012, correlation: 0.1 },
+      'indexRange',
+      /PostgreSQL 13/,
+    ],
+    ['on PostgreSQL 13 without an index', { serverVersion: 130012, indexed: false }, 'scan', /PostgreSQL 13/],
+    ['partitioned, scattered', { partitioned: true, correlation: 0.1 }, 'indexRange', /ctids repeat/],
+    ['partitioned without an index', { partitioned: true, indexed: false }, 'scan', /ctids repeat/],
+  ])('a table %s gets %s batches', (_, layout, shape, reason) => {
+    const choice = chooseBatchShape('created_at', { ...plain, ...layout });
+    expect(choice.shape).toBe(shape);
+    expect(choice.reason).toMatch(reason);
+  });
+});
+
 describe('retention output', () => {
   it('renders a run with its rules, vacuum and warnings', () => {
     const text = renderRetention({
@@ -173,6 +218,10 @@ describe('retention output', () => {
           durationMs: 2_500,
           stoppedBecause: 'timeBudget',
           rowsLeft: 100,
+          batchShape: 'tidRange',
+          batchShapeReason:
+            "correlation 0.01 of created_at with the rows' physical order: not in time order, page ranges",
+          heldRowsSkipped: 2,
         },
         {
           table: 'public.notifications',
@@ -194,6 +243,10 @@ describe('retention output', () => {
     expect(text).toContain(
       'public.audit_logs, older than 90 days: 12,345 rows in 7 batches in 2.5 s (timeBudget, 100 left)',
     );
+    expect(text).toContain(
+      "    batches: heap page (TID) ranges (correlation 0.01 of created_at with the rows' physical order: not in time order, page ranges)",
+    );
+    expect(text).toContain('2 expired rows held by another session were skipped; the next run gets them');
     expect(text).toContain('public.notifications where is_read = true');
     expect(text).toContain('unknown left');
     expect(text).toContain('vacuumed: public.audit_logs');

@@ -1,0 +1,216 @@
+import { Client } from 'pg';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PACING } from '../../functions/retention/pacing';
+import type { RetentionRun } from '../../functions/retention/result';
+import { deleteExpiredRows } from '../../functions/retention/row-deleter';
+import { resolveRules } from '../../functions/retention/rules';
+import { retentionRule } from '../../functions/shared/config/sections';
+import { silentLogger } from '../../functions/shared/logger';
+import { runCli, writeConfig } from '../helpers/cli';
+import type { TestDatabase } from '../helpers/database';
+import { testResources } from '../helpers/test-resources';
+
+/**
+ * Retention on a table whose rows are not stored in time order: `created_at` cycles through 200 days
+ * as ids grow and a tenth of the rows were updated after insert (an update moves the row). Every row
+ * carries a label saying whether the rule must delete it ('go') or keep it (anything else); the
+ * assertions compare labels, so one row too many or too few fails.
+ */
+describe('retention batch shapes: page ranges on a scattered table, index ranges on an in-order one', () => {
+  const { database, defer } = testResources();
+  const RULE = {
+    table: 'notifications',
+    column: 'created_at',
+    olderThan: '90 days',
+    where: { is_read: true },
+  };
+
+  /** 30,000 rows; the expired read ones are 'go'; the edge rows sit one minute either side of the cutoff. */
+  async function scatteredTable(db: TestDatabase): Promise<void> {
+    await db.sql(`
+      create table notifications (id bigserial primary key, user_id bigint not null, is_read boolean not null,
+                                  created_at timestamptz not null, label text not null);
+      create index notifications_created_at_idx on notifications (created_at);
+      create index on notifications (user_id, is_read);
+      insert into notifications (user_id, is_read, created_at, label)
+        select i % 500, i % 3 <> 0,
+               now() - ((i * 7919) % 200) * interval '1 day' - (i % 1000) * interval '1 second', 'pending'
+        from generate_series(1, 30000) i;
+      insert into notifications (user_id, is_read, created_at, label) values
+        (1, true, now() - interval '90 days' - interval '1 minute', 'edge-go'),
+        (1, true, now() - interval '90 days' + interval '1 minute', 'edge-stay');
+      -- Rows updated after insert: the new versions go to the end of the table.
+      update notifications set user_id = user_id + 1 where id % 10 = 0;
+      update notifications set label = case when is_read and created_at < now() - interval '90 days' then 'go'
+                                            when created_at < now() - interval '90 days' then 'unread'
+                                            else 'young' end
+        where label = 'pending';
+      update notifications set label = 'go' where label = 'edge-go';`);
+    await db.sql('vacuum analyze notifications');
+  }
+
+  const configFor = (url: string) => writeConfig({ targets: { t: { url, retention: { rules: [RULE] } } } });
+
+  async function retention(url: string) {
+    const out = await runCli(['retention', '--config', configFor(url), '--target', 't', '--json']);
+    return { ...out, result: JSON.parse(out.stdout || '{}') as RetentionRun };
+  }
+
+  async function labels(db: TestDatabase): Promise<Record<string, number>> {
+    const rows = await db.sql('select label, count(*)::int as n from notifications group by label');
+    return Object.fromEntries(rows.map((r) => [r.label, r.n]));
+  }
+
+  it('deletes exactly the expired rows matching where, by heap page ranges, and says why', async () => {
+    const db = await database('ret_scatter');
+    await scatteredTable(db);
+    const before = await labels(db);
+    expect(before.go).toBeGreaterThan(5_000);
+    const correlation = (
+      await db.sql(
+        "select correlation from pg_stats where tablename = 'notifications' and attname = 'created_at'",
+      )
+    )[0]?.correlation;
+    expect(Math.abs(Number(correlation))).toBeLessThan(0.5);
+
+    const { code, result, stderr } = await retention(db.url);
+    expect(code, stderr).toBe(0);
+    expect(result.status).toBe('complete');
+    expect(result.rules[0]).toMatchObject({
+      batchShape: 'tidRange',
+      rowsDeleted: before.go,
+      heldRowsSkipped: 0,
+      stoppedBecause: 'done',
+    });
+    expect(result.rules[0]?.batchShapeReason).toMatch(
+      /correlation -?0\.\d\d of created_at .*not in time order/,
+    );
+    const { go: _gone, ...kept } = before;
+    expect(await labels(db)).toEqual(kept);
+    expect(kept['edge-stay']).toBe(1);
+
+    // The human output names the shape and the reason too.
+    const human = await runCli(['retention', '--config', configFor(db.url), '--target', 't']);
+    expect(human.stdout).toMatch(/batches: heap page \(TID\) ranges \(correlation -?0\.\d\d of created_at/);
+  });
+
+  it('skips a row an open transaction holds, without waiting past its lock timeout and without UPDATE; the next run gets it', async () => {
+    const db = await database('ret_scatter_held');
+    await scatteredTable(db);
+    const before = await labels(db);
+    const role = `ret_${db.name.slice(-6)}`;
+    await db.sql(`
+      create role ${role} login password 'Role-Pass-1';
+      grant select, delete on notifications to ${role};`);
+    defer(() => db.sql(`drop owned by ${role}; drop role ${role}`));
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = 'Role-Pass-1';
+
+    const app = new Client({ connectionString: db.url });
+    await app.connect();
+    defer(() => app.end());
+    await app.query('begin');
+    // An expired row in the middle of the heap, locked the way an application marking it read would.
+    const held = await app.query<{ id: string }>(
+      "select id from notifications where id = (select id from notifications where label = 'go' order by ctid offset 3000 limit 1) for update",
+    );
+    const heldId = held.rows[0]?.id;
+    expect(heldId).toBeDefined();
+
+    const started = Date.now();
+    const first = await retention(url.toString());
+    expect(first.code, first.stderr).toBe(0);
+    // Finished while the row is still held: it never waited for the transaction to end.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(first.result.rules[0]).toMatchObject({
+      batchShape: 'tidRange',
+      rowsDeleted: (before.go ?? 0) - 1,
+      heldRowsSkipped: 1,
+      stoppedBecause: 'done',
+    });
+    expect(await db.sql('select id::text from notifications where label = $1', ['go'])).toEqual([
+      { id: heldId },
+    ]);
+
+    await app.query('rollback');
+    const next = await retention(url.toString());
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.result.rules[0]).toMatchObject({ rowsDeleted: 1, heldRowsSkipped: 0 });
+    expect((await labels(db)).go).toBeUndefined();
+  });
+
+  it('re-checks a row changed while its page-range batch waited for it, and keeps it', async () => {
+    const db = await database('ret_scatter_change');
+    await scatteredTable(db);
+    const before = await labels(db);
+    const client = await db.connect();
+    defer(() => client.end());
+    const check = await resolveRules(client, [retentionRule.parse(RULE)], 'rules');
+    const rule = check.rules[0];
+    if (rule?.kind !== 'rows') throw new Error('expected a row rule');
+    const cutoff =
+      (await client.query<{ c: string }>("select (now() - interval '90 days')::text as c")).rows[0]?.c ?? '';
+
+    // The application marks an old notification unread again and has not committed yet.
+    const app = new Client({ connectionString: db.url });
+    await app.connect();
+    defer(() => app.end());
+    await app.query('begin');
+    const changed = await app.query<{ id: string }>(
+      "update notifications set is_read = false where id = (select id from notifications where label = 'go' order by ctid offset 100 limit 1) returning id::text",
+    );
+    const deleting = deleteExpiredRows(
+      {
+        client,
+        logger: silentLogger,
+        remainingMs: () => Number.POSITIVE_INFINITY,
+        // A long wait allowed, so the batch is certainly waiting on the row when the change commits.
+        pacing: { ...DEFAULT_PACING, directLockWaitMs: 30_000 },
+      },
+      rule,
+      cutoff,
+    );
+    const watcher = await db.connect();
+    defer(() => watcher.end());
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const waiting = await watcher.query(
+        `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%delete from%'`,
+      );
+      if (waiting.rowCount) break;
+      if (Date.now() > deadline) throw new Error('the batch never waited for the changed row');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await app.query('commit');
+
+    const result = await deleting;
+    expect(result).toMatchObject({ batchShape: 'tidRange', stoppedBecause: 'done', heldRowsSkipped: 0 });
+    expect(result.rowsDeleted).toBe((before.go ?? 0) - 1);
+    expect(await db.sql("select id::text, is_read from notifications where label = 'go'")).toEqual([
+      { id: changed.rows[0]?.id, is_read: false },
+    ]);
+  });
+
+  it('keeps index ranges on a table stored in time order', async () => {
+    const db = await database('ret_inorder');
+    await db.sql(`
+      create table notifications (id bigserial primary key, is_read boolean not null,
+                                  created_at timestamptz not null, label text not null);
+      create index on notifications (created_at);
+      insert into notifications (is_read, created_at, label)
+        select true, now() - interval '200 days' + i * interval '10 minutes' - interval '5 minutes',
+               case when now() - interval '200 days' + i * interval '10 minutes' - interval '5 minutes' < now() - interval '90 days'
+                    then 'go' else 'young' end
+        from generate_series(1, 28000) i;`);
+    await db.sql('vacuum analyze notifications');
+    const before = await labels(db);
+    const { code, result, stderr } = await retention(db.url);
+    expect(code, stderr).toBe(0);
+    expect(result.rules[0]).toMatchObject({ batchShape: 'indexRange', rowsDeleted: before.go });
+    expect(result.rules[0]?.batchShapeReason).toMatch(
+      /correlation 1\.00 of created_at .*stored in time order/,
+    );
+    expect(await labels(db)).toEqual({ young: before.young });
+  });
+});
