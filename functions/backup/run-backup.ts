@@ -1,6 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   type BackupManifest,
   backupKey,
+  directoryBackupKey,
   globalsKey,
   listBackups,
   manifestKey,
@@ -16,7 +19,9 @@ import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
+import { type DirectoryArchive, dumpDirectoryToStore } from './directory-dump';
 import { dumpGlobals } from './dump-globals';
+import { chooseDumpJobs } from './dump-jobs';
 import { backupsToPrune, deleteBackups, orphanDumps } from './prune-backups';
 import { openDumpSnapshot } from './snapshot-counts';
 import { streamVerifiedDump } from './stream-verified-dump';
@@ -35,6 +40,9 @@ export interface BackupResult extends JobResult {
   readonly databaseSizeBytes: number;
   readonly compression: string;
   readonly rowCountsExact: boolean;
+  /** "directory": pg_dump --jobs `jobs` to local disk, each file uploaded; "custom": one stream. */
+  readonly format: 'custom' | 'directory';
+  readonly jobs: number;
   /**
    * Where the time went: preflightMs (connect, checks, earlier manifests), dumpMs (until pg_dump
    * exited), uploadTailMs (the verifier's last bytes and the upload's completion), finishMs (row
@@ -87,7 +95,11 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const earlier = await listBackups(store, context.targetName);
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
 
-    const key = backupKey(context.targetName, started);
+    const { jobs, tmp } = await chooseDumpJobs(policy.jobs, server.sizeBytes);
+    const directory = jobs > 1;
+    const key = directory
+      ? directoryBackupKey(context.targetName, started)
+      : backupKey(context.targetName, started);
     const compression = dumpCompression(dumpVersion.major);
     const exactCounts =
       policy.countRows === 'auto' ? server.sizeBytes < COUNT_ROWS_AUTO_LIMIT_BYTES : policy.countRows;
@@ -95,15 +107,35 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const snapshot = await openDumpSnapshot(client);
     phases.end('preflightMs');
     const env = libpqEnv(settings, 'pgmaint/backup');
-    const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
-    const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
     const deadline = cancelBeforeDeadline(context);
     // Counting runs in the exported snapshot while pg_dump streams: the same rows, no extra wait.
     const counting = snapshot.countRows(exactCounts);
     counting.catch(() => {});
-    let archive: Awaited<ReturnType<typeof streamVerifiedDump>>;
+    let archive: Awaited<ReturnType<typeof streamVerifiedDump>> | DirectoryArchive;
     try {
-      archive = await streamVerifiedDump({ store, key, dump, verifier, cancelled: deadline.cancelled });
+      if (directory) {
+        const parent = await mkdtemp(join(tmp, 'pgmaint-backup-'));
+        try {
+          archive = await dumpDirectoryToStore({
+            store,
+            key,
+            dir: join(parent, 'archive'),
+            pgDump: pgToolPath('pg_dump'),
+            pgRestore: pgToolPath('pg_restore'),
+            args: dumpArgs(compression, snapshot.id).filter((a) => !a.startsWith('--format=')),
+            env,
+            jobs,
+            logger: context.logger,
+            cancelled: deadline.cancelled,
+          });
+        } finally {
+          await rm(parent, { recursive: true, force: true });
+        }
+      } else {
+        const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
+        const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
+        archive = await streamVerifiedDump({ store, key, dump, verifier, cancelled: deadline.cancelled });
+      }
     } finally {
       deadline.clear();
     }
@@ -137,6 +169,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       tables,
       rowCountsExact: exactCounts,
       rowCountsOnly: true,
+      ...('files' in archive ? { format: 'directory' as const, files: archive.files, jobs } : {}),
     };
     // Written last: from this moment, and not before, the backup exists.
     await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
@@ -163,6 +196,8 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       databaseSizeBytes: server.sizeBytes,
       compression,
       rowCountsExact: exactCounts,
+      format: directory ? 'directory' : 'custom',
+      jobs,
       phases: phases.ms,
       pruned,
     };
@@ -179,6 +214,7 @@ export function renderBackup(result: BackupResult): string {
     `  sha256      ${result.sha256}`,
     `  duration    ${formatDuration(result.durationMs)} (${result.throughputMBps} MB/s)`,
     `  compression ${result.compression}; exact row counts: ${result.rowCountsExact ? 'yes' : 'no'}`,
+    `  format      ${result.format === 'directory' ? `directory (pg_dump --jobs ${result.jobs})` : 'custom (one stream)'}`,
     ...(result.pruned.length > 0 ? [`  pruned      ${result.pruned.join(', ')}`] : []),
   ].join('\n');
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,4 +25,26 @@ export function writeConfig(config: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'pgmaint-config-')), 'pgmaint.json');
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
+}
+
+const BIN = join(__dirname, '..', '..', 'bin', 'pgmaint.js');
+
+/** Runs bin/pgmaint.js as its own process (as a container's entrypoint would), env inherited. */
+export function runPgmaint(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
 }

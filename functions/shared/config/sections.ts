@@ -24,6 +24,17 @@ export const backupSection = z.strictObject({
   countRows: z
     .union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' })
     .default('auto'),
+  /**
+   * Parallel dump jobs: above 1, pg_dump --format=directory --jobs N to local disk, every file
+   * uploaded as it completes; 1 = one custom-format stream, nothing on disk. "auto" = the
+   * machine's vCPUs when it has more than one, the database is 1 GiB or more and the temp disk
+   * has room for it; one stream otherwise.
+   */
+  jobs: z
+    .union([z.literal('auto'), z.number().int().min(1).max(64)], {
+      error: 'expected "auto" or a whole number of parallel jobs from 1 to 64',
+    })
+    .default('auto'),
 });
 
 const whereValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
