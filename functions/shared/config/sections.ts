@@ -10,6 +10,8 @@ import { interval, nonNegativeInt, percent, positiveInt, schedule, size } from '
  * are the contract between the config, the CLI and the Lambda events.
  */
 
+const JOBS_ERROR = 'expected "auto" or a whole number of parallel jobs from 1 to 64';
+
 export const backupSection = z.strictObject({
   /** EventBridge Scheduler expression; absent = the function exists but runs only on demand. */
   schedule: schedule().optional(),
@@ -31,9 +33,13 @@ export const backupSection = z.strictObject({
    * has room for it; one stream otherwise.
    */
   jobs: z
-    .union([z.literal('auto'), z.number().int().min(1).max(64)], {
-      error: 'expected "auto" or a whole number of parallel jobs from 1 to 64',
-    })
+    .union(
+      [
+        z.literal('auto'),
+        z.number().int({ error: JOBS_ERROR }).min(1, { error: JOBS_ERROR }).max(64, { error: JOBS_ERROR }),
+      ],
+      { error: JOBS_ERROR },
+    )
     .default('auto'),
 });
 
