@@ -106,14 +106,29 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function runCommand(definition: AnyJobDefinition, args: readonly string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(args, { ...COMMON_FLAGS, ...definition.flags }, io);
-  if (!flags) return 2;
+  // What stops a request before it runs (a bad flag, no config) is said on stderr; a command that
+  // is a monitoring plugin (health) also says it on stdout, with its own exit code.
+  const usageCode = definition.usageExitCode ?? 2;
+  let lastProblem = '';
+  const noting: CliIo = {
+    ...io,
+    stderr: (text) => {
+      lastProblem = text.trim().replace(/^pgmaint: /, '');
+      io.stderr(text);
+    },
+  };
+  const cannotRun = (json: unknown, problem = lastProblem) => {
+    if (definition.renderError && !json) io.stdout(`${definition.renderError(new Error(problem))}\n`);
+    return usageCode;
+  };
+  const flags = parseFlags(args, { ...COMMON_FLAGS, ...definition.flags }, noting);
+  if (!flags) return cannotRun(false);
   if (flags.help) {
     io.stdout(commandUsage(definition));
     return 0;
   }
-  const loaded = loadConfig(flags.config as string | undefined, io);
-  if (!loaded) return 2;
+  const loaded = loadConfig(flags.config as string | undefined, noting);
+  if (!loaded) return cannotRun(flags.json);
   const { config } = loaded;
   const logger = stderrLogger(flags.verbose ? 'debug' : 'info', io.stderr);
   const topicArn = config.alerts.topicArn;
@@ -151,8 +166,10 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
       const status = refused ? 'refused' : 'failed';
       io.stdout(`${JSON.stringify({ target: flags.target, status, error: message })}\n`);
     }
-    if (error instanceof InputError || refused) return 2;
-    return definition.exitCodeOnError?.(error) ?? 1;
+    if (error instanceof InputError || refused) return cannotRun(flags.json, message);
+    const code = definition.exitCodeOnError?.(error) ?? 1;
+    if (definition.renderError && !flags.json) io.stdout(`${definition.renderError(error)}\n`);
+    return code;
   }
 }
 

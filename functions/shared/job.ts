@@ -65,6 +65,10 @@ export interface JobDefinition<Options, Result extends JobResult> {
   readonly alertOnFailure?: boolean;
   /** CLI exit code when the run throws; default 1. */
   exitCodeOnError?(error: unknown): number;
+  /** CLI exit code for a request that cannot run (bad flag, no config, unknown target); default 2. */
+  readonly usageExitCode?: number;
+  /** A line for stdout when the command fails or cannot run (health: the Nagios first line). */
+  renderError?(error: unknown): string;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds definitions of every option/result shape.

@@ -29,8 +29,8 @@ export function writeConfig(config: unknown): string {
 
 const BIN = join(__dirname, '..', '..', 'bin', 'pgmaint.js');
 
-/** Runs bin/pgmaint.js as its own process (as a container's entrypoint would), env inherited. */
-export function runPgmaint(
+/** Runs bin/pgmaint.js as its own process, as a shell, cron or a Nagios server would. */
+export function runBinary(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {

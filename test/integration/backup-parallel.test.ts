@@ -8,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../functions/shared/aws';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
-import { runPgmaint, writeConfig } from '../helpers/cli';
+import { runBinary, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { databaseText } from '../helpers/fidelity';
@@ -78,7 +78,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
   let good: { key: string; files: Array<{ name: string; bytes: number; sha256: string }> };
 
   it('stores every file with its hash, and a manifest listing them', async () => {
-    const out = await runPgmaint(['backup', '--config', config(), '--target', 'prod', '--json']);
+    const out = await runBinary(['backup', '--config', config(), '--target', 'prod', '--json']);
     expect(out.code, out.stderr).toBe(0);
     const result = JSON.parse(out.stdout);
     expect(result).toMatchObject({ status: 'succeeded', format: 'directory', jobs: 2 });
@@ -106,7 +106,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
   }, 120_000);
 
   it('lists it like any backup, marked as directory format', async () => {
-    const out = await runPgmaint(['backups', '--config', config(), '--target', 'prod', '--json']);
+    const out = await runBinary(['backups', '--config', config(), '--target', 'prod', '--json']);
     expect(out.code, out.stderr).toBe(0);
     const listed = JSON.parse(out.stdout).backups;
     expect(listed).toHaveLength(1);
@@ -116,7 +116,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
   it('restores it with pg_restore -j into a copy equal to the source, and drills it', async () => {
     const into = `${db.name}_par`;
     restored.push(into);
-    const out = await runPgmaint([
+    const out = await runBinary([
       'restore',
       '--config',
       config(),
@@ -134,7 +134,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
     });
     expect(await databaseText(db, into)).toBe(await databaseText(db, db.name));
 
-    const drill = await runPgmaint([
+    const drill = await runBinary([
       'restore',
       '--config',
       config(),
@@ -178,7 +178,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
       return false;
     })();
     await expectCleanBackupFailure(async () => {
-      const out = await runPgmaint(['backup', '--config', config(), '--target', 'prod']);
+      const out = await runBinary(['backup', '--config', config(), '--target', 'prod']);
       expect(await killer).toBe(true);
       return out;
     }, /pg_dump failed/);
@@ -187,7 +187,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
   it('the S3 endpoint gone mid-upload: the uploaded files are removed', async () => {
     proxy.cutAfter(10 * 1024 * 1024, 4_000);
     await expectCleanBackupFailure(
-      () => runPgmaint(['backup', '--config', config(), '--target', 'prod'], withEndpoint(proxy.endpoint)),
+      () => runBinary(['backup', '--config', config(), '--target', 'prod'], withEndpoint(proxy.endpoint)),
       /upload to s3:\/\/.* failed/,
     );
     expect(proxy.cuts).toBe(1);
@@ -196,7 +196,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
   /** A restore refused before anything is created: exit 1, one alert, no database. */
   async function expectRefusedRestore(into: string, why: RegExp) {
     inbox = await createTopicInbox();
-    const out = await runPgmaint([
+    const out = await runBinary([
       'restore',
       '--config',
       config(),
