@@ -111,6 +111,8 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     // Counting runs in the exported snapshot while pg_dump streams: the same rows, no extra wait.
     const counting = snapshot.countRows(exactCounts);
     counting.catch(() => {});
+    // Roles and tablespaces are not in the snapshot anyway: read them meanwhile, off the tail.
+    const globalsDumped = dumpGlobals(env, server.database);
     let archive: Awaited<ReturnType<typeof streamVerifiedDump>> | DirectoryArchive;
     try {
       if (directory) {
@@ -144,7 +146,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const tables = await counting;
     await snapshot.close();
 
-    const globals = await dumpGlobals(env, server.database);
+    const globals = await globalsDumped;
     if (globals.sql !== undefined) await store.put(globalsKey(key), globals.sql, 'application/sql');
     else context.logger.warn(`globals not saved: ${globals.skipped}`);
 

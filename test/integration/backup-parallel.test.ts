@@ -134,15 +134,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
     });
     expect(await databaseText(db, into)).toBe(await databaseText(db, db.name));
 
-    const drill = await runBinary([
-      'restore',
-      '--config',
-      config(),
-      '--target',
-      'prod',
-      '--drill',
-      '--json',
-    ]);
+    const drill = await runBinary(['restore', '--config', config(), '--target', 'prod', '--drill', '--json']);
     expect(drill.code, drill.stderr).toBe(0);
     expect(JSON.parse(drill.stdout)).toMatchObject({ status: 'passed', backupKey: good.key });
   }, 180_000);
