@@ -18,6 +18,8 @@ export interface DirectoryArchive {
   readonly archiveVersion: string;
   /** performance.now() when pg_dump exited: what follows is the last uploads and the verifier. */
   readonly dumpEndedAt: number;
+  /** Files already in the store when pg_dump exited. */
+  readonly uploadedDuringDump: number;
 }
 
 export interface DirectoryDumpOptions {
@@ -91,6 +93,7 @@ export async function dumpDirectoryToStore(options: DirectoryDumpOptions): Promi
       for (const name of closed) if (name !== TOC) uploads.add(name);
     }
     const dumpEndedAt = performance.now();
+    const uploadedDuringDump = uploads.startedCount();
     if (exited !== 0) throw new JobError(`pg_dump failed (exit ${exited}): ${dump.stderrTail()}`);
 
     const names = (await readdir(dir)).sort();
@@ -113,6 +116,7 @@ export async function dumpDirectoryToStore(options: DirectoryDumpOptions): Promi
       sha256: createHash('sha256').update(listing).digest('hex'),
       archiveVersion,
       dumpEndedAt,
+      uploadedDuringDump,
     };
   } catch (error) {
     const cause = stop.signal.aborted ? stop.signal.reason : error;
@@ -291,6 +295,7 @@ function uploadQueue(store: ObjectStore, key: string, dir: string) {
   };
   return {
     failed,
+    startedCount: () => started.length,
     add(name: string) {
       if (seen.has(name) || name.includes('.partial')) return;
       seen.add(name);

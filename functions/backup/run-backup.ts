@@ -43,6 +43,8 @@ export interface BackupResult extends JobResult {
   /** "directory": pg_dump --jobs `jobs` to local disk, each file uploaded; "custom": one stream. */
   readonly format: 'custom' | 'directory';
   readonly jobs: number;
+  /** Directory format: how many files were uploading or uploaded before pg_dump exited. */
+  readonly uploadedDuringDump?: number;
   /**
    * Where the time went: preflightMs (connect, checks, earlier manifests), dumpMs (until pg_dump
    * exited), uploadTailMs (the verifier's last bytes and the upload's completion), finishMs (row
@@ -200,6 +202,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       rowCountsExact: exactCounts,
       format: directory ? 'directory' : 'custom',
       jobs,
+      ...('uploadedDuringDump' in archive ? { uploadedDuringDump: archive.uploadedDuringDump } : {}),
       phases: phases.ms,
       pruned,
     };

@@ -82,6 +82,8 @@ describe('parallel (directory-format) backup → list → restore, and its fault
     expect(out.code, out.stderr).toBe(0);
     const result = JSON.parse(out.stdout);
     expect(result).toMatchObject({ status: 'succeeded', format: 'directory', jobs: 2 });
+    // Four tables dumped by two workers: the first tables' files go up while the others dump.
+    expect(result.uploadedDuringDump).toBeGreaterThan(0);
     expect(result.key).toMatch(/^prod\/\d{4}\/\d{2}\/\d{2}\/prod-\d{8}T\d{6}Z\.dir$/);
     const manifest = JSON.parse((await readObject(bucket, result.manifestKey)).toString());
     expect(manifest).toMatchObject({ format: 'directory', jobs: 2, rowCountsExact: true });
