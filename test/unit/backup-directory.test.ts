@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseDumpJobs } from '../../functions/backup/dump-jobs';
-import { orphanDumps } from '../../functions/backup/prune-backups';
+import { deleteBackups, orphanDumps } from '../../functions/backup/prune-backups';
+import type { BackupManifest } from '../../functions/shared/backup-catalog';
 import { backupSection } from '../../functions/shared/config/sections';
 import { fileStore } from '../../functions/shared/store';
 
@@ -44,6 +45,33 @@ describe('orphan cleanup of directory-format backups', () => {
       'prod/2026/11/22/prod-20261122T020000Z.dir/3457.dat.zst': 3_600_000,
     });
     expect(await orphanDumps(store, 'prod', now)).toEqual([]);
+  });
+});
+
+describe('deleting an expired directory-format backup', () => {
+  it('removes its manifest, every file it lists and its globals, and nothing else', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pgmaint-delete-'));
+    const store = fileStore(root);
+    const key = 'prod/2026/11/01/prod-20261101T020000Z.dir';
+    const other = 'prod/2026/11/02/prod-20261102T020000Z.dump';
+    for (const k of [
+      `${key}/toc.dat`,
+      `${key}/3456.dat.zst`,
+      `${key}.manifest.json`,
+      `${key}.globals.sql`,
+      other,
+    ])
+      await store.put(k, 'x');
+    const manifest = {
+      key,
+      format: 'directory',
+      files: [
+        { name: 'toc.dat', bytes: 1, sha256: '' },
+        { name: '3456.dat.zst', bytes: 1, sha256: '' },
+      ],
+    } as unknown as BackupManifest;
+    await deleteBackups(store, [manifest]);
+    expect((await store.list('prod/')).map((o) => o.key)).toEqual([other]);
   });
 });
 
