@@ -1,17 +1,23 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DeleteObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../functions/shared/aws';
+import { settingsFromUrl } from '../../functions/shared/credentials';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
 import { runBinary, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
-import { databaseText } from '../helpers/fidelity';
+import { databaseText, FIDELITY_SCHEMA } from '../helpers/fidelity';
+import { type LocalPostgres, serverBindir, startLocalPostgres } from '../helpers/local-postgres';
 
 const TABLES = ['t1', 't2', 't3', 't4'];
 
@@ -237,4 +243,63 @@ describe('parallel (directory-format) backup → list → restore, and its fault
       await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original }));
     }
   }, 120_000);
+});
+
+// The test server above is PostgreSQL 15, restored through pg_restore's script (one transaction,
+// psql). Into 17 and newer pg_restore connects itself: there a directory backup restores with -j.
+describe('a parallel backup restored with pg_restore -j into PostgreSQL 18', () => {
+  let server: LocalPostgres;
+  let url: string;
+  let storeDir: string;
+
+  beforeAll(async () => {
+    server = await startLocalPostgres({
+      bindir: serverBindir(18),
+      extraSettings: { shared_buffers: "'32MB'" },
+    });
+    storeDir = mkdtempSync(join(tmpdir(), 'pgmaint-parallel-18-'));
+    const admin = new Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query('create database app');
+    await admin.end();
+    const target = new URL(server.url);
+    target.pathname = '/app';
+    url = target.toString();
+    const app = new Client({ connectionString: url });
+    await app.connect();
+    await app.query(FIDELITY_SCHEMA);
+    for (const table of TABLES)
+      await app.query(
+        `create table ${table} as select g as id, md5(g::text) as note from generate_series(1, 20000) g`,
+      );
+    await app.end();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it('backs up in directory format and restores an equal copy', async () => {
+    const config = writeConfig({
+      backupBucket: `file://${storeDir}`,
+      targets: { t: { url, backup: { jobs: 2 } } },
+    });
+    const backup = await runBinary(['backup', '--config', config, '--target', 't', '--json']);
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(JSON.parse(backup.stdout)).toMatchObject({ format: 'directory', jobs: 2 });
+    const restore = await runBinary([
+      'restore',
+      '--config',
+      config,
+      '--target',
+      't',
+      '--into',
+      'app_copy',
+      '--json',
+    ]);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(JSON.parse(restore.stdout)).toMatchObject({ status: 'restored', mismatches: [] });
+    const settings = settingsFromUrl(url);
+    expect(await databaseText({ settings }, 'app_copy')).toBe(await databaseText({ settings }, 'app'));
+  }, 180_000);
 });
