@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type BackupManifest,
+  backupFileKey,
   backupKey,
   directoryBackupKey,
   globalsKey,
@@ -17,6 +18,7 @@ import { takeJobLockOrRefuse } from '../shared/job-lock';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
+import { abortable, deadlineSignal } from '../shared/stop-signals';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
 import { type DirectoryArchive, dumpDirectoryToStore } from './directory-dump';
@@ -53,6 +55,11 @@ export interface BackupResult extends JobResult {
   readonly phases: Readonly<Record<string, number>>;
   /** Keys of older backups deleted by the retention policy after this one was verified. */
   readonly pruned: readonly string[];
+  /**
+   * Incomplete uploads under this target's prefix, begun over a day ago (runs killed mid-upload),
+   * that this run aborted; null when listing them failed (the run goes on, with a warning).
+   */
+  readonly staleUploadsAborted: number | null;
 }
 
 /** Exact counts in the dump's snapshot are cheap enough below this size ("auto"). */
@@ -61,6 +68,8 @@ const COUNT_ROWS_AUTO_LIMIT_BYTES = 10 * 1024 ** 3;
 const DEADLINE_MARGIN_MS = 30_000;
 const GZIP_LEVEL = 6;
 const ZSTD_LEVEL = 3;
+/** An upload begun longer ago than this belongs to no live run: the longest run is a Lambda's 15 minutes. */
+const STALE_UPLOAD_MS = 24 * 3600 * 1000;
 
 /** zstd from pg_dump 16 on (faster and smaller at level 3), gzip before. */
 export function dumpCompression(pgDumpMajor: number): string {
@@ -96,6 +105,8 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     }
     const earlier = await listBackups(store, context.targetName);
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
+    const staleUploadsAborted = await abortStaleUploads(context);
+    context.signal.throwIfAborted();
 
     const { jobs, tmp } = await chooseDumpJobs(policy.jobs, server.sizeBytes);
     const directory = jobs > 1;
@@ -109,13 +120,22 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const snapshot = await openDumpSnapshot(client);
     phases.end('preflightMs');
     const env = libpqEnv(settings, 'pgmaint/backup');
-    const deadline = cancelBeforeDeadline(context);
+    const deadline = deadlineSignal(
+      context.remainingMs(),
+      DEADLINE_MARGIN_MS,
+      () =>
+        new JobError(
+          `stopped ${formatDuration(DEADLINE_MARGIN_MS)} before the Lambda timeout: the backup did not finish in time; the upload was cancelled`,
+        ),
+    );
+    const signal = AbortSignal.any([context.signal, deadline.signal]);
     // Counting runs in the exported snapshot while pg_dump streams: the same rows, no extra wait.
     const counting = snapshot.countRows(exactCounts);
     counting.catch(() => {});
     // Roles and tablespaces are not in the snapshot anyway: read them meanwhile, off the tail.
     const globalsDumped = dumpGlobals(env, server.database);
     let archive: Awaited<ReturnType<typeof streamVerifiedDump>> | DirectoryArchive;
+    context.progress.update({ phase: 'dump', bytes: 0 });
     try {
       if (directory) {
         const parent = await mkdtemp(join(tmp, 'pgmaint-backup-'));
@@ -130,7 +150,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
             env,
             jobs,
             logger: context.logger,
-            cancelled: deadline.cancelled,
+            cancelled: rejectWhenAborted(signal),
           });
         } finally {
           await rm(parent, { recursive: true, force: true });
@@ -138,19 +158,34 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       } else {
         const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
         const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
-        archive = await streamVerifiedDump({ store, key, dump, verifier, cancelled: deadline.cancelled });
+        archive = await streamVerifiedDump({
+          store,
+          key,
+          dump,
+          verifier,
+          signal,
+          onBytes: (bytes) => context.progress.update({ phase: 'dump', bytes }),
+        });
       }
     } finally {
       deadline.clear();
     }
     phases.end('dumpMs', archive.dumpEndedAt);
     phases.end('uploadTailMs');
-    const tables = await counting;
-    await snapshot.close();
-
-    const globals = await globalsDumped;
-    if (globals.sql !== undefined) await store.put(globalsKey(key), globals.sql, 'application/sql');
-    else context.logger.warn(`globals not saved: ${globals.skipped}`);
+    context.progress.update({ phase: 'finishing', bytes: archive.bytes });
+    const stored = 'files' in archive ? archive.files.map((f) => backupFileKey(key, f.name)) : [key];
+    // The dump is stored but not yet a backup (no manifest): a stop from here on removes it.
+    const globals = await removedIfStopped(context, [...stored, globalsKey(key)], async () => {
+      // Exact counts of a big database can outlast the dump: a stop does not wait for them.
+      const tables = await abortable(context.signal, counting);
+      await snapshot.close();
+      const saved = await abortable(context.signal, globalsDumped);
+      if (saved.sql !== undefined) await store.put(globalsKey(key), saved.sql, 'application/sql');
+      else context.logger.warn(`globals not saved: ${saved.skipped}`);
+      context.signal.throwIfAborted();
+      return { ...saved, tables };
+    });
+    const { tables } = globals;
 
     const durationMs = Math.round(performance.now() - startedMs);
     const manifest: BackupManifest = {
@@ -205,6 +240,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       ...('uploadedDuringDump' in archive ? { uploadedDuringDump: archive.uploadedDuringDump } : {}),
       phases: phases.ms,
       pruned,
+      staleUploadsAborted,
     };
   } finally {
     await client.end().catch(() => {});
@@ -221,6 +257,9 @@ export function renderBackup(result: BackupResult): string {
     `  compression ${result.compression}; exact row counts: ${result.rowCountsExact ? 'yes' : 'no'}`,
     `  format      ${result.format === 'directory' ? `directory (pg_dump --jobs ${result.jobs})` : 'custom (one stream)'}`,
     ...(result.pruned.length > 0 ? [`  pruned      ${result.pruned.join(', ')}`] : []),
+    ...(result.staleUploadsAborted
+      ? [`  aborted     ${result.staleUploadsAborted} incomplete upload(s) older than a day`]
+      : []),
   ].join('\n');
 }
 
@@ -270,23 +309,34 @@ function refuseIfItCannotFit(context: JobContext, sizeBytes: number, previous: B
   }
 }
 
-function cancelBeforeDeadline(context: JobContext) {
-  let timer: NodeJS.Timeout | undefined;
-  const remaining = context.remainingMs();
-  const cancelled = new Promise<never>((_, reject) => {
-    if (!Number.isFinite(remaining)) return;
-    timer = setTimeout(
-      () =>
-        reject(
-          new JobError(
-            `stopped ${formatDuration(DEADLINE_MARGIN_MS)} before the Lambda timeout: the backup did not finish in time; the upload was cancelled`,
-          ),
-        ),
-      Math.max(remaining - DEADLINE_MARGIN_MS, 0),
-    );
-  });
-  cancelled.catch(() => {});
-  return { cancelled, clear: () => clearTimeout(timer) };
+/** Aborts what killed runs left under this target's prefix; a failure only warns. */
+async function abortStaleUploads(context: JobContext): Promise<number | null> {
+  const startedBefore = new Date(context.now().getTime() - STALE_UPLOAD_MS);
+  try {
+    const aborted = await context.store().abortStaleUploads(`${context.targetName}/`, startedBefore);
+    if (aborted > 0)
+      context.logger.warn(
+        `aborted ${aborted} incomplete upload(s) under ${context.targetName}/ begun before ${startedBefore.toISOString()} (runs killed mid-upload)`,
+      );
+    return aborted;
+  } catch (error) {
+    context.logger.warn(`could not look for incomplete uploads to abort: ${errorMessage(error)}`);
+    return null;
+  }
+}
+
+/** Runs `work`; when it fails because the run was stopped, deletes `keys` first. */
+async function removedIfStopped<T>(context: JobContext, keys: string[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (context.signal.aborted)
+      await context
+        .store()
+        .delete(keys)
+        .catch(() => {});
+    throw error;
+  }
 }
 
 async function prune(
@@ -311,4 +361,14 @@ async function prune(
       `the backup is verified and stored, but deleting expired backups failed: ${errorMessage(error)}`,
     );
   }
+}
+
+/** The directory dump's cancellation as a promise: rejects with the signal's reason. */
+function rejectWhenAborted(signal: AbortSignal): Promise<never> {
+  const rejected = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  rejected.catch(() => {});
+  return rejected;
 }

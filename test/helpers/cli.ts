@@ -2,10 +2,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../functions/cli/main';
+import { type CliIo, main } from '../../functions/cli/main';
 
-/** Runs the CLI in-process exactly as `npx pgmaint` does, capturing stdout, stderr and exit code. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+/**
+ * Runs the CLI in-process exactly as `npx pgmaint` does, capturing stdout, stderr and exit code.
+ * `io` overrides the rest (a clock, a terminal, the progress interval).
+ */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: Omit<Partial<CliIo>, 'stdout' | 'stderr' | 'env'> = {},
+) {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
@@ -17,6 +24,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     },
     env,
     now: () => new Date(),
+    ...io,
   });
   return { code, stdout, stderr };
 }
