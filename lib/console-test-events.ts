@@ -1,7 +1,8 @@
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { JobName, PgmaintConfig } from '../functions/shared/config/schema';
+import { JOB_MANIFESTS } from '../functions/manifests';
+import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
 
 /** The registry the Lambda console keeps shareable test events in. */
 export const TEST_EVENT_REGISTRY = 'lambda-testevent-schemas';
@@ -16,29 +17,21 @@ export interface ConsoleTestEventsProps {
   readonly createRegistry?: boolean;
 }
 
-/** Named example events per job, for every target: what an operator picks in the console. */
+/** Named example events per job, for every target, from each job's manifest: what an operator picks in the console. */
 export function testEvents(config: PgmaintConfig): Record<JobName, Record<string, Record<string, unknown>>> {
   const targets = Object.keys(config.targets);
-  const events: Record<JobName, Record<string, Record<string, unknown>>> = {
-    backup: {},
-    restore: {},
-    retention: {},
-    reindex: {},
-    health: {},
-  };
-  for (const target of targets) {
-    events.backup[`${target}-backup-now`] = { target };
-    events.health[`${target}-health-now`] = { target };
-    events.retention[`${target}-retention-dry-run`] = { target, dryRun: true };
-    events.reindex[`${target}-reindex-dry-run`] = { target, dryRun: true };
-    events.restore[`${target}-restore-latest-into-new-database`] = { target, backup: 'latest' };
-    events.restore[`${target}-restore-drill`] = { target, drill: true };
-  }
-  // Refresh each other target from each one that backs up (prod → staging is the everyday case),
-  // into a new database: the operator adds replace + confirm deliberately, never by picking.
-  for (const from of targets.filter((t) => config.targets[t]?.backup))
-    for (const target of targets.filter((t) => t !== from))
-      events.restore[`refresh-${target}-from-${from}`] = { target, from, backup: 'latest' };
+  const events = Object.fromEntries(JOBS.map((job) => [job, {}])) as Record<
+    JobName,
+    Record<string, Record<string, unknown>>
+  >;
+  for (const job of JOBS)
+    for (const target of targets) {
+      const examples = JOB_MANIFESTS[job].consoleExamples(target, {
+        others: targets.filter((t) => t !== target),
+        targets: config.targets,
+      });
+      for (const [name, event] of Object.entries(examples)) events[job][name] = { target, ...event };
+    }
   return events;
 }
 

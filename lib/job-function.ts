@@ -6,16 +6,19 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { type JobSettings, maxEventAge } from './job-settings';
+import type { JobManifest } from '../functions/shared/manifest';
+import type { ConfigObjects } from './config-objects';
+import { lambdaSizing, maxEventAge } from './job-settings';
 
 export interface JobFunctionProps {
-  readonly settings: JobSettings;
+  /** The job's declaration: sizing, store access, description. */
+  readonly manifest: JobManifest;
   /** The image every job shares; each function only changes the handler command. */
   readonly code: (handler: string, architecture: lambda.Architecture) => lambda.DockerImageCode;
   /** @default lambda.Architecture.X86_64 */
   readonly architecture?: lambda.Architecture;
-  /** PGMAINT_CONFIG: this job's slice of the config, plain JSON. */
-  readonly config: Record<string, unknown>;
+  /** Where this job's config object is: the function gets the pointer and read access to it. */
+  readonly configObjects: ConfigObjects;
   readonly bucket: s3.IBucket;
   /** The key of a bucket pgmaint did not create. @default - the bucket's own `encryptionKey`, if any */
   readonly bucketKey?: kms.IKey;
@@ -40,11 +43,6 @@ export interface JobFunctionProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** Lambda caps the total size of a function's environment variables at 4 KB. */
-export const LAMBDA_ENV_LIMIT_BYTES = 4096;
-/** What the other variables (bucket name, topic ARN, Powertools settings) take at most. */
-export const ENV_OVERHEAD_BYTES = 512;
-
 /**
  * One job's Lambda function with exactly the access the job needs: its targets' secrets, its
  * prefixes in the bucket, the alert topic.
@@ -54,22 +52,20 @@ export class JobFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: JobFunctionProps) {
     super(scope, id);
-    const { settings } = props;
+    const { manifest } = props;
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
     this.function = new lambda.DockerImageFunction(this, 'Function', {
-      code: props.code(`functions/${settings.job}/handler.handler`, architecture),
-      description: `pgmaint ${settings.job}: ${settings.description}`,
+      code: props.code(`functions/${manifest.job}/handler.handler`, architecture),
+      description: `pgmaint ${manifest.job}: ${manifest.description}`,
       architecture,
-      memorySize: settings.memoryMiB,
-      timeout: settings.timeout,
-      ephemeralStorageSize: settings.ephemeralStorage,
+      ...lambdaSizing(manifest),
       // A failed run is tried again after about 1 and 3 minutes (a network blip, a database
       // restart); the job's advisory lock refuses a try while an earlier run still works.
-      retryAttempts: settings.retryAttempts,
-      maxEventAge: maxEventAge(settings),
+      retryAttempts: manifest.lambda.retryAttempts,
+      maxEventAge: maxEventAge(manifest),
       onFailure: props.onFailure,
       // A trace shows where a slow run spent its time (secret fetch, connect, dump, upload).
       tracing: lambda.Tracing.ACTIVE,
@@ -79,7 +75,7 @@ export class JobFunction extends Construct {
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       securityGroups: props.vpc ? props.securityGroups : undefined,
       environment: {
-        PGMAINT_CONFIG: JSON.stringify(props.config),
+        ...props.configObjects.environment(manifest.job),
         PGMAINT_BACKUP_BUCKET: props.bucket.bucketName,
         PGMAINT_ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'pgmaint',
@@ -90,11 +86,15 @@ export class JobFunction extends Construct {
     for (const secret of Object.values(props.secrets)) secret.grantRead(this.function);
     props.alertTopic.grantPublish(this.function);
     props.alertTopicKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // The function must not start with a pointer to an object the deployment has not written yet.
+    this.function.node.addDependency(props.configObjects.deployment);
+    props.configObjects.grantRead(manifest.job, this.function, props.bucketKey ?? props.bucket.encryptionKey);
     this.grantBucket(props, Object.keys(props.secrets));
   }
 
   private grantBucket(props: JobFunctionProps, targets: readonly string[]): void {
-    const { settings, bucket } = props;
+    const { bucket } = props;
+    const settings = props.manifest.store;
     const objects = (prefix: string) => bucket.arnForObjects(`${prefix}*`);
     const backupPrefixes = targets.map((t) => `${t}/`);
     const statePrefixes = targets.map((t) => `state/${t}/`);

@@ -10,15 +10,17 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
+import { JOB_MANIFESTS } from '../functions/manifests';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
 import { warnWithoutAbortRule } from './bucket-lifecycle-warning';
+import { ConfigObjects } from './config-objects';
 import { ConsoleTestEvents } from './console-test-events';
 import { FailureAlerts } from './failure-alerts';
 import { pgmaintImage } from './image';
 import { deadLetterAlarm, failureAlertsAlarm, JobAlarms, TargetJobAlarms } from './job-alarms';
-import { ENV_OVERHEAD_BYTES, JobFunction, LAMBDA_ENV_LIMIT_BYTES } from './job-function';
-import { configSlice, JOB_SETTINGS, scheduledInvocations } from './job-settings';
+import { JobFunction } from './job-function';
+import { configSlice, lambdaSizing, scheduledInvocations } from './job-settings';
 import { PgmaintDashboard } from './pgmaint-dashboard';
 import { acknowledgePgmaintFindings } from './policy-acknowledgements';
 
@@ -141,15 +143,24 @@ export class Pgmaint extends Construct {
       alertTopicKey,
     });
     failureAlertsAlarm(this, this.failureAlerts.function, this.alertTopic);
+    const configObjects = new ConfigObjects(this, 'Config', {
+      bucket: this.bucket,
+      slices: Object.fromEntries(JOBS.map((job) => [job, configSlice(config, JOB_MANIFESTS[job])])) as Record<
+        JobName,
+        Record<string, unknown>
+      >,
+    });
+    // CDK keeps the deployment's handler at stack level (one per stack): tag it as pgmaint's too.
+    this.tag(config, configObjects.handler);
     const functions: Partial<Record<JobName, lambda.IFunction>> = {};
     const invocations = scheduledInvocations(config);
     for (const job of JOBS) {
-      const settings = JOB_SETTINGS[job];
+      const manifest = JOB_MANIFESTS[job];
       const jobConstruct = new JobFunction(this, titleCase(job), {
-        settings,
+        manifest,
         code,
         architecture,
-        config: configSlice(config, settings),
+        configObjects,
         bucket: this.bucket,
         bucketKey,
         alertTopic: this.alertTopic,
@@ -168,7 +179,7 @@ export class Pgmaint extends Construct {
       const alarms = new JobAlarms(this, `${titleCase(job)}Alarms`, {
         job,
         function: jobFunction,
-        timeout: settings.timeout,
+        timeout: lambdaSizing(manifest).timeout,
         topic: this.alertTopic,
         invocations: invocations.filter((i) => i.job === job),
       });
@@ -306,11 +317,11 @@ export class Pgmaint extends Construct {
   }
 
   /** pgmaint's own tag on everything it creates, and the user's `tags`. */
-  private tag(config: PgmaintConfig): void {
+  private tag(config: PgmaintConfig, scope: IConstruct = this): void {
     // CloudFormation cannot tag a dashboard (CDK's type would emit tags the template rejects).
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
-    Tags.of(this).add('pgmaint:deployment', this.node.path, options);
-    for (const [key, value] of Object.entries(config.tags ?? {})) Tags.of(this).add(key, value, options);
+    Tags.of(scope).add('pgmaint:deployment', this.node.path, options);
+    for (const [key, value] of Object.entries(config.tags ?? {})) Tags.of(scope).add(key, value, options);
   }
 
   private createOrImportBucket(config: PgmaintConfig, encryptionKey: kms.IKey | undefined): s3.IBucket {
@@ -394,15 +405,6 @@ function validateProps(props: PgmaintProps): void {
     problems.push(
       'alerts.topicKeyArn: only for a topic pgmaint does not create (alerts.topicArn); the topic it creates uses its own key',
     );
-  }
-  for (const job of JOBS) {
-    const bytes =
-      Buffer.byteLength(JSON.stringify(configSlice(config, JOB_SETTINGS[job]))) + ENV_OVERHEAD_BYTES;
-    if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
-      problems.push(
-        `the ${job} function's config is ${bytes} bytes with its other settings, over Lambda's 4 KB environment limit; split targets across stacks`,
-      );
-    }
   }
   if (problems.length > 0)
     throw new Error(`pgmaint: invalid props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

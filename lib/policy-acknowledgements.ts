@@ -79,7 +79,7 @@ export function acknowledgePgmaintFindings(scope: IConstruct, resources: ScopedR
 }
 
 /** How cdk-nag prints a reference: `<LogicalId.Arn>` for an attribute of a resource in the stack. */
-function findingReference(scope: IConstruct, value: string): string {
+export function findingReference(scope: IConstruct, value: string): string {
   if (!Token.isUnresolved(value)) return value;
   const resolved = Stack.of(scope).resolve(value) as Record<string, unknown>;
   const getAtt = resolved['Fn::GetAtt'] as [string, string] | undefined;

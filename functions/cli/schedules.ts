@@ -1,3 +1,4 @@
+import { JOB_MANIFESTS } from '../manifests';
 import type { PgmaintConfig } from '../shared/config/schema';
 import { formatInZone, nextRuns, parseSchedule } from '../shared/schedule';
 
@@ -9,31 +10,26 @@ export interface ScheduledRun {
   readonly nextRuns: readonly string[];
 }
 
-/** Every schedule in the config with its next runs, as `validate` prints them. */
+/** Every schedule the jobs' manifests declare and the config sets, with its next runs, as `validate` prints them. */
 export function listSchedules(config: PgmaintConfig, from: Date, count = 3): ScheduledRun[] {
   const runs: ScheduledRun[] = [];
   for (const [target, settings] of Object.entries(config.targets)) {
-    const entries: Array<[string, string | undefined]> = [
-      ['backup', settings.backup?.schedule],
-      ['retention', settings.retention?.schedule],
-      ['reindex', settings.reindex?.schedule],
-      ['health', settings.health?.schedule],
-      ['restore drill', settings.restore?.drillSchedule],
-    ];
-    for (const [job, expression] of entries) {
-      if (!expression) continue;
-      const parsed = parseSchedule(expression);
-      if ('error' in parsed) continue; // config validation already rejected it
-      runs.push({
-        target,
-        job,
-        expression,
-        timezone: settings.timezone,
-        nextRuns: nextRuns(parsed, settings.timezone, count, from).map((d) =>
-          formatInZone(d, settings.timezone),
-        ),
-      });
-    }
+    for (const manifest of Object.values(JOB_MANIFESTS))
+      for (const schedule of manifest.schedules) {
+        const expression = schedule.expression(settings);
+        if (!expression) continue;
+        const parsed = parseSchedule(expression);
+        if ('error' in parsed) continue; // config validation already rejected it
+        runs.push({
+          target,
+          job: schedule.label,
+          expression,
+          timezone: settings.timezone,
+          nextRuns: nextRuns(parsed, settings.timezone, count, from).map((d) =>
+            formatInZone(d, settings.timezone),
+          ),
+        });
+      }
   }
   return runs;
 }

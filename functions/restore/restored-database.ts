@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { errorMessage, JobError } from '../shared/errors';
 import { quoteIdent } from '../shared/identifiers';
+import { createDatabaseFor } from './create-database-options';
 import {
   type ComparedProperty,
   type DatabaseDefinition,
@@ -22,14 +23,16 @@ export async function createRestoredDatabase(
   name: string,
   source: DatabaseDefinition | null,
   ownership: Ownership,
+  serverVersionNum: number,
 ): Promise<void> {
   if (!source) {
     await admin.query(`create database ${quoteIdent(name)} template template0`);
     return;
   }
   try {
-    await admin.query(forDatabase(source.create, name));
+    await admin.query(createDatabaseFor(forDatabase(source.create, name), serverVersionNum));
   } catch (error) {
+    if (error instanceof JobError) throw error;
     throw new JobError(
       `could not create database "${name}" as the backup's was (${describeLocale(source)}): ${errorMessage(error)}; ` +
         'the server needs that encoding and locale (for ICU, a PostgreSQL built with ICU)',

@@ -147,7 +147,7 @@ async function restore(
         context.logger.warn(
           `roles missing on this server (${ownership.missingRoles.join(', ')}): ${ownership.role} owns everything, the backup's grants are not restored`,
         );
-      await createRestoredDatabase(admin, name, facts.database, ownership);
+      await createRestoredDatabase(admin, name, facts.database, ownership, serverVersionNum);
       created = true;
       const settings = await context.connection();
       await restoreContents(

@@ -28,6 +28,7 @@ export async function cleanUpPartitions(
   const concurrently = (await serverVersionNum(client)) >= 140_000 && !partitions.some((p) => p.isDefault);
   const dropped: string[] = [];
   const created: string[] = [];
+  let premakeBy: 'pg_partman' | undefined;
   let stoppedBecause: StopReason = outOfTime ? 'timeBudget' : 'done';
   let slowestMs = 0;
   for (const partition of outOfTime ? [] : expiredPartitions(partitions)) {
@@ -46,8 +47,10 @@ export async function cleanUpPartitions(
     context.logger.debug(`retention ${qualifiedName(rule)}: dropped partition ${partition.name}`);
   }
   if (stoppedBecause === 'done') {
-    const { planned, warning } = await plannedPartitions(client, rule, partitions);
-    if (warning) run.warnings.push(warning);
+    const plan = await plannedPartitions(client, rule, partitions);
+    if (plan.warning) run.warnings.push(plan.warning);
+    premakeBy = plan.premakeBy;
+    const { planned } = plan;
     for (const next of planned) {
       let result = await createPartition(client, rule, next);
       for (
@@ -73,6 +76,7 @@ export async function cleanUpPartitions(
     partitionsCreated: created,
     batches: 0,
     stoppedBecause,
+    ...(premakeBy && { premakeBy }),
   };
 }
 

@@ -3,6 +3,7 @@ import { errorMessage } from '../shared/errors';
 import { inTransaction } from '../shared/in-transaction';
 import { loadSql } from '../shared/sql';
 import { nextPartitionName } from './partition-names';
+import { partmanSet } from './partman-config';
 import { LOCK_NOT_AVAILABLE, sqlState } from './pg-errors';
 import type { PartitionRule } from './rules';
 import { fixed, ident, retentionSql, serverLiteral } from './sql-template';
@@ -75,23 +76,53 @@ export function expiredPartitions(partitions: readonly Partition[]): Partition[]
   return partitions.filter((p) => p.expired && !p.isDefault && p !== newest);
 }
 
+export interface PremakePlan {
+  readonly planned: PlannedPartition[];
+  readonly warning?: string;
+  /** pg_partman maintains this set: it premakes (its names, its template table, its interval), pgmaint only drops. */
+  readonly premakeBy?: 'pg_partman';
+}
+
 /**
  * The partitions `premake` asks for: enough that `premake` partitions lie ahead of the one holding
  * now (the database's clock, or `asOf`), on the newest partition's interval. Empty when there is
- * nothing to continue from.
+ * nothing to continue from, and for a set pg_partman maintains: its own premake makes them with its
+ * naming, template table and interval.
  */
 export async function plannedPartitions(
   client: Client,
   rule: PartitionRule,
   partitions: readonly Partition[],
   asOf?: string,
-): Promise<{ planned: PlannedPartition[]; warning?: string }> {
+): Promise<PremakePlan> {
+  const partman = await partmanSet(client, rule.oid);
+  const name = `${rule.schema}.${rule.table}`;
+  if (partman.managed === true) {
+    return {
+      planned: [],
+      premakeBy: 'pg_partman',
+      ...(rule.premake > 0 && {
+        warning:
+          `${name}: "premake" ignored, pg_partman maintains this set (${partman.schema}.part_config: ` +
+          `premake ${partman.premake}, interval ${partman.interval}) and premakes it in ${partman.schema}.run_maintenance(); ` +
+          'remove "premake" from this rule',
+      }),
+    };
+  }
   if (rule.premake === 0) return { planned: [] };
+  if (partman.managed === 'unknown') {
+    return {
+      planned: [],
+      warning:
+        `${name}: nothing premade: pg_partman is installed but this role cannot read ${partman.schema}.part_config, ` +
+        `so whether pg_partman premakes this set is unknown; grant SELECT on ${partman.schema}.part_config (and USAGE on its schema)`,
+    };
+  }
   const newest = newestPartition(partitions);
   if (!newest || newest.openEnded || !newest.lowerBound || !newest.upperBound) {
     return {
       planned: [],
-      warning: `${rule.schema}.${rule.table}: no bounded newest partition to continue from, nothing premade`,
+      warning: `${name}: no bounded newest partition to continue from, nothing premade`,
     };
   }
   const rows = (

@@ -41,11 +41,12 @@ async function previewRule(client: Client, rule: ResolvedRule, cutoff: string) {
     const oldest = await client.query<{ oldest: string | null }>(
       retentionSql('oldest-row', { table, column: ident(rule.column), predicate: fixed('true') }),
     );
-    const { planned } = await plannedPartitions(client, rule, partitions);
+    const { planned, premakeBy } = await plannedPartitions(client, rule, partitions);
     return {
       rowsToDelete,
       partitionsToDrop: toDrop.map((p) => p.name),
       partitionsToCreate: planned.map((p) => p.name),
+      ...(premakeBy && { premakeBy }),
       oldestRow: oldest.rows[0]?.oldest ?? null,
       tableBytes,
     };

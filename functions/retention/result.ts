@@ -13,6 +13,8 @@ interface RuleIdentity {
   /** The rule's `where`, as configured. */
   readonly where?: Readonly<Record<string, WhereValue | readonly WhereValue[]>>;
   readonly partitions?: true;
+  /** pg_partman maintains this partition set: it premakes, pgmaint only drops expired partitions. */
+  readonly premakeBy?: 'pg_partman';
 }
 
 export interface RuleOutcome extends RuleIdentity {

@@ -1,9 +1,11 @@
 import type { AlertSink } from './alerts';
 import { snsAlerts, stderrAlerts } from './alerts';
 import { s3Client, secretsClient, snsClient } from './aws';
+import { parseConfigJson, readDeployedConfigText } from './config/deployed';
 import { parseConfig } from './config/load';
+import type { PgmaintConfig } from './config/schema';
 import { cachedSecretReader } from './credentials';
-import { optionalEnv, requireEnv } from './env';
+import { optionalEnv } from './env';
 import type { JobDefinition, JobResult } from './job';
 import { lambdaLogger } from './logger';
 import { emfMetrics } from './metrics';
@@ -19,11 +21,14 @@ export interface LambdaContextLike {
 }
 
 /**
- * The config a function runs with: the stack writes the slice of the pgmaint config this job
- * needs into PGMAINT_CONFIG, and the bucket and topic it created (or imported) beside it.
+ * The config a function runs with: the slice of the pgmaint config this job needs (an S3 object
+ * the stack wrote, see config/deployed.ts), with the bucket and topic the stack created (or
+ * imported) from the environment beside it.
  */
-export function deployedConfig(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const slice = JSON.parse(requireEnv('PGMAINT_CONFIG', env)) as Record<string, unknown>;
+export function withDeployedResources(
+  slice: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
   const bucket = optionalEnv('PGMAINT_BACKUP_BUCKET', env);
   const topicArn = optionalEnv('PGMAINT_ALERT_TOPIC_ARN', env);
   return {
@@ -33,13 +38,26 @@ export function deployedConfig(env: NodeJS.ProcessEnv): Record<string, unknown> 
   };
 }
 
-export function lambdaDeps(
+/** Reads and validates the deployed config (every problem at once), as a function or task runs with it. */
+export async function loadDeployedConfig(
+  env: NodeJS.ProcessEnv,
+  s3: () => ReturnType<typeof s3Client>,
+): Promise<PgmaintConfig> {
+  const { text, source } = await readDeployedConfigText(env, s3);
+  return parseConfig(withDeployedResources(parseConfigJson(text, source), env), source);
+}
+
+export async function lambdaDeps(
   job: string,
   env: NodeJS.ProcessEnv = process.env,
-): Omit<RunnerDeps, 'runId' | 'remainingMs' | 'signal'> {
-  const config = parseConfig(deployedConfig(env), 'PGMAINT_CONFIG');
-  const logger = lambdaLogger(job);
+): Promise<Omit<RunnerDeps, 'runId' | 'remainingMs' | 'signal'>> {
   let s3: ReturnType<typeof s3Client> | undefined;
+  const s3Once = () => {
+    s3 ??= s3Client(env);
+    return s3;
+  };
+  const config = await loadDeployedConfig(env, s3Once);
+  const logger = lambdaLogger(job);
   const topicArn = config.alerts.topicArn;
   const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts();
   return {
@@ -51,10 +69,7 @@ export function lambdaDeps(
     // Periodic structured lines: a long run shows in the log while it goes, not only at its end.
     progress: (job, target) => logProgress({ job, target, logger }),
     readSecret: cachedSecretReader(secretsClient()),
-    s3: () => {
-      s3 ??= s3Client(env);
-      return s3;
-    },
+    s3: s3Once,
   };
 }
 
@@ -69,9 +84,14 @@ export function makeHandler<Options, Result extends JobResult>(
   definition: JobDefinition<Options, Result>,
   signals: SignalSource = processSignals,
 ) {
-  let deps: ReturnType<typeof lambdaDeps> | undefined;
+  // The config is read once per warm container; a failed read is tried again on the next event.
+  let pending: ReturnType<typeof lambdaDeps> | undefined;
   return async (event: unknown, context?: LambdaContextLike): Promise<Result> => {
-    deps ??= lambdaDeps(definition.name);
+    pending ??= lambdaDeps(definition.name).catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    const deps = await pending;
     const remaining = context?.getRemainingTimeInMillis?.bind(context);
     const stop = definition.stopsOnSignal
       ? stopOnSignals(signals, (signal) => deps?.logger.warn(`${signal}: stopping and cleaning up`))

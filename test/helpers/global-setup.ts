@@ -4,6 +4,7 @@ import { assertFakedClocks } from './faked-clock';
 import { type LocalPostgres, startLocalPostgres } from './local-postgres';
 import { type LocalAws, startMoto } from './moto';
 import { ensurePgClient } from './pg-client-build';
+import { ensurePartman4, ensurePartman5, type Partman5Install } from './pg-partman';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,6 +18,10 @@ declare module 'vitest' {
      */
     pgClientBindir: string;
     awsEndpoint: string;
+    /** Debian's pg_partman 4.x version, installed into the test server's PostgreSQL 15. */
+    partman4Version: string;
+    /** A copy of the PostgreSQL 15 install with pg_partman 5.x, for a cluster of its own. */
+    partman5: Partman5Install;
   }
 }
 
@@ -33,6 +38,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stops: Array<() => Promise<void>> = [];
   // Built once per machine (about a minute), then reused from the cache in well under a second.
   const pgClientBindir = await ensurePgClient();
+  // pg_partman 4.x from Debian (seconds, once) and 5.x built from source (about ten seconds, once).
+  const partman4Version = await ensurePartman4();
+  const partman5 = await ensurePartman5();
   const docker = Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
 
   let pgAdminUrl = process.env.PGMAINT_TEST_DATABASE_URL;
@@ -84,6 +92,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgBindir', pgBindir);
   project.provide('pgClientBindir', pgClientBindir);
   project.provide('awsEndpoint', awsEndpoint);
+  project.provide('partman4Version', partman4Version);
+  project.provide('partman5', partman5);
   return async () => {
     for (const stop of stops.reverse()) await stop();
   };

@@ -56,7 +56,10 @@ export async function ensurePgClient(options: PgClientBuildOptions = {}): Promis
   if (cached) return cached;
 
   mkdirSync(cacheDir, { recursive: true });
-  const release = await acquireLock(join(cacheDir, `postgresql-client-${PG_CLIENT_MAJOR}.lock`));
+  const release = await acquireLock(
+    join(cacheDir, `postgresql-client-${PG_CLIENT_MAJOR}.lock`),
+    CLIENT_LABEL,
+  );
   try {
     // Another process may have finished a build while we waited for the lock.
     const built = cachedClientBindir(cacheDir);
@@ -96,10 +99,10 @@ async function buildClient(cacheDir: string, log: (line: string) => void): Promi
     if (name.startsWith('build-')) rmSync(join(cacheDir, name), { recursive: true, force: true });
   const work = join(cacheDir, `build-${process.pid}`);
   mkdirSync(work, { recursive: true });
-  const runner = stepRunner(logPath);
+  const runner = stepRunner(logPath, CLIENT_LABEL);
   const started = Date.now();
   try {
-    await installBuildDependencies(runner, log);
+    await installBuildDependencies(runner, log, BUILD_DEPENDENCIES, CLIENT_LABEL);
 
     const sources = await downloadSource(runner, work);
     const prefix = join(cacheDir, `postgresql-client-${sources.version}`);
@@ -153,7 +156,10 @@ async function buildClient(cacheDir: string, log: (line: string) => void): Promi
   }
 }
 
-interface StepRunner {
+/** What a build is of, in its errors: `PostgreSQL 18 client`. */
+const CLIENT_LABEL = `PostgreSQL ${PG_CLIENT_MAJOR} client`;
+
+export interface StepRunner {
   run(
     step: string,
     command: string,
@@ -165,7 +171,7 @@ interface StepRunner {
 }
 
 /** Runs each build step with its output appended to the log; a failing step throws with its output's tail. */
-function stepRunner(logPath: string): StepRunner {
+export function stepRunner(logPath: string, label: string): StepRunner {
   const logFile = createWriteStream(logPath, { flags: 'w' });
   return {
     run: (step, command, args, cwd, env) =>
@@ -185,11 +191,7 @@ function stepRunner(logPath: string): StepRunner {
         child.stdout.on('data', collect);
         child.stderr.on('data', collect);
         child.on('error', (error) =>
-          reject(
-            new PgClientBuildError(
-              `PostgreSQL ${PG_CLIENT_MAJOR} client build, step "${step}": ${error.message}`,
-            ),
-          ),
+          reject(new PgClientBuildError(`${label} build, step "${step}": ${error.message}`)),
         );
         child.on('close', (code) => {
           logFile.write(`[${step}: exit ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s]\n`);
@@ -197,7 +199,7 @@ function stepRunner(logPath: string): StepRunner {
           const tail = output.trim().split('\n').slice(-40).join('\n');
           reject(
             new PgClientBuildError(
-              `PostgreSQL ${PG_CLIENT_MAJOR} client build, step "${step}" failed (exit ${code}): ` +
+              `${label} build, step "${step}" failed (exit ${code}): ` +
                 `${command} ${args.join(' ')}\n${tail}\n(full log: ${logPath})`,
             ),
           );
@@ -207,21 +209,27 @@ function stepRunner(logPath: string): StepRunner {
   };
 }
 
-function installed(pkg: string): boolean {
+export function installed(pkg: string): boolean {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
   const result = spawnSync('dpkg-query', ['-W', '-f=${db:Status-Status}', pkg], { encoding: 'utf8' });
   return result.status === 0 && result.stdout.trim() === 'installed';
 }
 
-async function installBuildDependencies(runner: StepRunner, log: (line: string) => void): Promise<void> {
-  const missing = BUILD_DEPENDENCIES.filter((pkg) => !installed(pkg));
+/** Installs the Debian packages (`name` or `name=version`) a build needs that are missing; as root only. */
+export async function installBuildDependencies(
+  runner: StepRunner,
+  log: (line: string) => void,
+  packages: readonly string[],
+  label: string,
+): Promise<void> {
+  const missing = packages.filter((pkg) => !installed(pkg.split('=')[0] ?? pkg));
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0)
     throw new PgClientBuildError(
-      `building the PostgreSQL ${PG_CLIENT_MAJOR} client needs ${missing.join(', ')}: ` +
-        `run "sudo apt-get install -y ${missing.join(' ')}", or set PGMAINT_PG_BINDIR to a PostgreSQL ${PG_CLIENT_MAJOR} client's bindir`,
+      `building the ${label} needs ${missing.join(', ')}: run "sudo apt-get install -y ${missing.join(' ')}"` +
+        (label === CLIENT_LABEL ? `, or set PGMAINT_PG_BINDIR to a ${CLIENT_LABEL}'s bindir` : ''),
     );
-  log(`installing the client's build dependencies from Debian: ${missing.join(' ')}`);
+  log(`installing what the ${label} build needs from Debian: ${missing.join(' ')}`);
   const install = ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', ...missing];
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   try {
@@ -264,6 +272,31 @@ async function downloadSource(
   runner: StepRunner,
   work: string,
 ): Promise<{ version: string; tarball: string }> {
+  const download = await downloadSidSource(runner, work, `postgresql-${PG_CLIENT_MAJOR}`);
+  const pattern = new RegExp(
+    `^postgresql-${PG_CLIENT_MAJOR}_(${PG_CLIENT_MAJOR}\\.\\d+)\\.orig\\.tar\\.\\w+$`,
+  );
+  for (const name of readdirSync(download)) {
+    const version = pattern.exec(name)?.[1];
+    if (version) return { version, tarball: join(download, name) };
+  }
+  throw new PgClientBuildError(
+    `apt-get source postgresql-${PG_CLIENT_MAJOR} left no upstream tarball in ${download} (found: ${readdirSync(download).join(', ')})`,
+  );
+}
+
+/**
+ * Downloads Debian sid's source package `sourcePackage` into `<work>/download` through a private apt
+ * configuration (its own sid deb-src entry, lists and cache: the system's apt sources stay untouched)
+ * and returns that directory. A file apt could not fetch fails this step only when apt says so: the
+ * upstream tarball may be there even when the packaging tarball is not.
+ */
+export async function downloadSidSource(
+  runner: StepRunner,
+  work: string,
+  sourcePackage: string,
+  options: { tolerateFailure?: boolean } = {},
+): Promise<string> {
   const apt = join(work, 'apt');
   const sourceParts = join(apt, 'sources.list.d');
   for (const dir of [sourceParts, join(apt, 'lists', 'partial'), join(apt, 'cache', 'archives', 'partial')])
@@ -283,27 +316,22 @@ async function downloadSource(
   ];
   await runner.run('update the private sid deb-src index', 'apt-get', [...privateApt, 'update']);
   const download = join(work, 'download');
-  mkdirSync(download);
-  await runner.run(
-    `download the postgresql-${PG_CLIENT_MAJOR} source package`,
-    'apt-get',
-    [...privateApt, 'source', '--download-only', `postgresql-${PG_CLIENT_MAJOR}`],
-    download,
-  );
-  const pattern = new RegExp(
-    `^postgresql-${PG_CLIENT_MAJOR}_(${PG_CLIENT_MAJOR}\\.\\d+)\\.orig\\.tar\\.\\w+$`,
-  );
-  for (const name of readdirSync(download)) {
-    const version = pattern.exec(name)?.[1];
-    if (version) return { version, tarball: join(download, name) };
+  mkdirSync(download, { recursive: true });
+  try {
+    await runner.run(
+      `download the ${sourcePackage} source package`,
+      'apt-get',
+      [...privateApt, 'source', '--download-only', sourcePackage],
+      download,
+    );
+  } catch (error) {
+    if (!options.tolerateFailure) throw error;
   }
-  throw new PgClientBuildError(
-    `apt-get source postgresql-${PG_CLIENT_MAJOR} left no upstream tarball in ${download} (found: ${readdirSync(download).join(', ')})`,
-  );
+  return download;
 }
 
 /** An exclusive lock file holding the owner's pid; a lock whose owner has died is taken over. */
-async function acquireLock(path: string): Promise<() => void> {
+export async function acquireLock(path: string, label: string): Promise<() => void> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
@@ -321,7 +349,7 @@ async function acquireLock(path: string): Promise<() => void> {
     }
     if (Date.now() > deadline)
       throw new PgClientBuildError(
-        `waited ${LOCK_WAIT_MS / 60_000} min for process ${owner} to finish building the PostgreSQL ${PG_CLIENT_MAJOR} client (lock ${path})`,
+        `waited ${LOCK_WAIT_MS / 60_000} min for process ${owner} to finish building the ${label} (lock ${path})`,
       );
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }

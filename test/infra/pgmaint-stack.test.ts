@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -7,6 +8,7 @@ import { parseConfig } from '../../functions/shared/config/load';
 import { JOBS } from '../../functions/shared/config/schema';
 import { Pgmaint } from '../../lib/pgmaint';
 import { PgmaintStack } from '../../lib/pgmaint-stack';
+import { deployedConfigObjects } from '../helpers/config-objects';
 
 const config = parseConfig({
   alerts: { emails: ['ops@example.com'] },
@@ -32,15 +34,18 @@ const config = parseConfig({
 
 describe('PgmaintStack', () => {
   let template: Template;
+  let outdir: string;
   beforeAll(() => {
     const app = new App();
     template = Template.fromStack(
       new PgmaintStack(app, 'Test', { config, env: { account: '123456789012', region: 'eu-west-2' } }),
     );
+    outdir = app.outdir;
   });
 
   it('creates one container-image function per job, each with its own handler command', () => {
-    template.resourceCountIs('AWS::Lambda::Function', JOBS.length + 1); // + the failure-alert function
+    // + the failure-alert function and the BucketDeployment's handler that writes the config objects
+    template.resourceCountIs('AWS::Lambda::Function', JOBS.length + 2);
     for (const job of JOBS) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         PackageType: 'Image',
@@ -136,12 +141,18 @@ describe('PgmaintStack', () => {
     });
   });
 
-  it('passes each function only its slice of the config', () => {
+  it('passes each function only its slice of the config, through its own object in the bucket', () => {
+    const objects = deployedConfigObjects(template, outdir);
     const functions = template.findResources('AWS::Lambda::Function');
     const reindex = Object.values(functions).find((f) =>
       JSON.stringify(f).includes('functions/reindex/handler.handler'),
     );
-    const slice = JSON.parse(reindex?.Properties.Environment.Variables.PGMAINT_CONFIG);
+    const variables = reindex?.Properties.Environment.Variables;
+    expect(variables.PGMAINT_CONFIG).toBeUndefined();
+    expect(JSON.stringify(variables.PGMAINT_CONFIG_S3)).toContain('/.pgmaint/config/reindex.json');
+    const text = objects['reindex.json'] ?? '';
+    expect(createHash('sha256').update(text).digest('hex')).toBe(variables.PGMAINT_CONFIG_SHA256);
+    const slice = JSON.parse(text);
     expect(Object.keys(slice.targets.prod).sort()).toEqual(['reindex', 'secret', 'timezone']);
   });
 });
@@ -154,18 +165,6 @@ describe('Pgmaint props validation', () => {
     });
     expect(() => new Pgmaint(new Stack(), 'P', { config: bad })).toThrow(
       /targets\.local\.url: deployed targets take their credentials from Secrets Manager[\s\S]*targets\.other\.url[\s\S]*backupBucket: a file:\/\/ store is for local runs/,
-    );
-  });
-
-  it("refuses a config slice that would exceed Lambda's 4 KB environment", () => {
-    const rules = Array.from({ length: 60 }, (_, i) => ({
-      table: `table_${i}`,
-      column: 'created_at',
-      olderThan: '90 days',
-    }));
-    const big = parseConfig({ targets: { prod: { secret: 's', retention: { rules } } } });
-    expect(() => new Pgmaint(new Stack(), 'P', { config: big })).toThrow(
-      /retention function's config is \d+ bytes/,
     );
   });
 });

@@ -173,6 +173,63 @@ describe('retention partition rules, end to end (CLI → PostgreSQL)', () => {
     ]);
   });
 
+  it('premakes on the grid the bounds are laid out in (UTC months), not the database timezone, named like their neighbours', async () => {
+    const db = await database('ret_parts_tz');
+    // metrics' names carry their UTC dates; events' carry none, so only its UTC midnights tell the zone.
+    await db.sql(`
+      create table metrics (at timestamptz not null) partition by range (at);
+      create table events (at timestamptz not null) partition by range (at);
+      do $$
+      declare m timestamp; i int := 0;
+      begin
+        for m in select generate_series(date_trunc('month', now() at time zone 'UTC') - interval '3 months',
+                                        date_trunc('month', now() at time zone 'UTC'), interval '1 month') loop
+          i := i + 1;
+          execute format('create table %I partition of metrics for values from (%L) to (%L)',
+                         'metrics_p' || to_char(m, 'YYYYMMDD'), m at time zone 'UTC', (m + interval '1 month') at time zone 'UTC');
+          execute format('create table %I partition of events for values from (%L) to (%L)',
+                         'events_' || chr(96 + i), m at time zone 'UTC', (m + interval '1 month') at time zone 'UTC');
+        end loop;
+      end $$;
+    `);
+    await db.sql(`alter database ${db.name} set timezone = 'America/New_York'`);
+    const rules = ['metrics', 'events'].map((table) => ({
+      table,
+      partitions: true,
+      olderThan: '400 days',
+      premake: 3,
+    }));
+    const { code, result, stderr } = await run(configFor(db, rules));
+    expect(code, stderr).toBe(0);
+    expect(result.warnings).toEqual([]);
+
+    const client = await db.connect();
+    defer(() => client.end());
+    await client.query("set timezone = 'UTC'");
+    for (const [index, table] of ['metrics', 'events'].entries()) {
+      const rows = (
+        await client.query<{ name: string; lower: string; upper: string; utc_name: string }>(
+          `with b as (
+             select c.relname as name, regexp_match(pg_get_expr(c.relpartbound, c.oid), '^FOR VALUES FROM \\(''(.*)''\\) TO \\(''(.*)''\\)$') as m
+             from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = $1::regclass
+           )
+           select name, m[1] as lower, m[2] as upper, $1 || '_p' || to_char(m[1]::timestamptz, 'YYYYMMDD') as utc_name
+           from b order by m[1]::timestamptz`,
+          [table],
+        )
+      ).rows;
+      const created = result.rules[index]?.partitionsCreated ?? [];
+      expect(created.length, table).toBeGreaterThanOrEqual(3);
+      for (const [i, row] of rows.entries()) {
+        expect(row.lower, `${row.name} starts a UTC month`).toMatch(/^\d{4}-\d{2}-01 00:00:00\+00$/);
+        if (i > 0) expect(row.lower).toBe(rows[i - 1]?.upper);
+      }
+      const made = rows.filter((row) => created.includes(row.name));
+      expect(made.map((row) => row.name)).toEqual(created);
+      expect(made.map((row) => row.name)).toEqual(made.map((row) => row.utc_name));
+    }
+  });
+
   it('gives up on a partition when the parent stays locked, reports lockTimeout, and leaves everything in place', async () => {
     const db = await database('ret_parts_lock');
     await seedPartitioned(db);

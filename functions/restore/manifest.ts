@@ -1,0 +1,36 @@
+import type { z } from 'zod';
+import { jobManifest } from '../shared/manifest';
+import type { restoreOptions } from './restore-options';
+
+type RestoreInput = z.input<typeof restoreOptions>;
+
+export const restoreManifest = jobManifest<RestoreInput>({
+  job: 'restore',
+  description: 'restores a verified backup into a new database (or swaps it in); scheduled restore drills',
+  // backup: where the target's backups are and how they are named.
+  sections: ['backup', 'restore'],
+  store: { backups: 'read', state: true },
+  schedules: [
+    {
+      name: 'restore-drill',
+      label: 'restore drill',
+      expression: (t) => t.restore?.drillSchedule,
+      event: { drill: true },
+    },
+  ],
+  consoleExamples: (target, { others, targets }) => {
+    const examples: Record<string, RestoreInput> = {
+      [`${target}-restore-latest-into-new-database`]: { backup: 'latest' },
+      [`${target}-restore-drill`]: { drill: true },
+    };
+    // Refresh this target from each other one that backs up (prod → staging is the everyday case),
+    // into a new database: the operator adds replace + confirm deliberately, never by picking.
+    for (const from of others.filter((name) => targets[name]?.backup))
+      examples[`refresh-${target}-from-${from}`] = { from, backup: 'latest' };
+    return examples;
+  },
+  lambda: { memoryMiB: 2048, timeoutMinutes: 15, ephemeralStorageMiB: 10_240, retryAttempts: 0 },
+  // A replace-restore swaps databases: running it again unasked is never safe (retryAttempts 0).
+  // Archives that fit on disk are downloaded to restore with parallel jobs: give it room.
+  fargate: { cpu: 2048, memoryMiB: 4096, ephemeralStorageGiB: 100 },
+});
