@@ -17,6 +17,8 @@ export interface BackupListing extends JobResult {
     durationMs: number;
     database: string;
     serverVersion: string;
+    /** "directory": `key` is a prefix of pg_dump directory-format files; "custom": one archive. */
+    format: 'custom' | 'directory';
     /** The retention rules that keep it; empty: the next backup deletes it. */
     keptBy: KeepRule[];
   }>;
@@ -47,6 +49,7 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
         durationMs: m.durationMs,
         database: m.database,
         serverVersion: m.serverVersion,
+        format: m.format ?? 'custom',
         keptBy: reasons.get(m.key) ?? [],
       })),
     };
@@ -57,7 +60,7 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
       `${result.target}: ${result.backups.length} verified backup(s) in ${result.store}, newest first`,
       ...result.backups.map(
         (b) =>
-          `  ${b.finishedAt}  ${formatBytes(b.bytes).padStart(10)}  ${formatDuration(b.durationMs).padStart(8)}  ${b.key}  kept by ${b.keptBy.join(', ') || 'nothing (deleted after the next backup)'}`,
+          `  ${b.finishedAt}  ${formatBytes(b.bytes).padStart(10)}  ${formatDuration(b.durationMs).padStart(8)}  ${b.key}${b.format === 'directory' ? '/ (directory)' : ''}  kept by ${b.keptBy.join(', ') || 'nothing (deleted after the next backup)'}`,
       ),
     ].join('\n');
   },

@@ -1,4 +1,4 @@
-import { type BackupManifest, globalsKey, manifestKey } from '../shared/backup-catalog';
+import { type BackupManifest, backupFileKey, globalsKey, manifestKey } from '../shared/backup-catalog';
 import type { ObjectStore } from '../shared/store';
 import { type Period, periodIndex } from './backup-calendar';
 
@@ -80,22 +80,39 @@ export function backupsToPrune(
 export async function deleteBackups(store: ObjectStore, backups: readonly BackupManifest[]): Promise<void> {
   if (backups.length === 0) return;
   await store.delete(backups.map((b) => manifestKey(b.key)));
-  await store.delete(backups.flatMap((b) => [b.key, globalsKey(b.key)]));
+  await store.delete(backups.flatMap((b) => [...objectKeys(b), globalsKey(b.key)]));
+}
+
+/** The dump's objects: the archive, or each file of a directory-format backup. */
+function objectKeys(backup: BackupManifest): string[] {
+  if (backup.format !== 'directory') return [backup.key];
+  return (backup.files ?? []).map((f) => backupFileKey(backup.key, f.name));
 }
 
 /**
  * Dumps without a manifest are not backups: left by a run that died between upload and
- * manifest. Once a day old (no run is still writing them) they are removed.
+ * manifest (or, for a directory-format backup, files under a `.dir/` prefix whose run failed
+ * and could not delete them). Once a day old (no run is still writing them) they are removed.
  */
 export async function orphanDumps(store: ObjectStore, target: string, now: Date): Promise<string[]> {
   const objects = await store.list(`${target}/`);
   const keys = new Set(objects.map((o) => o.key));
-  return objects
-    .filter(
-      (o) =>
-        o.key.endsWith('.dump') &&
-        !keys.has(manifestKey(o.key)) &&
-        now.getTime() - o.lastModified.getTime() > DAY_MS,
-    )
-    .flatMap((o) => [o.key, ...(keys.has(globalsKey(o.key)) ? [globalsKey(o.key)] : [])]);
+  const old = (o: { lastModified: Date }) => now.getTime() - o.lastModified.getTime() > DAY_MS;
+  const withGlobals = (key: string) => [...(keys.has(globalsKey(key)) ? [globalsKey(key)] : [])];
+  const dumps = objects
+    .filter((o) => o.key.endsWith('.dump') && !keys.has(manifestKey(o.key)) && old(o))
+    .flatMap((o) => [o.key, ...withGlobals(o.key)]);
+  const prefixes = new Map<string, { keys: string[]; newest: number }>();
+  for (const o of objects) {
+    const match = /^(.*\.dir)\/[^/]+$/.exec(o.key);
+    if (!match?.[1] || keys.has(manifestKey(match[1]))) continue;
+    const entry = prefixes.get(match[1]) ?? { keys: [], newest: 0 };
+    entry.keys.push(o.key);
+    entry.newest = Math.max(entry.newest, o.lastModified.getTime());
+    prefixes.set(match[1], entry);
+  }
+  const directories = [...prefixes]
+    .filter(([, entry]) => old({ lastModified: new Date(entry.newest) }))
+    .flatMap(([prefix, entry]) => [...entry.keys, ...withGlobals(prefix)]);
+  return [...dumps, ...directories];
 }

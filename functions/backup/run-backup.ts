@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   type BackupManifest,
+  backupFileKey,
   backupKey,
+  directoryBackupKey,
   globalsKey,
   listBackups,
   manifestKey,
@@ -17,7 +21,9 @@ import { loadSql } from '../shared/sql';
 import { abortable, deadlineSignal } from '../shared/stop-signals';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
+import { type DirectoryArchive, dumpDirectoryToStore } from './directory-dump';
 import { dumpGlobals } from './dump-globals';
+import { chooseDumpJobs } from './dump-jobs';
 import { backupsToPrune, deleteBackups, orphanDumps } from './prune-backups';
 import { openDumpSnapshot } from './snapshot-counts';
 import { streamVerifiedDump } from './stream-verified-dump';
@@ -36,6 +42,11 @@ export interface BackupResult extends JobResult {
   readonly databaseSizeBytes: number;
   readonly compression: string;
   readonly rowCountsExact: boolean;
+  /** "directory": pg_dump --jobs `jobs` to local disk, each file uploaded; "custom": one stream. */
+  readonly format: 'custom' | 'directory';
+  readonly jobs: number;
+  /** Directory format: how many files were uploading or uploaded before pg_dump exited. */
+  readonly uploadedDuringDump?: number;
   /**
    * Where the time went: preflightMs (connect, checks, earlier manifests), dumpMs (until pg_dump
    * exited), uploadTailMs (the verifier's last bytes and the upload's completion), finishMs (row
@@ -97,7 +108,11 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const staleUploadsAborted = await abortStaleUploads(context);
     context.signal.throwIfAborted();
 
-    const key = backupKey(context.targetName, started);
+    const { jobs, tmp } = await chooseDumpJobs(policy.jobs, server.sizeBytes);
+    const directory = jobs > 1;
+    const key = directory
+      ? directoryBackupKey(context.targetName, started)
+      : backupKey(context.targetName, started);
     const compression = dumpCompression(dumpVersion.major);
     const exactCounts =
       policy.countRows === 'auto' ? server.sizeBytes < COUNT_ROWS_AUTO_LIMIT_BYTES : policy.countRows;
@@ -105,8 +120,6 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const snapshot = await openDumpSnapshot(client);
     phases.end('preflightMs');
     const env = libpqEnv(settings, 'pgmaint/backup');
-    const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
-    const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
     const deadline = deadlineSignal(
       context.remainingMs(),
       DEADLINE_MARGIN_MS,
@@ -115,32 +128,58 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
           `stopped ${formatDuration(DEADLINE_MARGIN_MS)} before the Lambda timeout: the backup did not finish in time; the upload was cancelled`,
         ),
     );
+    const signal = AbortSignal.any([context.signal, deadline.signal]);
     // Counting runs in the exported snapshot while pg_dump streams: the same rows, no extra wait.
     const counting = snapshot.countRows(exactCounts);
     counting.catch(() => {});
-    let archive: Awaited<ReturnType<typeof streamVerifiedDump>>;
+    // Roles and tablespaces are not in the snapshot anyway: read them meanwhile, off the tail.
+    const globalsDumped = dumpGlobals(env, server.database);
+    let archive: Awaited<ReturnType<typeof streamVerifiedDump>> | DirectoryArchive;
     context.progress.update({ phase: 'dump', bytes: 0 });
     try {
-      archive = await streamVerifiedDump({
-        store,
-        key,
-        dump,
-        verifier,
-        signal: AbortSignal.any([context.signal, deadline.signal]),
-        onBytes: (bytes) => context.progress.update({ phase: 'dump', bytes }),
-      });
+      if (directory) {
+        const parent = await mkdtemp(join(tmp, 'pgmaint-backup-'));
+        try {
+          archive = await dumpDirectoryToStore({
+            store,
+            key,
+            dir: join(parent, 'archive'),
+            pgDump: pgToolPath('pg_dump'),
+            pgRestore: pgToolPath('pg_restore'),
+            args: dumpArgs(compression, snapshot.id).filter((a) => !a.startsWith('--format=')),
+            env,
+            jobs,
+            logger: context.logger,
+            cancelled: rejectWhenAborted(signal),
+          });
+        } finally {
+          await rm(parent, { recursive: true, force: true });
+        }
+      } else {
+        const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
+        const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
+        archive = await streamVerifiedDump({
+          store,
+          key,
+          dump,
+          verifier,
+          signal,
+          onBytes: (bytes) => context.progress.update({ phase: 'dump', bytes }),
+        });
+      }
     } finally {
       deadline.clear();
     }
     phases.end('dumpMs', archive.dumpEndedAt);
     phases.end('uploadTailMs');
     context.progress.update({ phase: 'finishing', bytes: archive.bytes });
+    const stored = 'files' in archive ? archive.files.map((f) => backupFileKey(key, f.name)) : [key];
     // The dump is stored but not yet a backup (no manifest): a stop from here on removes it.
-    const globals = await removedIfStopped(context, [key, globalsKey(key)], async () => {
+    const globals = await removedIfStopped(context, [...stored, globalsKey(key)], async () => {
       // Exact counts of a big database can outlast the dump: a stop does not wait for them.
       const tables = await abortable(context.signal, counting);
       await snapshot.close();
-      const saved = await abortable(context.signal, dumpGlobals(env, server.database));
+      const saved = await abortable(context.signal, globalsDumped);
       if (saved.sql !== undefined) await store.put(globalsKey(key), saved.sql, 'application/sql');
       else context.logger.warn(`globals not saved: ${saved.skipped}`);
       context.signal.throwIfAborted();
@@ -169,6 +208,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       tables,
       rowCountsExact: exactCounts,
       rowCountsOnly: true,
+      ...('files' in archive ? { format: 'directory' as const, files: archive.files, jobs } : {}),
     };
     // Written last: from this moment, and not before, the backup exists.
     await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
@@ -195,6 +235,9 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       databaseSizeBytes: server.sizeBytes,
       compression,
       rowCountsExact: exactCounts,
+      format: directory ? 'directory' : 'custom',
+      jobs,
+      ...('uploadedDuringDump' in archive ? { uploadedDuringDump: archive.uploadedDuringDump } : {}),
       phases: phases.ms,
       pruned,
       staleUploadsAborted,
@@ -212,6 +255,7 @@ export function renderBackup(result: BackupResult): string {
     `  sha256      ${result.sha256}`,
     `  duration    ${formatDuration(result.durationMs)} (${result.throughputMBps} MB/s)`,
     `  compression ${result.compression}; exact row counts: ${result.rowCountsExact ? 'yes' : 'no'}`,
+    `  format      ${result.format === 'directory' ? `directory (pg_dump --jobs ${result.jobs})` : 'custom (one stream)'}`,
     ...(result.pruned.length > 0 ? [`  pruned      ${result.pruned.join(', ')}`] : []),
     ...(result.staleUploadsAborted
       ? [`  aborted     ${result.staleUploadsAborted} incomplete upload(s) older than a day`]
@@ -317,4 +361,14 @@ async function prune(
       `the backup is verified and stored, but deleting expired backups failed: ${errorMessage(error)}`,
     );
   }
+}
+
+/** The directory dump's cancellation as a promise: rejects with the signal's reason. */
+function rejectWhenAborted(signal: AbortSignal): Promise<never> {
+  const rejected = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  rejected.catch(() => {});
+  return rejected;
 }

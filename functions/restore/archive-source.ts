@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BackupManifest } from '../shared/backup-catalog';
-import { RefusedError } from '../shared/errors';
+import { type BackupManifest, backupFileKey } from '../shared/backup-catalog';
+import { errorMessage, RefusedError } from '../shared/errors';
 import type { ObjectStore } from '../shared/store';
 
 /** Where pg_restore reads the archive from: a verified local copy, or the store, streamed. */
@@ -23,6 +23,7 @@ const TMP_HEADROOM = 1.1;
  * from the file with parallel jobs; otherwise it is hashed in a first read and streamed after.
  */
 export async function prepareArchive(store: ObjectStore, manifest: BackupManifest): Promise<ArchiveSource> {
+  if (manifest.format === 'directory') return downloadDirectory(store, manifest);
   const free = Math.min(await freeTmpBytes(), tmpLimit());
   if (manifest.bytes * TMP_HEADROOM < free) {
     const dir = await mkdtemp(join(tmpdir(), 'pgmaint-restore-'));
@@ -43,6 +44,57 @@ export async function prepareArchive(store: ObjectStore, manifest: BackupManifes
   await pipeline(await store.getStream(manifest.key), digest.stream, discard);
   checkDigest(manifest, digest.result());
   return { kind: 'stream', dispose: async () => {} };
+}
+
+/** A file name of a directory-format archive: pg_dump's own names, never a path. */
+const FILE_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * A directory-format backup is restored from local disk (pg_restore -j reads its files): every
+ * file is downloaded and checked against the manifest's size and SHA-256 before anything is
+ * created. Without room for it in /tmp the restore is refused up front.
+ */
+async function downloadDirectory(store: ObjectStore, manifest: BackupManifest): Promise<ArchiveSource> {
+  const files = manifest.files ?? [];
+  const bad = files.find((f) => !FILE_NAME.test(f.name) || f.name === '..' || f.name === '.');
+  if (files.length === 0 || bad)
+    throw new RefusedError(
+      `the manifest of backup ${manifest.key} lists ${bad ? `a bad file name "${bad.name}"` : 'no files'}; nothing was restored`,
+    );
+  const free = Math.min(await freeTmpBytes(), tmpLimit());
+  if (manifest.bytes * TMP_HEADROOM >= free)
+    throw new RefusedError(
+      `backup ${manifest.key} is a directory-format backup of ${manifest.bytes} bytes, restored from local disk, ` +
+        `but ${tmpdir()} has ${free} bytes free; give the task more ephemeral storage; nothing was restored`,
+    );
+  const dir = await mkdtemp(join(tmpdir(), 'pgmaint-restore-'));
+  const path = join(dir, 'archive');
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  try {
+    await mkdir(path);
+    for (const file of files) {
+      const key = backupFileKey(manifest.key, file.name);
+      const digest = hasher();
+      try {
+        await pipeline(await store.getStream(key), digest.stream, createWriteStream(join(path, file.name)));
+      } catch (error) {
+        throw new RefusedError(
+          `backup ${manifest.key}: file ${file.name} could not be read from ${store.location}/${key} (${errorMessage(error)}); nothing was restored`,
+        );
+      }
+      const actual = digest.result();
+      if (actual.sha256 !== file.sha256 || actual.bytes !== file.bytes)
+        throw new RefusedError(
+          `backup ${manifest.key}: file ${file.name} does not match its manifest (sha256 ${actual.sha256.slice(0, 12)}…, ` +
+            `${actual.bytes} bytes; manifest says ${file.sha256.slice(0, 12)}…, ${file.bytes} bytes): ` +
+            'the object is corrupt or was replaced; nothing was restored',
+        );
+    }
+    return { kind: 'file', path, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
 }
 
 /** A SHA-256 + byte count pass-through, for checking bytes as they go by. */

@@ -37,6 +37,22 @@ export interface BackupManifest {
    * extension tables out: their restores count the same way.
    */
   readonly rowCountsOnly?: true;
+  /**
+   * "directory": `key` is a prefix holding pg_dump's directory-format files (`<key>/toc.dat`, …),
+   * listed in `files`; `bytes` is their sum and `sha256` the hash of `sha256sum`'s listing of
+   * them. Absent: one custom-format archive at `key`.
+   */
+  readonly format?: 'custom' | 'directory';
+  readonly files?: readonly BackupFile[];
+  /** pg_dump --jobs of a directory-format backup. */
+  readonly jobs?: number;
+}
+
+/** One file of a directory-format backup, stored at `<key>/<name>`. */
+export interface BackupFile {
+  readonly name: string;
+  readonly bytes: number;
+  readonly sha256: string;
 }
 
 const MANIFEST_SUFFIX = '.manifest.json';
@@ -49,6 +65,11 @@ export function backupKey(target: string, startedAt: Date): string {
   const stamp = `${date.replace(/-/g, '')}T${time.slice(0, 8).replace(/:/g, '')}Z`;
   return `${target}/${yyyy}/${mm}/${dd}/${target}-${stamp}.dump`;
 }
+
+/** A directory-format backup's prefix: the custom-format key with `.dir` for `.dump`. */
+export const directoryBackupKey = (target: string, startedAt: Date) =>
+  backupKey(target, startedAt).replace(/\.dump$/, '.dir');
+export const backupFileKey = (key: string, name: string) => `${key}/${name}`;
 
 export const manifestKey = (dumpKey: string) => `${dumpKey}${MANIFEST_SUFFIX}`;
 export const globalsKey = (dumpKey: string) => `${dumpKey}.globals.sql`;

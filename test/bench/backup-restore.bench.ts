@@ -246,7 +246,7 @@ export const backupRestoreBench: Benchmark = {
 };
 
 /** Compiles functions/ as the image does and returns a script that runs its CLI. */
-function compileCli(work: string): string {
+export function compileCli(work: string): string {
   const root = join(__dirname, '..', '..');
   const out = join(work, 'dist');
   execFileSync(
@@ -268,7 +268,7 @@ require('./functions/cli/main').main(process.argv.slice(2)).then((code) => { pro
 }
 
 /** Orders-like rows (ids, timestamps, text, numbers) until the database reaches about `sizeMb`. */
-async function createSizedDatabase(adminUrl: string, name: string, sizeMb: number): Promise<string> {
+export async function createSizedDatabase(adminUrl: string, name: string, sizeMb: number): Promise<string> {
   await adminQuery(adminUrl, `create database ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -296,7 +296,7 @@ async function createSizedDatabase(adminUrl: string, name: string, sizeMb: numbe
   return url.toString();
 }
 
-async function databaseBytes(url: string): Promise<number> {
+export async function databaseBytes(url: string): Promise<number> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -316,7 +316,7 @@ async function serverVersion(url: string): Promise<number> {
   }
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
+export async function adminQuery(url: string, sql: string): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -326,13 +326,13 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const started = performance.now();
   const value = await work();
   return { ms: performance.now() - started, value };
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -347,7 +347,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
 }
 
 /** Runs a node process, sampling its peak RSS (VmHWM) from /proc until it exits. */
-function runTracked(
+export function runTracked(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,

@@ -1,3 +1,4 @@
+import { backupParallelBench } from './backup-parallel.bench';
 import { backupRestoreBench } from './backup-restore.bench';
 import type { Benchmark } from './bench-context';
 import { healthConnectionBench } from './health-connection.bench';
@@ -10,6 +11,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   healthConnectionBench,
   healthSuiteBench,
   backupRestoreBench,
+  backupParallelBench,
   reindexBench,
   retentionBench,
 ];

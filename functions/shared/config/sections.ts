@@ -10,6 +10,8 @@ import { interval, nonNegativeInt, percent, positiveInt, schedule, size } from '
  * are the contract between the config, the CLI and the Lambda events.
  */
 
+const JOBS_ERROR = 'expected "auto" or a whole number of parallel jobs from 1 to 64';
+
 export const backupSection = z.strictObject({
   /** EventBridge Scheduler expression; absent = the function exists but runs only on demand. */
   schedule: schedule().optional(),
@@ -23,6 +25,21 @@ export const backupSection = z.strictObject({
   /** Exact row counts in the dump's snapshot, for restore drills; "auto" = below 10 GB. */
   countRows: z
     .union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' })
+    .default('auto'),
+  /**
+   * Parallel dump jobs: above 1, pg_dump --format=directory --jobs N to local disk, every file
+   * uploaded as it completes; 1 = one custom-format stream, nothing on disk. "auto" = the
+   * machine's vCPUs when it has more than one, the database is 1 GiB or more and the temp disk
+   * has room for it; one stream otherwise.
+   */
+  jobs: z
+    .union(
+      [
+        z.literal('auto'),
+        z.number().int({ error: JOBS_ERROR }).min(1, { error: JOBS_ERROR }).max(64, { error: JOBS_ERROR }),
+      ],
+      { error: JOBS_ERROR },
+    )
     .default('auto'),
 });
 

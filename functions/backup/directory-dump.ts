@@ -1,0 +1,334 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { type BackupFile, backupFileKey } from '../shared/backup-catalog';
+import { errorMessage, JobError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { ObjectStore } from '../shared/store';
+import { spawnTool, type ToolProcess } from '../shared/tool-process';
+import { ARCHIVE_HEADER_BYTES, readArchiveVersion } from './archive-header';
+
+export interface DirectoryArchive {
+  readonly files: readonly BackupFile[];
+  readonly bytes: number;
+  /** SHA-256 of the `sha256sum`-style listing of the files, in name order. */
+  readonly sha256: string;
+  readonly archiveVersion: string;
+  /** performance.now() when pg_dump exited: what follows is the last uploads and the verifier. */
+  readonly dumpEndedAt: number;
+  /** Files already in the store when pg_dump exited. */
+  readonly uploadedDuringDump: number;
+}
+
+export interface DirectoryDumpOptions {
+  readonly store: ObjectStore;
+  /** The backup's prefix: file `f` goes to `<key>/f`. */
+  readonly key: string;
+  /** Where pg_dump writes; must not exist yet (pg_dump creates it). */
+  readonly dir: string;
+  readonly pgDump: string;
+  readonly pgRestore: string;
+  /** pg_dump's arguments besides --format, --jobs and --file. */
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly jobs: number;
+  readonly logger: Pick<Logger, 'warn'>;
+  /** Rejects to cancel the whole run (the Lambda deadline is near). */
+  readonly cancelled: Promise<never>;
+}
+
+/** How often the directory is looked at while pg_dump runs. */
+const POLL_MS = 200;
+/** Files uploading at once (each upload holds at most its own few 8 MiB parts). */
+const UPLOADS_AT_ONCE = 2;
+/** Written by pg_dump's leader when everything else is done: uploaded only after pg_dump exits. */
+const TOC = 'toc.dat';
+
+/**
+ * pg_dump --format=directory --jobs N writes one file per table (and toc.dat last). A file is
+ * uploaded once no pg_dump process (the leader or a worker) holds it open any more: pg_dump writes
+ * each data file once, from open to close, and never reopens it, so a closed file is final. After
+ * pg_dump exits 0 the rest go up, and every file already uploaded is checked unchanged (size and
+ * mtime) as a backstop for that reasoning. Each file is hashed (SHA-256) from the bytes read for
+ * its upload; S3 checks every part's checksum on receipt, so the store holds exactly the hashed
+ * bytes. pg_restore then reads the whole archive (toc.dat and every data file, decompressed) from
+ * those same unchanged local files, and a listing of the store must show every file at its size.
+ * Without /proc (not Linux) nothing is uploaded before pg_dump exits. Any failure kills pg_dump,
+ * waits for the uploads in flight and deletes what was uploaded; what cannot be deleted has no
+ * manifest, is no backup, and ages out with the other loose files (prune-backups.ts).
+ */
+export async function dumpDirectoryToStore(options: DirectoryDumpOptions): Promise<DirectoryArchive> {
+  const { store, key, dir } = options;
+  const dump = spawnTool(
+    options.pgDump,
+    ['--format=directory', `--jobs=${options.jobs}`, `--file=${dir}`, ...options.args],
+    options.env,
+  );
+  dump.child.stdout?.resume();
+  const uploads = uploadQueue(store, key, dir);
+  let verifier: ToolProcess | undefined;
+  const stop = new AbortController();
+  const stopped = new Promise<never>((_, reject) => {
+    stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });
+  });
+  stopped.catch(() => {});
+  const fail = (reason: unknown) => {
+    if (!stop.signal.aborted) stop.abort(reason);
+  };
+  options.cancelled.catch(fail);
+  uploads.failed.catch(fail);
+  const untilStopped = <T>(work: Promise<T>) => Promise.race([work, stopped]);
+
+  try {
+    let exited: number | undefined;
+    void dump.exited.then((code) => {
+      exited = code;
+    });
+    while (exited === undefined) {
+      await untilStopped(Promise.race([dump.exited, new Promise((resolve) => setTimeout(resolve, POLL_MS))]));
+      if (exited !== undefined) break;
+      const closed = await closedFiles(dir, dump);
+      for (const name of closed) if (name !== TOC) uploads.add(name);
+    }
+    const dumpEndedAt = performance.now();
+    const uploadedDuringDump = uploads.startedCount();
+    if (exited !== 0) throw new JobError(`pg_dump failed (exit ${exited}): ${dump.stderrTail()}`);
+
+    const names = (await readdir(dir)).sort();
+    if (!names.includes(TOC)) throw new JobError(`pg_dump exited 0 but wrote no ${TOC}`);
+    const archiveVersion = await readTocVersion(join(dir, TOC));
+    await untilStopped(uploads.checkUnchanged());
+    for (const name of names) uploads.add(name);
+    verifier = spawnTool(options.pgRestore, ['--file=/dev/null', dir], {});
+    verifier.child.stdout?.resume();
+    const [files, verifyExit] = await untilStopped(Promise.all([uploads.drain(), verifier.exited]));
+    if (verifyExit !== 0)
+      throw new JobError(
+        `pg_restore could not read the archive (exit ${verifyExit}): ${verifier.stderrTail()}`,
+      );
+    await untilStopped(checkStored(store, key, files));
+    const listing = files.map((f) => `${f.sha256}  ${f.name}\n`).join('');
+    return {
+      files,
+      bytes: files.reduce((sum, f) => sum + f.bytes, 0),
+      sha256: createHash('sha256').update(listing).digest('hex'),
+      archiveVersion,
+      dumpEndedAt,
+      uploadedDuringDump,
+    };
+  } catch (error) {
+    const cause = stop.signal.aborted ? stop.signal.reason : error;
+    fail(cause);
+    dump.kill();
+    verifier?.kill();
+    await dump.exited;
+    const keys = await uploads.abandon();
+    if (keys.length > 0) {
+      await deletePatiently(store, keys).catch((deleteError: unknown) =>
+        options.logger.warn(
+          `could not delete the ${keys.length} file(s) uploaded under ${store.location}/${key}/ (${errorMessage(deleteError)}); without a manifest they are no backup, and the next backups remove them after a day`,
+        ),
+      );
+    }
+    throw cause;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const DELETE_RETRY_DELAYS_MS = [0, 1_000, 2_000, 4_000, 8_000];
+
+/** The store that broke the upload is often still away for a moment: retry before giving up. */
+async function deletePatiently(store: ObjectStore, keys: readonly string[]): Promise<void> {
+  let lastError: unknown;
+  for (const delay of DELETE_RETRY_DELAYS_MS) {
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      return await store.delete(keys);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+/** Files in `dir` that no process of pg_dump's tree holds open (all of them, once it exited). */
+async function closedFiles(dir: string, dump: ToolProcess): Promise<string[]> {
+  const pid = dump.child.pid;
+  if (pid === undefined) return [];
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return []; // not created yet
+  }
+  // Listed before the open files are read: a file listed and not open any more was closed for good.
+  const open = await openPaths(pid);
+  if (open === undefined) return [];
+  return names.filter((name) => !open.has(join(dir, name)));
+}
+
+/** The paths pg_dump and its workers hold open, or undefined when /proc cannot say. */
+async function openPaths(leader: number): Promise<Set<string> | undefined> {
+  const pids = [leader, ...(await childPids(leader))];
+  const paths = new Set<string>();
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = await readdir(`/proc/${pid}/fd`);
+    } catch {
+      if (pid === leader) return undefined;
+      continue; // a worker that just exited
+    }
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => undefined);
+      if (target) paths.add(target);
+    }
+  }
+  return paths;
+}
+
+async function childPids(pid: number): Promise<number[]> {
+  try {
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return text.split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // Kernels without CONFIG_PROC_CHILDREN: find them by parent pid.
+    const found: number[] = [];
+    for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+      if (!/^\d+$/.test(entry)) continue;
+      const statText = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      const ppid = Number(statText.slice(statText.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push(Number(entry));
+    }
+    return found;
+  }
+}
+
+async function readTocVersion(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(ARCHIVE_HEADER_BYTES);
+    await handle.read(head, 0, ARCHIVE_HEADER_BYTES, 0);
+    const version = readArchiveVersion(head);
+    if (!version) throw new JobError(`pg_dump's ${TOC} does not start with the PGDMP archive header`);
+    return version;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Every file must be in the store at the size uploaded, and nothing else under the prefix. */
+async function checkStored(store: ObjectStore, key: string, files: readonly BackupFile[]): Promise<void> {
+  const stored = new Map((await store.list(`${key}/`)).map((o) => [o.key, o.size]));
+  for (const file of files) {
+    const size = stored.get(backupFileKey(key, file.name));
+    if (size !== file.bytes)
+      throw new JobError(
+        `${store.location}/${backupFileKey(key, file.name)} is ${size === undefined ? 'missing' : `${size} bytes`} after its upload of ${file.bytes} bytes`,
+      );
+  }
+}
+
+interface Uploaded extends BackupFile {
+  readonly mtimeMs: number;
+}
+
+/** Uploads files of `dir` to `<key>/<name>`, a few at a time, each once, hashing as it reads. */
+function uploadQueue(store: ObjectStore, key: string, dir: string) {
+  const seen = new Set<string>();
+  const waiting: string[] = [];
+  const done: Uploaded[] = [];
+  const running = new Set<Promise<void>>();
+  const started: string[] = [];
+  let abandoned = false;
+  let rejectFailed: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    rejectFailed = reject;
+  });
+  failed.catch(() => {});
+  let idle: () => void = () => {};
+
+  const upload = async (name: string) => {
+    const path = join(dir, name);
+    const before = await stat(path);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, next) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        next(null, chunk);
+      },
+    });
+    const source = createReadStream(path);
+    source.on('error', (error) => hashing.destroy(error));
+    const target = backupFileKey(key, name);
+    started.push(target);
+    try {
+      await store.putStream(target, source.pipe(hashing), 'application/octet-stream');
+    } catch (error) {
+      throw new JobError(`upload to ${store.location}/${target} failed: ${errorMessage(error)}`);
+    }
+    if (bytes !== before.size)
+      throw new JobError(`${name} changed while it was uploaded (${before.size} → ${bytes} bytes)`);
+    done.push({ name, bytes, sha256: hash.digest('hex'), mtimeMs: before.mtimeMs });
+  };
+  const pump = () => {
+    while (!abandoned && running.size < UPLOADS_AT_ONCE && waiting.length > 0) {
+      const name = waiting.shift() as string;
+      const work: Promise<void> = upload(name).then(
+        () => {
+          running.delete(work);
+          pump();
+        },
+        (error: unknown) => {
+          running.delete(work);
+          rejectFailed(error);
+        },
+      );
+      running.add(work);
+    }
+    if (running.size === 0 && waiting.length === 0) idle();
+  };
+  return {
+    failed,
+    startedCount: () => started.length,
+    add(name: string) {
+      if (seen.has(name) || name.includes('.partial')) return;
+      seen.add(name);
+      waiting.push(name);
+      pump();
+    },
+    /** pg_dump has exited: the files uploaded while it ran must be exactly as it left them. */
+    async checkUnchanged() {
+      for (const file of done) {
+        const now = await stat(join(dir, file.name));
+        if (now.size !== file.bytes || now.mtimeMs !== file.mtimeMs)
+          throw new JobError(`pg_dump changed ${file.name} after it was uploaded; the backup is not used`);
+      }
+    },
+    /** Every file added, uploaded: their names, sizes and hashes in name order. */
+    async drain(): Promise<BackupFile[]> {
+      await Promise.race([
+        failed,
+        new Promise<void>((resolve) => {
+          idle = resolve;
+          pump();
+        }),
+      ]);
+      return done
+        .map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    },
+    /** Stops taking work, waits for the uploads in flight; the keys that may be in the store. */
+    async abandon(): Promise<string[]> {
+      abandoned = true;
+      waiting.length = 0;
+      await Promise.allSettled([...running]);
+      return started;
+    },
+  };
+}
