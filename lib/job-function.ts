@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { backupPrefix, statePrefix } from '../functions/shared/store/layout';
 import { type JobSettings, maxEventAge } from './job-settings';
 
 export interface JobFunctionProps {
@@ -96,8 +97,8 @@ export class JobFunction extends Construct {
   private grantBucket(props: JobFunctionProps, targets: readonly string[]): void {
     const { settings, bucket } = props;
     const objects = (prefix: string) => bucket.arnForObjects(`${prefix}*`);
-    const backupPrefixes = targets.map((t) => `${t}/`);
-    const statePrefixes = targets.map((t) => `state/${t}/`);
+    const backupPrefixes = targets.map(backupPrefix);
+    const statePrefixes = targets.map(statePrefix);
     const listPrefixes = [
       ...(settings.backups !== 'none' ? backupPrefixes : []),
       ...(settings.state ? statePrefixes : []),

@@ -31,7 +31,7 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
   alertOnFailure: false,
   async run(context) {
     const store = context.store();
-    const manifests = await listBackups(store, context.targetName);
+    const manifests = await listBackups(store, context.targetName, (m) => context.logger.warn(m));
     const policy = backupSection.parse(context.target.backup ?? {});
     const reasons = keepReasons(manifests, policy, context.now(), context.target.timezone);
     return {

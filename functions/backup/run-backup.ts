@@ -84,7 +84,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
           'pg_dump cannot dump a newer server; deploy pgmaint with a newer PostgreSQL client',
       );
     }
-    const earlier = await listBackups(store, context.targetName);
+    const earlier = await listBackups(store, context.targetName, (m) => context.logger.warn(m));
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
 
     const key = backupKey(context.targetName, started);

@@ -6,6 +6,7 @@ import type { JobContext, JobResult } from '../shared/job';
 import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
+import { type DrillRecord, drillRecordKey, storedJson } from '../shared/store/layout';
 import { type TableRows, tableRows } from '../shared/table-rows';
 import { type ArchiveFacts, readArchiveFacts, restoreSchemasFirst } from './archive-database';
 import { prepareArchive } from './archive-source';
@@ -48,17 +49,6 @@ export interface RestoreResult extends JobResult {
   /** Replace mode: how the database put in place differs from the one it replaced (not an error). */
   readonly changedFromReplaced?: readonly PropertyDifference[];
 }
-
-export interface DrillRecord {
-  readonly finishedAt: string;
-  readonly status: 'passed' | 'failed';
-  readonly backupKey: string | null;
-  readonly durationMs: number;
-  readonly mismatches: readonly CountMismatch[];
-  readonly error?: string;
-}
-
-export const drillStateKey = (target: string) => `state/${target}/restore-drill.json`;
 
 export async function runRestore(context: JobContext, options: RestoreOptions): Promise<RestoreResult> {
   const startedMs = performance.now();
@@ -321,13 +311,11 @@ async function recordDrill(context: JobContext, outcome: RestoreResult | unknown
     status: passed ? 'passed' : 'failed',
     backupKey: result?.backupKey ?? null,
     durationMs: Math.round(performance.now() - startedMs),
-    mismatches: result?.mismatches ?? [],
+    mismatches: [...(result?.mismatches ?? [])],
     ...(outcome instanceof Error ? { error: errorMessage(outcome) } : {}),
   };
   try {
-    await context
-      .store()
-      .put(drillStateKey(context.targetName), `${JSON.stringify(record, null, 2)}\n`, 'application/json');
+    await context.store().put(drillRecordKey(context.targetName), storedJson(record), 'application/json');
   } catch (error) {
     context.logger.error(`could not record the drill outcome: ${errorMessage(error)}`);
   }
