@@ -128,6 +128,7 @@ export class JobFunction extends Construct {
         }),
       );
     }
+    if (settings.backups === 'write') this.grantObjectLock(bucket, backupPrefixes);
     if (settings.state) {
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
@@ -143,5 +144,37 @@ export class JobFunction extends Construct {
       if (settings.backups === 'write' || settings.state) key.grantEncryptDecrypt(this.function);
       else key.grantDecrypt(this.function);
     }
+  }
+
+  /**
+   * backup.objectLock: the writer may check the bucket has Object Lock, set a retention as it
+   * writes (S3 asks for s3:PutObjectRetention for that), and remove the versions of expired
+   * backups. It can never shorten or lift a lock: without s3:BypassGovernanceRetention (denied
+   * outright, whatever else is attached to the role) a retention can only be lengthened.
+   */
+  private grantObjectLock(bucket: s3.IBucket, backupPrefixes: readonly string[]): void {
+    const objects = backupPrefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`));
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ObjectLockOfBackups',
+        actions: ['s3:GetBucketObjectLockConfiguration', 's3:ListBucketVersions'],
+        resources: [bucket.bucketArn],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'LockBackupsOnWriteAndPurgeExpired',
+        actions: ['s3:PutObjectRetention', 's3:GetObjectRetention', 's3:DeleteObjectVersion'],
+        resources: objects,
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'NeverBypassObjectLock',
+        effect: iam.Effect.DENY,
+        actions: ['s3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration'],
+        resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+      }),
+    );
   }
 }

@@ -17,6 +17,8 @@ export interface BackupListing extends JobResult {
     durationMs: number;
     database: string;
     serverVersion: string;
+    /** backup.objectLock: the store refuses to delete it before then. */
+    lockedUntil?: string;
     /** The retention rules that keep it; empty: the next backup deletes it. */
     keptBy: KeepRule[];
   }>;
@@ -47,6 +49,7 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
         durationMs: m.durationMs,
         database: m.database,
         serverVersion: m.serverVersion,
+        ...(m.lockedUntil ? { lockedUntil: m.lockedUntil } : {}),
         keptBy: reasons.get(m.key) ?? [],
       })),
     };

@@ -17,6 +17,7 @@ import { loadSql } from '../shared/sql';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
 import { dumpGlobals } from './dump-globals';
+import { objectLockFor, withLock } from './object-lock';
 import { backupsToPrune, deleteBackups, orphanDumps } from './prune-backups';
 import { openDumpSnapshot } from './snapshot-counts';
 import { streamVerifiedDump } from './stream-verified-dump';
@@ -43,6 +44,10 @@ export interface BackupResult extends JobResult {
   readonly phases: Readonly<Record<string, number>>;
   /** Keys of older backups deleted by the retention policy after this one was verified. */
   readonly pruned: readonly string[];
+  /** backup.objectLock: when this backup's objects can be deleted, at the earliest. */
+  readonly lockedUntil?: string;
+  /** Expired backups the store still holds locked: left, not an error; pruned once it lets go. */
+  readonly stillLocked?: readonly string[];
 }
 
 /** Exact counts in the dump's snapshot are cheap enough below this size ("auto"). */
@@ -84,6 +89,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
           'pg_dump cannot dump a newer server; deploy pgmaint with a newer PostgreSQL client',
       );
     }
+    const lock = await objectLockFor(store, policy, started);
     const earlier = await listBackups(store, context.targetName, (m) => context.logger.warn(m));
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
 
@@ -103,7 +109,13 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     counting.catch(() => {});
     let archive: Awaited<ReturnType<typeof streamVerifiedDump>>;
     try {
-      archive = await streamVerifiedDump({ store, key, dump, verifier, cancelled: deadline.cancelled });
+      archive = await streamVerifiedDump({
+        store: withLock(store, lock),
+        key,
+        dump,
+        verifier,
+        cancelled: deadline.cancelled,
+      });
     } finally {
       deadline.clear();
     }
@@ -113,7 +125,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     await snapshot.close();
 
     const globals = await dumpGlobals(env, server.database);
-    if (globals.sql !== undefined) await store.put(globalsKey(key), globals.sql, 'application/sql');
+    if (globals.sql !== undefined) await store.put(globalsKey(key), globals.sql, 'application/sql', lock);
     else context.logger.warn(`globals not saved: ${globals.skipped}`);
 
     const durationMs = Math.round(performance.now() - startedMs);
@@ -137,11 +149,12 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       tables,
       rowCountsExact: exactCounts,
       rowCountsOnly: true,
+      ...(lock ? { lockedUntil: lock.until.toISOString(), lockMode: lock.mode } : {}),
     };
     // Written last: from this moment, and not before, the backup exists.
-    await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+    await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json', lock);
 
-    const pruned = await prune(context, policy, [manifest, ...earlier]);
+    const { pruned, stillLocked } = await prune(context, policy, [manifest, ...earlier]);
     phases.end('finishMs');
     const throughputMBps = archive.bytes / 1024 / 1024 / Math.max(durationMs / 1000, 0.001);
     const dimensions = { target: context.targetName };
@@ -165,6 +178,8 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       rowCountsExact: exactCounts,
       phases: phases.ms,
       pruned,
+      ...(lock ? { lockedUntil: lock.until.toISOString() } : {}),
+      ...(stillLocked.length > 0 ? { stillLocked } : {}),
     };
   } finally {
     await client.end().catch(() => {});
@@ -180,6 +195,10 @@ export function renderBackup(result: BackupResult): string {
     `  duration    ${formatDuration(result.durationMs)} (${result.throughputMBps} MB/s)`,
     `  compression ${result.compression}; exact row counts: ${result.rowCountsExact ? 'yes' : 'no'}`,
     ...(result.pruned.length > 0 ? [`  pruned      ${result.pruned.join(', ')}`] : []),
+    ...(result.lockedUntil ? [`  locked      until ${result.lockedUntil}`] : []),
+    ...(result.stillLocked
+      ? [`  kept        ${result.stillLocked.join(', ')} (expired, but still locked in the store)`]
+      : []),
   ].join('\n');
 }
 
@@ -252,11 +271,13 @@ async function prune(
   context: JobContext,
   policy: BackupConfig,
   backups: BackupManifest[],
-): Promise<string[]> {
+): Promise<{ pruned: string[]; stillLocked: string[] }> {
   const store = context.store();
   try {
     const expired = backupsToPrune(backups, policy, context.now(), context.target.timezone);
-    await deleteBackups(store, expired);
+    const { deleted, locked } = await deleteBackups(store, expired);
+    if (locked.length > 0)
+      context.logger.warn(`kept ${locked.length} expired object(s) the store still holds locked`, { locked });
     const orphans = await orphanDumps(store, context.targetName, context.now());
     if (orphans.length > 0) {
       context.logger.warn(`removing ${orphans.length} unverified dump object(s) older than a day`, {
@@ -264,7 +285,7 @@ async function prune(
       });
       await store.delete(orphans);
     }
-    return expired.map((b) => b.key);
+    return { pruned: deleted, stillLocked: locked };
   } catch (error) {
     throw new JobError(
       `the backup is verified and stored, but deleting expired backups failed: ${errorMessage(error)}`,

@@ -13,6 +13,7 @@ import { stderrLogger } from '../shared/logger';
 import { noMetrics } from '../shared/metrics';
 import { runJob } from '../shared/run-job';
 import { scrub } from '../shared/secrets-scrub';
+import { checkObjectLock } from './lock-check';
 import { listSchedules } from './schedules';
 import { packageVersion } from './version';
 
@@ -86,13 +87,20 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
   const loaded = loadConfig(parsed.config as string | undefined, io);
   if (!loaded) return 2;
   const schedules = listSchedules(loaded.config, io.now());
+  const objectLock = await checkObjectLock(loaded.config, io.env);
+  if (objectLock.enabled === false) {
+    io.stderr(`${loaded.path}: invalid:\n  - ${objectLock.note}\n`);
+    return 2;
+  }
   if (parsed.json) {
     io.stdout(
-      `${JSON.stringify({ valid: true, config: loaded.path, targets: Object.keys(loaded.config.targets), schedules })}\n`,
+      `${JSON.stringify({ valid: true, config: loaded.path, targets: Object.keys(loaded.config.targets), schedules, ...(objectLock.targets.length > 0 ? { objectLock } : {}) })}\n`,
     );
     return 0;
   }
   io.stdout(`${loaded.path}: valid, ${Object.keys(loaded.config.targets).length} target(s)\n`);
+  if (objectLock.note) io.stdout(`note: ${objectLock.note}\n`);
+  else if (objectLock.enabled) io.stdout(`${loaded.config.backupBucket}: Object Lock enabled\n`);
   for (const target of Object.keys(loaded.config.targets)) {
     io.stdout(`\n${target}\n`);
     const mine = schedules.filter((s) => s.target === target);

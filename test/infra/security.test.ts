@@ -215,3 +215,47 @@ describe('security: keys, key policy, scheduler role, tags, arm64', () => {
     ).toThrow(/backupBucketKeyArn: expected a KMS key ARN/);
   });
 });
+
+describe('security: backup.objectLock', () => {
+  let template: Template;
+  beforeAll(() => {
+    const locked = parseConfig({
+      targets: {
+        prod: {
+          secret: 'titan/prod',
+          backup: { retentionDays: 30, objectLock: { mode: 'COMPLIANCE', days: 30 } },
+        },
+      },
+    });
+    template = Template.fromStack(new PgmaintStack(new App(), 'Locked', { config: locked, env }));
+  });
+
+  it('creates the backup bucket with Object Lock (and versioning)', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it('lets no role shorten, lift or bypass a lock', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<Statement & { Effect: string }>,
+    );
+    const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+    for (const action of ['s3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration', 's3:*'])
+      expect(allowed).not.toContain(action);
+    const backupDenies = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => /PgmaintBackup/.test(id))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Statement & { Effect: string }>)
+      .filter((s) => s.Effect === 'Deny');
+    expect(backupDenies.flatMap((s) => [s.Action].flat())).toEqual(
+      expect.arrayContaining(['s3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration']),
+    );
+    // Setting a retention is granted only to the writer, only on its backups' prefixes.
+    const retention = statements.filter(
+      (s) => s.Effect === 'Allow' && [s.Action].flat().includes('s3:PutObjectRetention'),
+    );
+    expect(retention).toHaveLength(1);
+    expect(JSON.stringify(retention[0]?.Resource)).toContain('/prod/*');
+  });
+});

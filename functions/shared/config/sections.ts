@@ -20,6 +20,17 @@ export const backupSection = z.strictObject({
   keepWeekly: nonNegativeInt('a whole number of weeks').optional(),
   keepMonthly: nonNegativeInt('a whole number of months').optional(),
   keepYearly: nonNegativeInt('a whole number of years').optional(),
+  /**
+   * S3 Object Lock: every object of a backup is locked for `days` from its start, so nobody (not
+   * pgmaint, not a leaked key) can delete or overwrite it before then. Needs a bucket with Object
+   * Lock enabled (the stack creates one; an existing bucket is checked).
+   */
+  objectLock: z
+    .strictObject({
+      mode: z.enum(['GOVERNANCE', 'COMPLIANCE'], { error: 'expected "GOVERNANCE" or "COMPLIANCE"' }),
+      days: positiveInt('a whole number of days, at least 1'),
+    })
+    .optional(),
   /** Exact row counts in the dump's snapshot, for restore drills; "auto" = below 10 GB. */
   countRows: z
     .union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' })
