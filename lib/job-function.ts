@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +9,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { backupPrefix, statePrefix } from '../functions/shared/store/layout';
 import { type JobSettings, maxEventAge } from './job-settings';
+
+/** One entry of backup.copies, as it appears in the function's config slice. */
+interface CopyGrant {
+  readonly bucket: string;
+  readonly region: string;
+  readonly kmsKey?: string;
+}
 
 export interface JobFunctionProps {
   readonly settings: JobSettings;
@@ -129,6 +137,9 @@ export class JobFunction extends Construct {
       );
     }
     if (settings.backups === 'write') this.grantObjectLock(bucket, backupPrefixes);
+    // Health reads only the primary's manifests (they record the copies).
+    if (settings.backups !== 'none' && settings.job !== 'health')
+      this.grantCopies(props.config, settings.backups);
     if (settings.state) {
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
@@ -143,6 +154,50 @@ export class JobFunction extends Construct {
     if (key) {
       if (settings.backups === 'write' || settings.state) key.grantEncryptDecrypt(this.function);
       else key.grantDecrypt(this.function);
+    }
+  }
+
+  /**
+   * backup.copies: the backup job writes (and reads back, to verify) its targets' prefixes in each
+   * destination bucket, with the destination's KMS key; restore reads them, to restore from a copy.
+   */
+  private grantCopies(config: Record<string, unknown>, access: 'read' | 'write'): void {
+    const targets = (config.targets ?? {}) as Record<string, { backup?: { copies?: CopyGrant[] } }>;
+    for (const [target, settings] of Object.entries(targets)) {
+      for (const copy of settings.backup?.copies ?? []) {
+        const bucketArn = `arn:${Stack.of(this).partition}:s3:::${copy.bucket}`;
+        const id = `${target}-${copy.region}`;
+        this.function.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: `Copy${access === 'write' ? 'Write' : 'Read'}${id.replace(/[^A-Za-z0-9]/g, '')}`,
+            actions:
+              access === 'write'
+                ? ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']
+                : ['s3:GetObject'],
+            resources: [`${bucketArn}/${backupPrefix(target)}*`],
+          }),
+        );
+        this.function.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: `CopyList${id.replace(/[^A-Za-z0-9]/g, '')}`,
+            actions: ['s3:ListBucket'],
+            resources: [bucketArn],
+            conditions: { StringLike: { 's3:prefix': [backupPrefix(target), `${backupPrefix(target)}*`] } },
+          }),
+        );
+        if (copy.kmsKey) {
+          this.function.addToRolePolicy(
+            new iam.PolicyStatement({
+              sid: `CopyKey${id.replace(/[^A-Za-z0-9]/g, '')}`,
+              actions:
+                access === 'write'
+                  ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']
+                  : ['kms:Decrypt'],
+              resources: [copy.kmsKey],
+            }),
+          );
+        }
+      }
     }
   }
 

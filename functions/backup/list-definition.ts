@@ -19,6 +19,8 @@ export interface BackupListing extends JobResult {
     serverVersion: string;
     /** backup.objectLock: the store refuses to delete it before then. */
     lockedUntil?: string;
+    /** backup.copies: where its verified copies are. */
+    copies?: ReadonlyArray<{ bucket: string; region: string; verifiedAt: string }>;
     /** The retention rules that keep it; empty: the next backup deletes it. */
     keptBy: KeepRule[];
   }>;
@@ -50,6 +52,11 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
         database: m.database,
         serverVersion: m.serverVersion,
         ...(m.lockedUntil ? { lockedUntil: m.lockedUntil } : {}),
+        ...(m.copies
+          ? {
+              copies: m.copies.map((c) => ({ bucket: c.bucket, region: c.region, verifiedAt: c.verifiedAt })),
+            }
+          : {}),
         keptBy: reasons.get(m.key) ?? [],
       })),
     };

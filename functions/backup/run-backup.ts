@@ -14,8 +14,10 @@ import { takeJobLockOrRefuse } from '../shared/job-lock';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
+import type { BackupCopy } from '../shared/store/layout';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
+import { copyToDestinations } from './copy-destinations';
 import { dumpGlobals } from './dump-globals';
 import { objectLockFor, withLock } from './object-lock';
 import { backupsToPrune, deleteBackups, orphanDumps } from './prune-backups';
@@ -48,6 +50,8 @@ export interface BackupResult extends JobResult {
   readonly lockedUntil?: string;
   /** Expired backups the store still holds locked: left, not an error; pruned once it lets go. */
   readonly stillLocked?: readonly string[];
+  /** backup.copies: where verified copies of this backup are. */
+  readonly copies?: readonly BackupCopy[];
 }
 
 /** Exact counts in the dump's snapshot are cheap enough below this size ("auto"). */
@@ -155,6 +159,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json', lock);
 
     const { pruned, stillLocked } = await prune(context, policy, [manifest, ...earlier]);
+    const copies = await copyToDestinations(context, withLock(store, lock), manifest, policy.copies ?? []);
     phases.end('finishMs');
     const throughputMBps = archive.bytes / 1024 / 1024 / Math.max(durationMs / 1000, 0.001);
     const dimensions = { target: context.targetName };
@@ -180,6 +185,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       pruned,
       ...(lock ? { lockedUntil: lock.until.toISOString() } : {}),
       ...(stillLocked.length > 0 ? { stillLocked } : {}),
+      ...(copies.length > 0 ? { copies } : {}),
     };
   } finally {
     await client.end().catch(() => {});
@@ -196,6 +202,7 @@ export function renderBackup(result: BackupResult): string {
     `  compression ${result.compression}; exact row counts: ${result.rowCountsExact ? 'yes' : 'no'}`,
     ...(result.pruned.length > 0 ? [`  pruned      ${result.pruned.join(', ')}`] : []),
     ...(result.lockedUntil ? [`  locked      until ${result.lockedUntil}`] : []),
+    ...(result.copies ?? []).map((c) => `  copy        s3://${c.bucket} (${c.region}), sha256 checked`),
     ...(result.stillLocked
       ? [`  kept        ${result.stillLocked.join(', ')} (expired, but still locked in the store)`]
       : []),

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { copyStore } from '../backup/copy-backup';
 import { type BackupManifest, resolveBackup } from '../shared/backup-catalog';
 import { errorMessage, InputError, RefusedError, RequestRefusedError } from '../shared/errors';
 import { quoteIdent } from '../shared/identifiers';
@@ -6,6 +7,7 @@ import type { JobContext, JobResult } from '../shared/job';
 import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
+import type { ObjectStore } from '../shared/store';
 import { type DrillRecord, drillRecordKey, storedJson } from '../shared/store/layout';
 import { type TableRows, tableRows } from '../shared/table-rows';
 import { type ArchiveFacts, readArchiveFacts, restoreSchemasFirst } from './archive-database';
@@ -29,6 +31,8 @@ export interface RestoreResult extends JobResult {
   /** Where the restored data is now (replace: the live name; drill: the dropped scratch name). */
   readonly database: string;
   readonly backupKey: string;
+  /** Where the backup was read from: the primary store, or a copy's bucket. */
+  readonly source?: string;
   readonly tables: number;
   readonly rows: number;
   /** Whether row counts were compared with exact counts from the dump's snapshot. */
@@ -77,13 +81,26 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
   }
 }
 
+/** The primary store, or with `copy: <region>` the target's verified copy there (backup.copies). */
+function backupSource(context: JobContext, from: string, region: string | undefined): ObjectStore {
+  if (region === undefined) return context.store();
+  const copies = context.config.targets[from]?.backup?.copies ?? [];
+  const copy = copies.find((c) => c.region === region);
+  if (!copy) {
+    throw new InputError([
+      `copy: target "${from}" has no backup copy in "${region}" (backup.copies: ${copies.map((c) => c.region).join(', ') || 'none'})`,
+    ]);
+  }
+  return copyStore(copy);
+}
+
 async function restore(
   context: JobContext,
   options: RestoreOptions,
   run: { from: string; live: string; mode: RestoreResult['mode']; startedMs: number },
 ): Promise<RestoreResult> {
   const { from, live, mode } = run;
-  const store = context.store();
+  const store = backupSource(context, from, options.copy);
   const manifest = await resolveBackup(store, from, mode === 'drill' ? 'latest' : options.backup);
   await refuseUnreadableArchive(manifest);
   const now = context.now();
@@ -192,6 +209,7 @@ async function restore(
       from,
       database: mode === 'replace' && swapped ? live : name,
       backupKey: manifest.key,
+      ...(options.copy ? { source: store.location } : {}),
       tables: counts.length,
       rows: counts.reduce((sum, t) => sum + (t.rowCount ?? 0), 0),
       rowCountsVerified: manifest.rowCountsExact,

@@ -259,3 +259,55 @@ describe('security: backup.objectLock', () => {
     expect(JSON.stringify(retention[0]?.Resource)).toContain('/prod/*');
   });
 });
+
+describe('security: backup.copies', () => {
+  const COPY_KEY = 'arn:aws:kms:eu-central-1:210987654321:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+  let statementsOf: (pattern: RegExp) => Statement[];
+  beforeAll(() => {
+    const copied = parseConfig({
+      targets: {
+        prod: {
+          secret: 'titan/prod',
+          backup: {
+            copies: [
+              { bucket: 'acme-dr-copies', region: 'eu-central-1', account: '210987654321', kmsKey: COPY_KEY },
+            ],
+          },
+        },
+      },
+    });
+    const template = Template.fromStack(new PgmaintStack(new App(), 'Copies', { config: copied, env }));
+    statementsOf = (pattern) =>
+      Object.entries(template.findResources('AWS::IAM::Policy'))
+        .filter(([id]) => pattern.test(id))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+  });
+  const onCopies = (statements: Statement[]) =>
+    statements.filter(
+      (s) =>
+        JSON.stringify(s.Resource).includes('acme-dr-copies') ||
+        JSON.stringify(s.Resource).includes(COPY_KEY),
+    );
+
+  it("lets backup write and read back its target's prefix in the copy bucket, with the copy's key", () => {
+    const backup = onCopies(statementsOf(/PgmaintBackup/));
+    const objects = backup.find((s) => JSON.stringify(s.Resource).includes('acme-dr-copies/prod/*'));
+    expect([objects?.Action].flat()).toEqual(expect.arrayContaining(['s3:PutObject', 's3:GetObject']));
+    expect([objects?.Action].flat()).not.toContain('s3:DeleteObject');
+    const key = backup.find((s) => JSON.stringify(s.Resource) === JSON.stringify(COPY_KEY));
+    expect([key?.Action].flat()).toEqual(
+      expect.arrayContaining(['kms:Encrypt', 'kms:GenerateDataKey*', 'kms:Decrypt']),
+    );
+  });
+
+  it('lets restore only read the copies, and gives health none', () => {
+    const restore = onCopies(statementsOf(/PgmaintRestore/));
+    expect(restore.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'kms:Decrypt',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
+    expect(onCopies(statementsOf(/PgmaintHealth/))).toEqual([]);
+    expect(onCopies(statementsOf(/PgmaintRetention|PgmaintReindex/))).toEqual([]);
+  });
+});

@@ -62,6 +62,7 @@ const CHECK_NAMES = [
   'commit_ratio',
   'backup_freshness',
   'backup_size_change',
+  'backup_copies',
   'restore_drill',
   'timescaledb_jobs',
   'server_version',
