@@ -6,7 +6,7 @@ import { round } from './numbers';
 /**
  * `backup_copies`: every copy asked for (backup.copies) holds the newest verified backup. The
  * value is the worst lag: how much older than the newest backup the newest one copied to a
- * region is; a region with no copy at all is critical.
+ * region is. A copy that lags at all warns; a region with no copy at all is critical.
  */
 export const backupCopiesCheck: HealthCheck = {
   name: 'backup_copies',
@@ -48,7 +48,12 @@ export const backupCopiesCheck: HealthCheck = {
       value: round(worst),
       message,
       details: { newest: newest.key, copies: lags },
-      ...(missing.length > 0 ? { atLeast: 'critical' as const } : {}),
+      // Lagging at all is a warning (the thresholds can raise it with the lag); never copied, critical.
+      ...(missing.length > 0
+        ? { atLeast: 'critical' as const }
+        : lagging.length > 0
+          ? { atLeast: 'warning' as const }
+          : {}),
       recommendation:
         "Read the backup job's last FAILED alert: it names the copy that failed (destination bucket permissions, its KMS key, the region). Once fixed, the next backup copies again.",
     };
