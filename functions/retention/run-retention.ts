@@ -77,6 +77,12 @@ async function cleanUp(
   for (const [index, rule] of rules.entries()) {
     const cutoff = cutoffs[index] ?? '';
     const started = performance.now();
+    context.signal.throwIfAborted();
+    context.progress.update({
+      phase: rule.kind === 'rows' ? 'deleting from' : 'partitions of',
+      item: qualifiedName(rule),
+      ...(rule.kind === 'rows' ? { rows: 0 } : {}),
+    });
     const outcome =
       rule.kind === 'rows'
         ? await cleanUpRows(run, rule, cutoff, outOfTime)
@@ -92,6 +98,8 @@ async function cleanUp(
       partitionsDropped: outcome.partitionsDropped.length,
     });
   }
+  context.signal.throwIfAborted();
+  if (!outOfTime) context.progress.update({ phase: 'vacuum' });
   const vacuumed = outOfTime ? [] : await vacuumShrunkTables(run, rules, outcomes, vacuumAbove);
   const totalRowsDeleted = outcomes.reduce((sum, o) => sum + o.rowsDeleted, 0);
   const dimensions = { job: context.job, target: context.targetName };
@@ -128,6 +136,9 @@ async function cleanUpRows(
           logger: run.context.logger,
           remainingMs: run.context.remainingMs,
           pacing: run.pacing,
+          signal: run.context.signal,
+          onRows: (rows) =>
+            run.context.progress.update({ phase: 'deleting from', item: qualifiedName(rule), rows }),
         },
         rule,
         cutoff,
