@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,8 +8,16 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { JobManifest } from '../functions/shared/manifest';
+import { backupPrefix, statePrefix } from '../functions/shared/store/layout';
 import type { ConfigObjects } from './config-objects';
 import { lambdaSizing, maxEventAge } from './job-settings';
+
+/** One entry of backup.copies, as it appears in the function's config slice. */
+interface CopyGrant {
+  readonly bucket: string;
+  readonly region: string;
+  readonly kmsKey?: string;
+}
 
 export interface JobFunctionProps {
   /** The job's declaration: sizing, store access, description. */
@@ -19,6 +28,8 @@ export interface JobFunctionProps {
   readonly architecture?: lambda.Architecture;
   /** Where this job's config object is: the function gets the pointer and read access to it. */
   readonly configObjects: ConfigObjects;
+  /** This job's slice of the config, for the grants it decides (backup.copies' buckets and keys). */
+  readonly config: Record<string, unknown>;
   readonly bucket: s3.IBucket;
   /** The key of a bucket pgmaint did not create. @default - the bucket's own `encryptionKey`, if any */
   readonly bucketKey?: kms.IKey;
@@ -96,8 +107,8 @@ export class JobFunction extends Construct {
     const { bucket } = props;
     const settings = props.manifest.store;
     const objects = (prefix: string) => bucket.arnForObjects(`${prefix}*`);
-    const backupPrefixes = targets.map((t) => `${t}/`);
-    const statePrefixes = targets.map((t) => `state/${t}/`);
+    const backupPrefixes = targets.map(backupPrefix);
+    const statePrefixes = targets.map(statePrefix);
     const listPrefixes = [
       ...(settings.backups !== 'none' ? backupPrefixes : []),
       ...(settings.state ? statePrefixes : []),
@@ -127,6 +138,10 @@ export class JobFunction extends Construct {
         }),
       );
     }
+    if (settings.backups === 'write') this.grantObjectLock(bucket, backupPrefixes);
+    // Health reads only the primary's manifests (they record the copies).
+    if (settings.backups !== 'none' && props.manifest.job !== 'health')
+      this.grantCopies(props.config, settings.backups);
     if (settings.state) {
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
@@ -142,5 +157,81 @@ export class JobFunction extends Construct {
       if (settings.backups === 'write' || settings.state) key.grantEncryptDecrypt(this.function);
       else key.grantDecrypt(this.function);
     }
+  }
+
+  /**
+   * backup.copies: the backup job writes (and reads back, to verify) its targets' prefixes in each
+   * destination bucket, with the destination's KMS key; restore reads them, to restore from a copy.
+   */
+  private grantCopies(config: Record<string, unknown>, access: 'read' | 'write'): void {
+    const targets = (config.targets ?? {}) as Record<string, { backup?: { copies?: CopyGrant[] } }>;
+    for (const [target, settings] of Object.entries(targets)) {
+      for (const copy of settings.backup?.copies ?? []) {
+        const bucketArn = `arn:${Stack.of(this).partition}:s3:::${copy.bucket}`;
+        const id = `${target}-${copy.region}`;
+        this.function.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: `Copy${access === 'write' ? 'Write' : 'Read'}${id.replace(/[^A-Za-z0-9]/g, '')}`,
+            actions:
+              access === 'write'
+                ? ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']
+                : ['s3:GetObject'],
+            resources: [`${bucketArn}/${backupPrefix(target)}*`],
+          }),
+        );
+        this.function.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: `CopyList${id.replace(/[^A-Za-z0-9]/g, '')}`,
+            actions: ['s3:ListBucket'],
+            resources: [bucketArn],
+            conditions: { StringLike: { 's3:prefix': [backupPrefix(target), `${backupPrefix(target)}*`] } },
+          }),
+        );
+        if (copy.kmsKey) {
+          this.function.addToRolePolicy(
+            new iam.PolicyStatement({
+              sid: `CopyKey${id.replace(/[^A-Za-z0-9]/g, '')}`,
+              actions:
+                access === 'write'
+                  ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']
+                  : ['kms:Decrypt'],
+              resources: [copy.kmsKey],
+            }),
+          );
+        }
+      }
+    }
+  }
+
+  /**
+   * backup.objectLock: the writer may check the bucket has Object Lock, set a retention as it
+   * writes (S3 asks for s3:PutObjectRetention for that), and remove the versions of expired
+   * backups. It can never shorten or lift a lock: without s3:BypassGovernanceRetention (denied
+   * outright, whatever else is attached to the role) a retention can only be lengthened.
+   */
+  private grantObjectLock(bucket: s3.IBucket, backupPrefixes: readonly string[]): void {
+    const objects = backupPrefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`));
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ObjectLockOfBackups',
+        actions: ['s3:GetBucketObjectLockConfiguration', 's3:ListBucketVersions'],
+        resources: [bucket.bucketArn],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'LockBackupsOnWriteAndPurgeExpired',
+        actions: ['s3:PutObjectRetention', 's3:GetObjectRetention', 's3:DeleteObjectVersion'],
+        resources: objects,
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'NeverBypassObjectLock',
+        effect: iam.Effect.DENY,
+        actions: ['s3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration'],
+        resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+      }),
+    );
   }
 }

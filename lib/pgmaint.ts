@@ -161,6 +161,7 @@ export class Pgmaint extends Construct {
         code,
         architecture,
         configObjects,
+        config: configSlice(config, manifest),
         bucket: this.bucket,
         bucketKey,
         alertTopic: this.alertTopic,
@@ -338,6 +339,9 @@ export class Pgmaint extends Construct {
       enforceSSL: true,
       // Versioning: an overwritten or deleted backup can be recovered; old versions expire.
       versioned: true,
+      // backup.objectLock: each backup locks its own objects on write; the bucket only allows it.
+      // Object Lock can only be chosen when the bucket is created.
+      ...(Object.values(config.targets).some((t) => t.backup?.objectLock) ? { objectLockEnabled: true } : {}),
       // Backups outlive the stack: deleting the stack must never delete them.
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [

@@ -19,6 +19,10 @@ export interface BackupListing extends JobResult {
     serverVersion: string;
     /** "directory": `key` is a prefix of pg_dump directory-format files; "custom": one archive. */
     format: 'custom' | 'directory';
+    /** backup.objectLock: the store refuses to delete it before then. */
+    lockedUntil?: string;
+    /** backup.copies: where its verified copies are. */
+    copies?: ReadonlyArray<{ bucket: string; region: string; verifiedAt: string }>;
     /** The retention rules that keep it; empty: the next backup deletes it. */
     keptBy: KeepRule[];
   }>;
@@ -33,7 +37,7 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
   alertOnFailure: false,
   async run(context) {
     const store = context.store();
-    const manifests = await listBackups(store, context.targetName);
+    const manifests = await listBackups(store, context.targetName, (m) => context.logger.warn(m));
     const policy = backupSection.parse(context.target.backup ?? {});
     const reasons = keepReasons(manifests, policy, context.now(), context.target.timezone);
     return {
@@ -50,6 +54,12 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
         database: m.database,
         serverVersion: m.serverVersion,
         format: m.format ?? 'custom',
+        ...(m.lockedUntil ? { lockedUntil: m.lockedUntil } : {}),
+        ...(m.copies
+          ? {
+              copies: m.copies.map((c) => ({ bucket: c.bucket, region: c.region, verifiedAt: c.verifiedAt })),
+            }
+          : {}),
         keptBy: reasons.get(m.key) ?? [],
       })),
     };

@@ -18,11 +18,15 @@ export type KeepRule =
   | 'keepDaily'
   | 'keepWeekly'
   | 'keepMonthly'
-  | 'keepYearly';
+  | 'keepYearly'
+  /** backup.objectLock: the store will not delete it before its lock expires. */
+  | 'objectLock';
 
 const DAY_MS = 86_400_000;
 
-const CALENDAR_RULES: ReadonlyArray<readonly [Exclude<KeepRule, 'keepAtLeast' | 'retentionDays'>, Period]> = [
+const CALENDAR_RULES: ReadonlyArray<
+  readonly [Exclude<KeepRule, 'keepAtLeast' | 'retentionDays' | 'objectLock'>, Period]
+> = [
   ['keepDaily', 'day'],
   ['keepWeekly', 'week'],
   ['keepMonthly', 'month'],
@@ -59,6 +63,9 @@ export function keepReasons(
     }
     for (const backup of firstOfPeriod.values()) keep(backup, rule);
   }
+  // Not a policy but a fact: pruning never asks the store for what it would refuse.
+  for (const backup of backups)
+    if (backup.lockedUntil && Date.parse(backup.lockedUntil) > now.getTime()) keep(backup, 'objectLock');
   return reasons;
 }
 
@@ -75,12 +82,34 @@ export function backupsToPrune(
 
 /**
  * Deletes backups: the manifest first, so a backup stops existing in one step and a listing
- * never shows a backup whose dump is already gone; then the dump and its globals.
+ * never shows a backup whose dump is already gone; then the dump and its globals. A backup that
+ * was locked is purged (every version: on a versioned bucket a plain delete would only hide its
+ * locked versions behind delete markers, still stored and billed); one the store still holds
+ * locked (its lock was extended, or clocks disagree) is left whole and returned in `locked`.
  */
-export async function deleteBackups(store: ObjectStore, backups: readonly BackupManifest[]): Promise<void> {
-  if (backups.length === 0) return;
-  await store.delete(backups.map((b) => manifestKey(b.key)));
-  await store.delete(backups.flatMap((b) => [...objectKeys(b), globalsKey(b.key)]));
+export async function deleteBackups(
+  store: ObjectStore,
+  backups: readonly BackupManifest[],
+): Promise<{ deleted: string[]; locked: string[] }> {
+  const plain = backups.filter((b) => !b.lockedUntil);
+  if (plain.length > 0) {
+    await store.delete(plain.map((b) => manifestKey(b.key)));
+    await store.delete(plain.flatMap((b) => [...objectKeys(b), globalsKey(b.key)]));
+  }
+  const deleted = plain.map((b) => b.key);
+  const locked: string[] = [];
+  for (const backup of backups.filter((b) => b.lockedUntil)) {
+    const manifest = await store.purge([manifestKey(backup.key)]);
+    if (manifest.locked.length > 0) {
+      locked.push(backup.key);
+      continue;
+    }
+    const rest = await store.purge([...objectKeys(backup), globalsKey(backup.key)]);
+    // The manifest is gone, so the backup is: a dump still locked is an orphan, removed later.
+    deleted.push(backup.key);
+    if (rest.locked.length > 0) locked.push(...rest.locked);
+  }
+  return { deleted, locked };
 }
 
 /** The dump's objects: the archive, or each file of a directory-format backup. */

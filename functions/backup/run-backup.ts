@@ -19,11 +19,14 @@ import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { abortable, deadlineSignal } from '../shared/stop-signals';
+import type { BackupCopy } from '../shared/store/layout';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
+import { copyToDestinations } from './copy-destinations';
 import { type DirectoryArchive, dumpDirectoryToStore } from './directory-dump';
 import { dumpGlobals } from './dump-globals';
 import { chooseDumpJobs } from './dump-jobs';
+import { objectLockFor, withLock } from './object-lock';
 import { backupsToPrune, deleteBackups, orphanDumps } from './prune-backups';
 import { openDumpSnapshot } from './snapshot-counts';
 import { streamVerifiedDump } from './stream-verified-dump';
@@ -55,6 +58,12 @@ export interface BackupResult extends JobResult {
   readonly phases: Readonly<Record<string, number>>;
   /** Keys of older backups deleted by the retention policy after this one was verified. */
   readonly pruned: readonly string[];
+  /** backup.objectLock: when this backup's objects can be deleted, at the earliest. */
+  readonly lockedUntil?: string;
+  /** Expired backups the store still holds locked: left, not an error; pruned once it lets go. */
+  readonly stillLocked?: readonly string[];
+  /** backup.copies: where verified copies of this backup are. */
+  readonly copies?: readonly BackupCopy[];
   /**
    * Incomplete uploads under this target's prefix, begun over a day ago (runs killed mid-upload),
    * that this run aborted; null when listing them failed (the run goes on, with a warning).
@@ -103,7 +112,8 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
           'pg_dump cannot dump a newer server; deploy pgmaint with a newer PostgreSQL client',
       );
     }
-    const earlier = await listBackups(store, context.targetName);
+    const lock = await objectLockFor(store, policy, started);
+    const earlier = await listBackups(store, context.targetName, (m) => context.logger.warn(m));
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
     const staleUploadsAborted = await abortStaleUploads(context);
     context.signal.throwIfAborted();
@@ -141,7 +151,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
         const parent = await mkdtemp(join(tmp, 'pgmaint-backup-'));
         try {
           archive = await dumpDirectoryToStore({
-            store,
+            store: withLock(store, lock),
             key,
             dir: join(parent, 'archive'),
             pgDump: pgToolPath('pg_dump'),
@@ -159,7 +169,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
         const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
         const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
         archive = await streamVerifiedDump({
-          store,
+          store: withLock(store, lock),
           key,
           dump,
           verifier,
@@ -180,7 +190,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       const tables = await abortable(context.signal, counting);
       await snapshot.close();
       const saved = await abortable(context.signal, globalsDumped);
-      if (saved.sql !== undefined) await store.put(globalsKey(key), saved.sql, 'application/sql');
+      if (saved.sql !== undefined) await store.put(globalsKey(key), saved.sql, 'application/sql', lock);
       else context.logger.warn(`globals not saved: ${saved.skipped}`);
       context.signal.throwIfAborted();
       return { ...saved, tables };
@@ -209,11 +219,13 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       rowCountsExact: exactCounts,
       rowCountsOnly: true,
       ...('files' in archive ? { format: 'directory' as const, files: archive.files, jobs } : {}),
+      ...(lock ? { lockedUntil: lock.until.toISOString(), lockMode: lock.mode } : {}),
     };
     // Written last: from this moment, and not before, the backup exists.
-    await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+    await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json', lock);
 
-    const pruned = await prune(context, policy, [manifest, ...earlier]);
+    const { pruned, stillLocked } = await prune(context, policy, [manifest, ...earlier]);
+    const copies = await copyToDestinations(context, withLock(store, lock), manifest, policy.copies ?? []);
     phases.end('finishMs');
     const throughputMBps = archive.bytes / 1024 / 1024 / Math.max(durationMs / 1000, 0.001);
     const dimensions = { target: context.targetName };
@@ -240,6 +252,9 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       ...('uploadedDuringDump' in archive ? { uploadedDuringDump: archive.uploadedDuringDump } : {}),
       phases: phases.ms,
       pruned,
+      ...(lock ? { lockedUntil: lock.until.toISOString() } : {}),
+      ...(stillLocked.length > 0 ? { stillLocked } : {}),
+      ...(copies.length > 0 ? { copies } : {}),
       staleUploadsAborted,
     };
   } finally {
@@ -257,6 +272,11 @@ export function renderBackup(result: BackupResult): string {
     `  compression ${result.compression}; exact row counts: ${result.rowCountsExact ? 'yes' : 'no'}`,
     `  format      ${result.format === 'directory' ? `directory (pg_dump --jobs ${result.jobs})` : 'custom (one stream)'}`,
     ...(result.pruned.length > 0 ? [`  pruned      ${result.pruned.join(', ')}`] : []),
+    ...(result.lockedUntil ? [`  locked      until ${result.lockedUntil}`] : []),
+    ...(result.copies ?? []).map((c) => `  copy        s3://${c.bucket} (${c.region}), sha256 checked`),
+    ...(result.stillLocked
+      ? [`  kept        ${result.stillLocked.join(', ')} (expired, but still locked in the store)`]
+      : []),
     ...(result.staleUploadsAborted
       ? [`  aborted     ${result.staleUploadsAborted} incomplete upload(s) older than a day`]
       : []),
@@ -343,11 +363,13 @@ async function prune(
   context: JobContext,
   policy: BackupConfig,
   backups: BackupManifest[],
-): Promise<string[]> {
+): Promise<{ pruned: string[]; stillLocked: string[] }> {
   const store = context.store();
   try {
     const expired = backupsToPrune(backups, policy, context.now(), context.target.timezone);
-    await deleteBackups(store, expired);
+    const { deleted, locked } = await deleteBackups(store, expired);
+    if (locked.length > 0)
+      context.logger.warn(`kept ${locked.length} expired object(s) the store still holds locked`, { locked });
     const orphans = await orphanDumps(store, context.targetName, context.now());
     if (orphans.length > 0) {
       context.logger.warn(`removing ${orphans.length} unverified dump object(s) older than a day`, {
@@ -355,7 +377,7 @@ async function prune(
       });
       await store.delete(orphans);
     }
-    return expired.map((b) => b.key);
+    return { pruned: deleted, stillLocked: locked };
   } catch (error) {
     throw new JobError(
       `the backup is verified and stored, but deleting expired backups failed: ${errorMessage(error)}`,

@@ -21,6 +21,7 @@ import {
   stopOnSignals,
 } from '../shared/stop-signals';
 import { bucketWarnings } from './bucket-warnings';
+import { checkObjectLock } from './lock-check';
 import { listSchedules } from './schedules';
 import { packageVersion } from './version';
 
@@ -103,15 +104,22 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
   const loaded = loadConfig(parsed.config as string | undefined, io);
   if (!loaded) return 2;
   const schedules = listSchedules(loaded.config, io.now());
+  const objectLock = await checkObjectLock(loaded.config, io.env);
+  if (objectLock.enabled === false) {
+    io.stderr(`${loaded.path}: invalid:\n  - ${objectLock.note}\n`);
+    return 2;
+  }
   const warnings = await bucketWarnings(loaded.config, () => s3Client(io.env));
   if (parsed.json) {
     io.stdout(
-      `${JSON.stringify({ valid: true, config: loaded.path, targets: Object.keys(loaded.config.targets), schedules, warnings })}\n`,
+      `${JSON.stringify({ valid: true, config: loaded.path, targets: Object.keys(loaded.config.targets), schedules, warnings, ...(objectLock.targets.length > 0 ? { objectLock } : {}) })}\n`,
     );
     return 0;
   }
   io.stdout(`${loaded.path}: valid, ${Object.keys(loaded.config.targets).length} target(s)\n`);
   for (const warning of warnings) io.stdout(`warning: ${warning}\n`);
+  if (objectLock.note) io.stdout(`note: ${objectLock.note}\n`);
+  else if (objectLock.enabled) io.stdout(`${loaded.config.backupBucket}: Object Lock enabled\n`);
   for (const target of Object.keys(loaded.config.targets)) {
     io.stdout(`\n${target}\n`);
     const mine = schedules.filter((s) => s.target === target);

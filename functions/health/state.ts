@@ -1,29 +1,30 @@
 import type { Alert } from '../shared/alerts';
 import type { ObjectStore } from '../shared/store';
+import {
+  type HealthState,
+  healthStateKey,
+  healthStateSchema,
+  parseStored,
+  storedJson,
+} from '../shared/store/layout';
 import type { CheckResult, CheckStatus } from './check';
 
-/** What health remembers about a target between runs, at `state/<target>/health.json`. */
-export interface HealthState {
-  readonly formatVersion: 1;
-  readonly updatedAt: string;
-  readonly checks: Record<string, { readonly status: CheckStatus; readonly since: string }>;
-  /** Small per-check memories (e.g. since when a replication slot is inactive). */
-  readonly memory: Record<string, unknown>;
-}
+export { type HealthState, healthStateKey } from '../shared/store/layout';
 
-export const healthStateKey = (target: string) => `state/${target}/health.json`;
-
+/**
+ * The state of the last run. One that does not parse is an error naming the key, not a fresh
+ * start: the state decides which changes alert, and silently forgetting it would re-alert (or
+ * never alert) without saying why. Delete the object to start afresh.
+ */
 export async function loadState(store: ObjectStore, target: string): Promise<HealthState | undefined> {
-  const body = await store.get(healthStateKey(target));
+  const key = healthStateKey(target);
+  const body = await store.get(key);
   if (!body) return undefined;
-  const state = JSON.parse(body.toString('utf8')) as HealthState;
-  if (state.formatVersion !== 1 || typeof state.checks !== 'object')
-    throw new Error(`${healthStateKey(target)} is not a health state this version understands`);
-  return state;
+  return parseStored(healthStateSchema, store.location, key, body);
 }
 
 export async function saveState(store: ObjectStore, target: string, state: HealthState): Promise<void> {
-  await store.put(healthStateKey(target), JSON.stringify(state, null, 2), 'application/json');
+  await store.put(healthStateKey(target), storedJson(state), 'application/json');
 }
 
 export function nextState(

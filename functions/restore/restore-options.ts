@@ -9,6 +9,8 @@ export const restoreOptions = z
     /** Restore this target's backup (refresh staging from prod); default: the target's own. */
     from: z.string({ error: 'expected the name of a target in the config' }).min(1).optional(),
     backup: z.string({ error: 'expected "latest" or a backup key' }).min(1).default('latest'),
+    /** Read the backup from its verified copy in this region (backup.copies), e.g. when the primary is gone. */
+    copy: z.string({ error: 'expected the region of a backup copy, like "eu-west-1"' }).min(1).optional(),
     into: z
       .string({ error: 'expected a database name' })
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {

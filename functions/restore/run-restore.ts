@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { copyStore } from '../backup/copy-backup';
 import { type BackupManifest, resolveBackup } from '../shared/backup-catalog';
 import { errorMessage, InputError, RefusedError, RequestRefusedError } from '../shared/errors';
 import { quoteIdent } from '../shared/identifiers';
@@ -6,6 +7,8 @@ import type { JobContext, JobResult } from '../shared/job';
 import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
+import type { ObjectStore } from '../shared/store';
+import { type DrillRecord, drillRecordKey, storedJson } from '../shared/store/layout';
 import { type TableRows, tableRows } from '../shared/table-rows';
 import { type ArchiveFacts, readArchiveFacts, restoreSchemasFirst } from './archive-database';
 import { prepareArchive } from './archive-source';
@@ -28,6 +31,8 @@ export interface RestoreResult extends JobResult {
   /** Where the restored data is now (replace: the live name; drill: the dropped scratch name). */
   readonly database: string;
   readonly backupKey: string;
+  /** Where the backup was read from: the primary store, or a copy's bucket. */
+  readonly source?: string;
   readonly tables: number;
   readonly rows: number;
   /** Whether row counts were compared with exact counts from the dump's snapshot. */
@@ -48,17 +53,6 @@ export interface RestoreResult extends JobResult {
   /** Replace mode: how the database put in place differs from the one it replaced (not an error). */
   readonly changedFromReplaced?: readonly PropertyDifference[];
 }
-
-export interface DrillRecord {
-  readonly finishedAt: string;
-  readonly status: 'passed' | 'failed';
-  readonly backupKey: string | null;
-  readonly durationMs: number;
-  readonly mismatches: readonly CountMismatch[];
-  readonly error?: string;
-}
-
-export const drillStateKey = (target: string) => `state/${target}/restore-drill.json`;
 
 export async function runRestore(context: JobContext, options: RestoreOptions): Promise<RestoreResult> {
   const startedMs = performance.now();
@@ -87,13 +81,26 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
   }
 }
 
+/** The primary store, or with `copy: <region>` the target's verified copy there (backup.copies). */
+function backupSource(context: JobContext, from: string, region: string | undefined): ObjectStore {
+  if (region === undefined) return context.store();
+  const copies = context.config.targets[from]?.backup?.copies ?? [];
+  const copy = copies.find((c) => c.region === region);
+  if (!copy) {
+    throw new InputError([
+      `copy: target "${from}" has no backup copy in "${region}" (backup.copies: ${copies.map((c) => c.region).join(', ') || 'none'})`,
+    ]);
+  }
+  return copyStore(copy);
+}
+
 async function restore(
   context: JobContext,
   options: RestoreOptions,
   run: { from: string; live: string; mode: RestoreResult['mode']; startedMs: number },
 ): Promise<RestoreResult> {
   const { from, live, mode } = run;
-  const store = context.store();
+  const store = backupSource(context, from, options.copy);
   const manifest = await resolveBackup(store, from, mode === 'drill' ? 'latest' : options.backup);
   await refuseUnreadableArchive(manifest);
   const now = context.now();
@@ -202,6 +209,7 @@ async function restore(
       from,
       database: mode === 'replace' && swapped ? live : name,
       backupKey: manifest.key,
+      ...(options.copy ? { source: store.location } : {}),
       tables: counts.length,
       rows: counts.reduce((sum, t) => sum + (t.rowCount ?? 0), 0),
       rowCountsVerified: manifest.rowCountsExact,
@@ -321,13 +329,11 @@ async function recordDrill(context: JobContext, outcome: RestoreResult | unknown
     status: passed ? 'passed' : 'failed',
     backupKey: result?.backupKey ?? null,
     durationMs: Math.round(performance.now() - startedMs),
-    mismatches: result?.mismatches ?? [],
+    mismatches: [...(result?.mismatches ?? [])],
     ...(outcome instanceof Error ? { error: errorMessage(outcome) } : {}),
   };
   try {
-    await context
-      .store()
-      .put(drillStateKey(context.targetName), `${JSON.stringify(record, null, 2)}\n`, 'application/json');
+    await context.store().put(drillRecordKey(context.targetName), storedJson(record), 'application/json');
   } catch (error) {
     context.logger.error(`could not record the drill outcome: ${errorMessage(error)}`);
   }

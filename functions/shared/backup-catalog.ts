@@ -1,82 +1,45 @@
-import { JobError, RequestRefusedError } from './errors';
+import { errorMessage, JobError, RequestRefusedError } from './errors';
 import type { ObjectStore } from './store';
-import type { TableRows } from './table-rows';
+import {
+  type BackupManifest,
+  backupKey,
+  backupManifestSchema,
+  backupPrefix,
+  MANIFEST_SUFFIX,
+  manifestKey,
+  parseStored,
+} from './store/layout';
 
-/**
- * The contract between backup (which writes), restore and drills (which read) and health's
- * backup_freshness: where a backup's objects live and what its manifest says. A backup exists
- * only if its manifest exists: the manifest is written last, after verification.
- */
-export interface BackupManifest {
-  readonly formatVersion: 1;
-  readonly target: string;
-  readonly database: string;
-  /** Key of the dump object; the manifest sits at `<key>.manifest.json`. */
-  readonly key: string;
-  readonly globalsKey?: string;
-  /** Why the globals (roles, tablespaces) were not saved, when they were not. */
-  readonly globalsSkipped?: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly durationMs: number;
-  readonly bytes: number;
-  readonly sha256: string;
-  readonly serverVersion: string;
-  readonly serverVersionNum: number;
-  readonly pgDumpVersion: string;
-  /** Custom-format archive version from the header, e.g. "1.14.0". */
-  readonly archiveVersion: string;
-  readonly compression: string;
-  readonly databaseSizeBytes: number;
-  /** Row counts per table: estimates always, exact counts taken in the dump's snapshot when enabled. */
-  readonly tables: readonly TableRows[];
-  readonly rowCountsExact: boolean;
-  /**
-   * Each table counted ONLY itself, extension configuration tables included. Absent in backups of
-   * earlier pgmaint versions, which counted inheritance children into their parents and left
-   * extension tables out: their restores count the same way.
-   */
-  readonly rowCountsOnly?: true;
-  /**
-   * "directory": `key` is a prefix holding pg_dump's directory-format files (`<key>/toc.dat`, …),
-   * listed in `files`; `bytes` is their sum and `sha256` the hash of `sha256sum`'s listing of
-   * them. Absent: one custom-format archive at `key`.
-   */
-  readonly format?: 'custom' | 'directory';
-  readonly files?: readonly BackupFile[];
-  /** pg_dump --jobs of a directory-format backup. */
-  readonly jobs?: number;
-}
-
-/** One file of a directory-format backup, stored at `<key>/<name>`. */
-export interface BackupFile {
-  readonly name: string;
-  readonly bytes: number;
-  readonly sha256: string;
-}
-
-const MANIFEST_SUFFIX = '.manifest.json';
-
-/** `<target>/<yyyy>/<mm>/<dd>/<target>-<yyyymmddThhmmssZ>.dump`, in UTC. */
-export function backupKey(target: string, startedAt: Date): string {
-  const iso = startedAt.toISOString();
-  const [date = '', time = ''] = iso.split('T');
-  const [yyyy, mm, dd] = date.split('-');
-  const stamp = `${date.replace(/-/g, '')}T${time.slice(0, 8).replace(/:/g, '')}Z`;
-  return `${target}/${yyyy}/${mm}/${dd}/${target}-${stamp}.dump`;
-}
+export {
+  type BackupFile,
+  type BackupManifest,
+  backupKey,
+  globalsKey,
+  MANIFEST_SUFFIX,
+  manifestKey,
+} from './store/layout';
 
 /** A directory-format backup's prefix: the custom-format key with `.dir` for `.dump`. */
 export const directoryBackupKey = (target: string, startedAt: Date) =>
   backupKey(target, startedAt).replace(/\.dump$/, '.dir');
 export const backupFileKey = (key: string, name: string) => `${key}/${name}`;
 
-export const manifestKey = (dumpKey: string) => `${dumpKey}${MANIFEST_SUFFIX}`;
-export const globalsKey = (dumpKey: string) => `${dumpKey}.globals.sql`;
+/** Reads one manifest, by its key: an error naming the key when it is not a manifest. */
+export const readManifest = (store: ObjectStore, key: string, body: Buffer): BackupManifest =>
+  parseStored(backupManifestSchema, store.location, key, body);
 
-/** Verified backups of a target, newest first (keys sort by time within a target). */
-export async function listBackups(store: ObjectStore, target: string): Promise<BackupManifest[]> {
-  const objects = await store.list(`${target}/`);
+/**
+ * Verified backups of a target, newest first (keys sort by time within a target). A manifest that
+ * does not parse is skipped with a warning, not an error: one damaged object must not stop every
+ * later backup (backup lists the earlier ones first) nor hide the others from health and
+ * `pgmaint backups`. Skipped, it is neither a backup nor an orphan: pruning leaves it alone.
+ */
+export async function listBackups(
+  store: ObjectStore,
+  target: string,
+  warn: (message: string) => void = (message) => console.warn(message),
+): Promise<BackupManifest[]> {
+  const objects = await store.list(backupPrefix(target));
   const manifests = objects
     .filter((o) => o.key.endsWith(MANIFEST_SUFFIX))
     .sort((a, b) => b.key.localeCompare(a.key));
@@ -84,7 +47,11 @@ export async function listBackups(store: ObjectStore, target: string): Promise<B
   for (const object of manifests) {
     const body = await store.get(object.key);
     if (!body) continue; // deleted between list and get
-    result.push(JSON.parse(body.toString('utf8')) as BackupManifest);
+    try {
+      result.push(readManifest(store, object.key, body));
+    } catch (error) {
+      warn(`skipped: ${errorMessage(error)}`);
+    }
   }
   return result;
 }
@@ -99,12 +66,13 @@ export async function resolveBackup(
   which: string,
 ): Promise<BackupManifest> {
   if (which === 'latest') {
-    const newest = (await store.list(`${target}/`))
+    const newest = (await store.list(backupPrefix(target)))
       .filter((o) => o.key.endsWith(MANIFEST_SUFFIX))
       .sort((a, b) => b.key.localeCompare(a.key))[0];
     const body = newest && (await store.get(newest.key));
-    if (!body) throw new JobError(`target "${target}" has no verified backup in ${store.location}`);
-    return JSON.parse(body.toString('utf8')) as BackupManifest;
+    if (!newest || !body)
+      throw new JobError(`target "${target}" has no verified backup in ${store.location}`);
+    return readManifest(store, newest.key, body);
   }
   const listHint = `list the verified backups with \`pgmaint backups --target ${target}\``;
   const key = dumpKeyOf(store, which);
@@ -118,7 +86,7 @@ export async function resolveBackup(
         : `backup ${store.location}/${key} not found; ${listHint}`,
     );
   }
-  return JSON.parse(body.toString('utf8')) as BackupManifest;
+  return readManifest(store, manifestKey(key), body);
 }
 
 /** The dump key a backup reference names, or why it cannot name one in this store. */

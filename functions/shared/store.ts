@@ -9,8 +9,10 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   NoSuchKey,
   PutObjectCommand,
   type S3Client,
@@ -24,6 +26,18 @@ export interface StoredObject {
   readonly lastModified: Date;
 }
 
+/** S3 Object Lock retention set on an object as it is written (backup.objectLock). */
+export interface ObjectLock {
+  readonly mode: 'GOVERNANCE' | 'COMPLIANCE';
+  readonly until: Date;
+}
+
+/** What a permanent delete did: versions S3 refused to remove because they are still locked stay. */
+export interface PurgeResult {
+  readonly purged: readonly string[];
+  readonly locked: readonly string[];
+}
+
 /**
  * Where pgmaint keeps what it produces (backups, manifests, health state): an S3 bucket when
  * deployed, a local folder (`file:///abs/path`) for CLI and demo runs. Keys use "/" either way.
@@ -31,7 +45,7 @@ export interface StoredObject {
 export interface ObjectStore {
   /** s3://bucket or file:///path, safe to print. */
   readonly location: string;
-  put(key: string, body: string | Uint8Array, contentType?: string): Promise<void>;
+  put(key: string, body: string | Uint8Array, contentType?: string, lock?: ObjectLock): Promise<void>;
   /** The object's bytes, or undefined when there is no such key. */
   get(key: string): Promise<Buffer | undefined>;
   getStream(key: string): Promise<Readable>;
@@ -40,10 +54,22 @@ export interface ObjectStore {
    * errors (destroy it with an error to cancel), the promise rejects and nothing is left under
    * the key, neither an object nor an incomplete multipart upload.
    */
-  putStream(key: string, body: Readable, contentType?: string): Promise<void>;
+  putStream(key: string, body: Readable, contentType?: string, lock?: ObjectLock): Promise<void>;
   /** Every object under the prefix, in key order. */
   list(prefix: string): Promise<StoredObject[]>;
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Whether the store can lock objects (S3: the bucket has Object Lock enabled). A file store
+   * cannot; a store that cannot tell (no permission) throws.
+   */
+  objectLockEnabled(): Promise<boolean>;
+  /**
+   * Removes every version of each key (and its delete markers), for good. On a versioned bucket a
+   * plain delete only hides the current version behind a delete marker; this is what "deleted"
+   * means for a locked backup whose lock has expired. A version S3 refuses to delete because it
+   * is still locked is left, and its key reported in `locked`.
+   */
+  purge(keys: readonly string[]): Promise<PurgeResult>;
   /**
    * Cancels uploads under `prefix` begun before `startedBefore` and never completed (a run killed
    * mid-upload: SIGKILL, a crash), so their parts stop costing storage. Returns how many.
@@ -61,9 +87,15 @@ export function openStore(location: string, s3: () => S3Client): ObjectStore {
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
   return {
     location: `s3://${bucket}`,
-    async put(key, body, contentType) {
+    async put(key, body, contentType, lock) {
       await client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ...lockParams(lock),
+        }),
       );
     },
     async get(key) {
@@ -81,12 +113,12 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return response.Body as Readable;
     },
-    async putStream(key, body, contentType) {
+    async putStream(key, body, contentType, lock) {
       // lib-storage: bounded memory (partSize × queueSize), parts checksummed by the SDK and
       // checked by S3 on receipt, PutObject for small bodies. It completes only when the body ends.
       const upload = new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...lockParams(lock) },
         partSize: UPLOAD_PART_BYTES,
         queueSize: UPLOAD_QUEUE,
         leavePartsOnError: false,
@@ -143,6 +175,53 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         }
       }
     },
+    async objectLockEnabled() {
+      try {
+        const response = await client.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+        return response.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
+      } catch (error) {
+        if ((error as Error).name === 'ObjectLockConfigurationNotFoundError') return false;
+        throw error;
+      }
+    },
+    async purge(keys) {
+      const purged: string[] = [];
+      const locked: string[] = [];
+      for (const key of keys) {
+        const versions: { Key: string; VersionId: string }[] = [];
+        let keyMarker: string | undefined;
+        let versionMarker: string | undefined;
+        do {
+          const page = await client.send(
+            new ListObjectVersionsCommand({
+              Bucket: bucket,
+              Prefix: key,
+              KeyMarker: keyMarker,
+              VersionIdMarker: versionMarker,
+            }),
+          );
+          for (const item of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])])
+            if (item.Key === key && item.VersionId) versions.push({ Key: key, VersionId: item.VersionId });
+          keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+          versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+        } while (keyMarker);
+        if (versions.length === 0) continue;
+        const response = await client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: versions, Quiet: true } }),
+        );
+        const failed = response.Errors ?? [];
+        // Access denied on a version is Object Lock saying "not yet" (the job role may delete
+        // objects): keep it, and say so; anything else is a real failure.
+        const other = failed.find((e) => e.Code !== 'AccessDenied');
+        if (other)
+          throw new JobError(
+            `could not delete s3://${bucket}/${key} (version ${other.VersionId}): ${other.Message}`,
+          );
+        if (failed.length > 0) locked.push(key);
+        else purged.push(key);
+      }
+      return { purged, locked };
+    },
     async abortStaleUploads(prefix, startedBefore) {
       let aborted = 0;
       let keyMarker: string | undefined;
@@ -171,6 +250,20 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       return aborted;
     },
   };
+}
+
+/**
+ * Object Lock on write. S3 requires an integrity checksum with a lock; the SDK sends CRC32 by
+ * default, and SHA256 is named so lib-storage's multipart upload checksums each part as well.
+ */
+function lockParams(lock: ObjectLock | undefined) {
+  return lock
+    ? {
+        ObjectLockMode: lock.mode,
+        ObjectLockRetainUntilDate: lock.until,
+        ChecksumAlgorithm: 'SHA256' as const,
+      }
+    : {};
 }
 
 /** 8 MiB parts, 2 in flight: ≤ 24 MiB buffered whatever the size; 10,000 parts = 80 GiB. Two
@@ -254,6 +347,13 @@ export function fileStore(root: string): ObjectStore {
     },
     async delete(keys) {
       for (const key of keys) await rm(pathOf(key), { force: true });
+    },
+    async objectLockEnabled() {
+      return false;
+    },
+    async purge(keys) {
+      for (const key of keys) await rm(pathOf(key), { force: true });
+      return { purged: [...keys], locked: [] };
     },
     async abortStaleUploads(prefix, startedBefore) {
       // A killed run's `<key>.partial-*` file is this store's incomplete upload.

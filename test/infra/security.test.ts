@@ -225,3 +225,99 @@ describe('security: keys, key policy, scheduler role, tags, arm64', () => {
     ).toThrow(/backupBucketKeyArn: expected a KMS key ARN/);
   });
 });
+
+describe('security: backup.objectLock', () => {
+  let template: Template;
+  beforeAll(() => {
+    const locked = parseConfig({
+      targets: {
+        prod: {
+          secret: 'titan/prod',
+          backup: { retentionDays: 30, objectLock: { mode: 'COMPLIANCE', days: 30 } },
+        },
+      },
+    });
+    template = Template.fromStack(new PgmaintStack(new App(), 'Locked', { config: locked, env }));
+  });
+
+  it('creates the backup bucket with Object Lock (and versioning)', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it('lets no role shorten, lift or bypass a lock', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<Statement & { Effect: string }>,
+    );
+    const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+    for (const action of ['s3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration', 's3:*'])
+      expect(allowed).not.toContain(action);
+    const backupDenies = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => /PgmaintBackup/.test(id))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Statement & { Effect: string }>)
+      .filter((s) => s.Effect === 'Deny');
+    expect(backupDenies.flatMap((s) => [s.Action].flat())).toEqual(
+      expect.arrayContaining(['s3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration']),
+    );
+    // Setting a retention is granted only to the writer, only on its backups' prefixes.
+    const retention = statements.filter(
+      (s) => s.Effect === 'Allow' && [s.Action].flat().includes('s3:PutObjectRetention'),
+    );
+    expect(retention).toHaveLength(1);
+    expect(JSON.stringify(retention[0]?.Resource)).toContain('/prod/*');
+  });
+});
+
+describe('security: backup.copies', () => {
+  const COPY_KEY = 'arn:aws:kms:eu-central-1:210987654321:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+  let statementsOf: (pattern: RegExp) => Statement[];
+  beforeAll(() => {
+    const copied = parseConfig({
+      targets: {
+        prod: {
+          secret: 'titan/prod',
+          backup: {
+            copies: [
+              { bucket: 'acme-dr-copies', region: 'eu-central-1', account: '210987654321', kmsKey: COPY_KEY },
+            ],
+          },
+        },
+      },
+    });
+    const template = Template.fromStack(new PgmaintStack(new App(), 'Copies', { config: copied, env }));
+    statementsOf = (pattern) =>
+      Object.entries(template.findResources('AWS::IAM::Policy'))
+        .filter(([id]) => pattern.test(id))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+  });
+  const onCopies = (statements: Statement[]) =>
+    statements.filter(
+      (s) =>
+        JSON.stringify(s.Resource).includes('acme-dr-copies') ||
+        JSON.stringify(s.Resource).includes(COPY_KEY),
+    );
+
+  it("lets backup write and read back its target's prefix in the copy bucket, with the copy's key", () => {
+    const backup = onCopies(statementsOf(/PgmaintBackup/));
+    const objects = backup.find((s) => JSON.stringify(s.Resource).includes('acme-dr-copies/prod/*'));
+    expect([objects?.Action].flat()).toEqual(expect.arrayContaining(['s3:PutObject', 's3:GetObject']));
+    expect([objects?.Action].flat()).not.toContain('s3:DeleteObject');
+    const key = backup.find((s) => JSON.stringify(s.Resource) === JSON.stringify(COPY_KEY));
+    expect([key?.Action].flat()).toEqual(
+      expect.arrayContaining(['kms:Encrypt', 'kms:GenerateDataKey*', 'kms:Decrypt']),
+    );
+  });
+
+  it('lets restore only read the copies, and gives health none', () => {
+    const restore = onCopies(statementsOf(/PgmaintRestore/));
+    expect(restore.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'kms:Decrypt',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
+    expect(onCopies(statementsOf(/PgmaintHealth/))).toEqual([]);
+    expect(onCopies(statementsOf(/PgmaintRetention|PgmaintReindex/))).toEqual([]);
+  });
+});

@@ -63,6 +63,7 @@ const CHECK_NAMES = [
   'commit_ratio',
   'backup_freshness',
   'backup_size_change',
+  'backup_copies',
   'restore_drill',
   'timescaledb_jobs',
   'server_version',
@@ -687,7 +688,27 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     const manifest = (hoursAgo: number, bytes: number) => {
       const finished = new Date(now - hoursAgo * 3600_000);
       const key = backupKey('t', new Date(finished.getTime() - 60_000));
-      return { key, body: { formatVersion: 1, target: 't', key, finishedAt: finished.toISOString(), bytes } };
+      // A whole manifest: health parses what it reads with the manifest's schema.
+      const body = {
+        formatVersion: 1,
+        target: 't',
+        database: 't',
+        key,
+        startedAt: new Date(finished.getTime() - 60_000).toISOString(),
+        finishedAt: finished.toISOString(),
+        durationMs: 60_000,
+        bytes,
+        sha256: '0'.repeat(64),
+        serverVersion: '15.4',
+        serverVersionNum: 150004,
+        pgDumpVersion: '18.0',
+        archiveVersion: '1.16.0',
+        compression: 'zstd:3',
+        databaseSizeBytes: bytes * 4,
+        tables: [],
+        rowCountsExact: false,
+      };
+      return { key, body };
     };
     const extra = { backupBucket: bucket };
     const noBackups = await health({}, extra);
@@ -723,7 +744,7 @@ describe('health: every check provoked for real on PostgreSQL', () => {
         status: 'failed',
         backupKey: 'x',
         durationMs: 4000,
-        mismatches: [{ table: 'orders' }],
+        mismatches: [{ table: 'public.orders', expected: 10, actual: 9 }],
       }),
     );
     const failed = await health({}, extra);

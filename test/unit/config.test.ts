@@ -92,6 +92,25 @@ describe('config validation', () => {
     ]);
   });
 
+  it('refuses an object lock shorter than the retention it must cover', () => {
+    const lock = (days: number, retentionDays?: number) =>
+      problemsOf({
+        targets: {
+          t: { url: 'postgres://h/db', backup: { retentionDays, objectLock: { mode: 'COMPLIANCE', days } } },
+        },
+      });
+    expect(lock(7, 14)).toEqual([
+      'targets.t.backup.objectLock.days: 7 is shorter than retentionDays (14): a backup must stay locked as long as it is kept; raise objectLock.days or lower retentionDays',
+    ]);
+    expect(lock(7)[0]).toMatch(/retentionDays \(30\)/);
+    expect(lock(14, 14)).toEqual([]);
+    expect(
+      problemsOf({
+        targets: { t: { url: 'postgres://h/db', backup: { objectLock: { mode: 'LOOSE', days: 30 } } } },
+      }),
+    ).toEqual(['targets.t.backup.objectLock.mode: expected "GOVERNANCE" or "COMPLIANCE"']);
+  });
+
   it('rejects target names that cannot become resource names', () => {
     expect(problemsOf({ targets: { 'bad name!': { url: 'postgres://h/db' } } })[0]).toMatch(
       /^targets\.bad name!: target names/,

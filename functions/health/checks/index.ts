@@ -1,5 +1,6 @@
 import type { HealthCheck } from '../check';
 import { autovacuumFreezeCheck } from './autovacuum-freeze';
+import { backupCopiesCheck } from './backup-copies';
 import { backupFreshnessCheck, backupSizeChangeCheck } from './backups';
 import { indexBloatCheck, tableBloatCheck } from './bloat';
 import { blockedQueriesCheck } from './blocked-queries';
@@ -64,6 +65,7 @@ export const HEALTH_CHECKS: readonly HealthCheck[] = [
   commitRatioCheck,
   backupFreshnessCheck,
   backupSizeChangeCheck,
+  backupCopiesCheck,
   restoreDrillCheck,
   timescaledbJobsCheck,
   serverVersionCheck,

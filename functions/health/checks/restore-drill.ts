@@ -1,20 +1,7 @@
-import { errorMessage } from '../../shared/errors';
+import { drillRecordKey, drillRecordSchema, parseStored } from '../../shared/store/layout';
 import { formatDuration } from '../../shared/units';
 import type { HealthCheck, Measurement } from '../check';
 import { round } from './numbers';
-
-/** What the restore drill writes at `state/<target>/restore-drill.json` after each run. */
-export interface RestoreDrillState {
-  readonly finishedAt: string;
-  readonly status: 'passed' | 'failed';
-  readonly backupKey: string | null;
-  readonly durationMs: number;
-  readonly mismatches: unknown;
-  /** Why a drill failed before it could compare anything. */
-  readonly error?: string;
-}
-
-export const restoreDrillKey = (target: string) => `state/${target}/restore-drill.json`;
 
 /** `restore_drill`: a backup is only as good as the last restore that proved it. */
 export const restoreDrillCheck: HealthCheck = {
@@ -24,17 +11,12 @@ export const restoreDrillCheck: HealthCheck = {
   defaults: { warning: '8 days', critical: null },
   async run({ store, targetName, now }): Promise<Measurement> {
     if (!store) return { skipped: 'no backup store configured (backupBucket)' };
-    const body = await store.get(restoreDrillKey(targetName));
+    const key = drillRecordKey(targetName);
+    const body = await store.get(key);
     if (!body) return { skipped: `no restore drill has run for ${targetName} yet` };
-    let drill: RestoreDrillState;
-    try {
-      drill = JSON.parse(body.toString('utf8')) as RestoreDrillState;
-    } catch (error) {
-      throw new Error(`${store.location}/${restoreDrillKey(targetName)} is not JSON: ${errorMessage(error)}`);
-    }
+    // Not parsing is an error naming the key: the check then says it cannot tell (unknown).
+    const drill = parseStored(drillRecordSchema, store.location, key, body);
     const finished = new Date(drill.finishedAt);
-    if (Number.isNaN(finished.getTime()) || (drill.status !== 'passed' && drill.status !== 'failed'))
-      throw new Error(`${restoreDrillKey(targetName)} lacks a valid finishedAt and status`);
     const ageSeconds = (now().getTime() - finished.getTime()) / 1000;
     const failed = drill.status === 'failed';
     return {

@@ -53,6 +53,14 @@ const targetSchema = z
         message: 'give exactly one of "secret" (deployed) or "url" (local runs)',
       });
     }
+    const lock = target.backup?.objectLock;
+    if (lock && lock.days < (target.backup?.retentionDays ?? 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backup', 'objectLock', 'days'],
+        message: `${lock.days} is shorter than retentionDays (${target.backup?.retentionDays}): a backup must stay locked as long as it is kept; raise objectLock.days or lower retentionDays`,
+      });
+    }
   });
 
 /** Deployed only: where the functions run when the databases are not publicly reachable. */

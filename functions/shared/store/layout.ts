@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { errorMessage, JobError } from '../errors';
+
+/**
+ * The one contract for what pgmaint keeps in its store: where each kind of object lives (the key
+ * layout, which lib/ also grants by prefix) and the schema every reader parses it with. Writers
+ * build their objects as the inferred types, so what is written is what is read back.
+ */
+
+/** Backups of a target: `<target>/…` (dumps, manifests, globals). */
+export const backupPrefix = (target: string) => `${target}/`;
+/** What jobs remember about a target between runs: `state/<target>/…`. */
+export const statePrefix = (target: string) => `state/${target}/`;
+
+export const MANIFEST_SUFFIX = '.manifest.json';
+
+/** `<target>/<yyyy>/<mm>/<dd>/<target>-<yyyymmddThhmmssZ>.dump`, in UTC. */
+export function backupKey(target: string, startedAt: Date): string {
+  const iso = startedAt.toISOString();
+  const [date = '', time = ''] = iso.split('T');
+  const [yyyy, mm, dd] = date.split('-');
+  const stamp = `${date.replace(/-/g, '')}T${time.slice(0, 8).replace(/:/g, '')}Z`;
+  return `${backupPrefix(target)}${yyyy}/${mm}/${dd}/${target}-${stamp}.dump`;
+}
+
+export const manifestKey = (dumpKey: string) => `${dumpKey}${MANIFEST_SUFFIX}`;
+export const globalsKey = (dumpKey: string) => `${dumpKey}.globals.sql`;
+export const healthStateKey = (target: string) => `${statePrefix(target)}health.json`;
+export const drillRecordKey = (target: string) => `${statePrefix(target)}restore-drill.json`;
+
+const isoTime = z.string().refine((text) => !Number.isNaN(Date.parse(text)), {
+  error: 'expected an ISO timestamp',
+});
+const count = z.number().int().nonnegative();
+
+const tableRowsSchema = z.object({
+  schema: z.string(),
+  name: z.string(),
+  rowEstimate: z.number(),
+  rowCount: count.optional(),
+});
+
+/** One verified copy of a backup in another bucket (backup.copies). */
+export const backupCopySchema = z.object({
+  bucket: z.string().min(1),
+  region: z.string().min(1),
+  account: z.string().optional(),
+  /** The dump's sha256 read back from the destination, equal to the manifest's. */
+  sha256: z.string(),
+  verifiedAt: isoTime,
+  /** Keys copied, the dump first (the copy's manifest is written last, as in the primary). */
+  keys: z.array(z.string()),
+});
+
+/** One file of a directory-format backup, stored at `<key>/<name>`. */
+const backupFileSchema = z.object({ name: z.string().min(1), bytes: count, sha256: z.string() });
+export type BackupFile = z.infer<typeof backupFileSchema>;
+
+/**
+ * A backup's manifest at `manifestKey(key)`: written last, after verification; a backup exists
+ * only if its manifest exists. Loose: fields a newer pgmaint adds survive a read by this one.
+ */
+export const backupManifestSchema = z
+  .object({
+    formatVersion: z.literal(1),
+    target: z.string(),
+    database: z.string(),
+    /** Key of the dump object; the manifest sits at `<key>.manifest.json`. */
+    key: z.string().min(1),
+    globalsKey: z.string().optional(),
+    /** Why the globals (roles, tablespaces) were not saved, when they were not. */
+    globalsSkipped: z.string().optional(),
+    startedAt: isoTime,
+    finishedAt: isoTime,
+    durationMs: count,
+    bytes: count,
+    sha256: z.string(),
+    serverVersion: z.string(),
+    serverVersionNum: z.number().int(),
+    pgDumpVersion: z.string(),
+    /** Custom-format archive version from the header, e.g. "1.14.0". */
+    archiveVersion: z.string(),
+    compression: z.string(),
+    databaseSizeBytes: count,
+    /** Row counts per table: estimates always, exact counts taken in the dump's snapshot when enabled. */
+    tables: z.array(tableRowsSchema),
+    rowCountsExact: z.boolean(),
+    /**
+     * Each table counted ONLY itself, extension configuration tables included. Absent in backups of
+     * earlier pgmaint versions, which counted inheritance children into their parents and left
+     * extension tables out: their restores count the same way.
+     */
+    rowCountsOnly: z.literal(true).optional(),
+    /** backup.objectLock: every object of the backup is locked until then (S3 Object Lock). */
+    lockedUntil: isoTime.optional(),
+    lockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).optional(),
+    /** Verified copies in other buckets (backup.copies); absent = none were asked for. */
+    copies: z.array(backupCopySchema).optional(),
+    /**
+     * "directory": `key` is a prefix holding pg_dump's directory-format files (`<key>/toc.dat`, …),
+     * listed in `files`; `bytes` is their sum and `sha256` the hash of `sha256sum`'s listing of
+     * them. Absent: one custom-format archive at `key`.
+     */
+    format: z.enum(['custom', 'directory']).optional(),
+    files: z.array(backupFileSchema).readonly().optional(),
+    /** pg_dump --jobs of a directory-format backup. */
+    jobs: z.number().int().positive().optional(),
+  })
+  .loose();
+export type BackupManifest = z.infer<typeof backupManifestSchema>;
+export type BackupCopy = z.infer<typeof backupCopySchema>;
+
+const checkStatus = z.enum(['ok', 'warning', 'critical', 'unknown', 'skipped']);
+
+/** What health remembers about a target between runs, at `healthStateKey(target)`. */
+export const healthStateSchema = z.object({
+  formatVersion: z.literal(1),
+  updatedAt: isoTime,
+  checks: z.record(z.string(), z.object({ status: checkStatus, since: isoTime })),
+  /** Small per-check memories (e.g. since when a replication slot is inactive). */
+  memory: z.record(z.string(), z.unknown()),
+});
+export type HealthState = z.infer<typeof healthStateSchema>;
+
+/** What the restore drill writes at `drillRecordKey(target)` after each run; health reads it. */
+export const drillRecordSchema = z.object({
+  finishedAt: isoTime,
+  status: z.enum(['passed', 'failed']),
+  backupKey: z.string().nullable(),
+  durationMs: count,
+  mismatches: z.array(z.object({ table: z.string(), expected: count.nullable(), actual: count.nullable() })),
+  /** Why a drill failed before it could compare anything. */
+  error: z.string().optional(),
+});
+export type DrillRecord = z.infer<typeof drillRecordSchema>;
+
+/** A stored object that is not what its key says it holds. */
+export class StoredObjectError extends JobError {}
+
+/**
+ * Parses a stored object with its schema; a body that is not JSON or does not fit is an error
+ * naming the object and what is wrong with it.
+ */
+export function parseStored<T>(schema: z.ZodType<T>, location: string, key: string, body: Buffer): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new StoredObjectError(`${location}/${key} is not JSON: ${errorMessage(error)}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new StoredObjectError(
+      `${location}/${key} is not what this version of pgmaint stores there (${problems.join('; ')}); ` +
+        'it was written by another program or a newer pgmaint, or edited by hand',
+    );
+  }
+  return parsed.data;
+}
+
+/** Serializes an object for the store the way every writer does. */
+export const storedJson = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;

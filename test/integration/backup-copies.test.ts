@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Client } from '../../functions/shared/aws';
+import { createBucket, createRdsSecret, uniqueName } from '../helpers/aws';
+import { runCli, writeConfig } from '../helpers/cli';
+import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
+
+const REGION = 'eu-central-1';
+
+describe('backup.copies: off-site copies verified at the destination (moto)', () => {
+  let db: TestDatabase;
+  let secret: string;
+  let primary: string;
+  let offsite: string;
+  const remote = new S3Client({ region: REGION, forcePathStyle: true });
+
+  beforeAll(async () => {
+    db = await createTestDatabase('backup_copies');
+    await db.sql(`create table orders (id int primary key, note text);
+      insert into orders select g, 'order ' || g from generate_series(1, 2500) g;`);
+    secret = await createRdsSecret(db.settings);
+    primary = await createBucket();
+    offsite = uniqueName('pgmaint-offsite');
+    await remote.send(
+      new CreateBucketCommand({ Bucket: offsite, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+    );
+  });
+  afterAll(async () => db?.drop());
+
+  const config = (copies: unknown[]) =>
+    writeConfig({
+      backupBucket: primary,
+      targets: { prod: { secret, backup: { copies }, health: { thresholds: {} } } },
+    });
+  const withCopy = () => config([{ bucket: offsite, region: REGION }]);
+  const backupCopies = async () => {
+    const out = await runCli(['health', '--config', withCopy(), '--target', 'prod', '--json']);
+    const result = JSON.parse(out.stdout) as {
+      checks: Array<{ name: string; status: string; value: number; message: string }>;
+    };
+    return result.checks.find((c) => c.name === 'backup_copies');
+  };
+
+  it('copies a verified backup, checks it at the destination, lists it, and restores from it when the primary is gone', async () => {
+    const out = await runCli(['backup', '--config', withCopy(), '--target', 'prod', '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    const backup = JSON.parse(out.stdout);
+    expect(backup.copies).toEqual([
+      expect.objectContaining({ bucket: offsite, region: REGION, sha256: backup.sha256 }),
+    ]);
+    // At the destination: the same bytes, and the manifest written last beside them.
+    const copied = await remote.send(new GetObjectCommand({ Bucket: offsite, Key: backup.key }));
+    const bytes = Buffer.from(
+      await (copied.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+    );
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(backup.sha256);
+    const remoteKeys = (await remote.send(new ListObjectsV2Command({ Bucket: offsite }))).Contents?.map(
+      (c) => c.Key,
+    );
+    expect(remoteKeys).toEqual(expect.arrayContaining([backup.key, backup.manifestKey, backup.globalsKey]));
+
+    const listed = JSON.parse(
+      (await runCli(['backups', '--config', withCopy(), '--target', 'prod', '--json'])).stdout,
+    );
+    expect(listed.backups[0].copies).toEqual([expect.objectContaining({ bucket: offsite, region: REGION })]);
+    expect(await backupCopies()).toMatchObject({ status: 'ok', value: 0 });
+
+    // A later backup made while the copy was not configured: the copy lags, health warns.
+    // (Keys have one-second resolution: the next backup starts in a later second.)
+    while (Date.now() < Date.parse(backup.startedAt) + 1_000) await new Promise((r) => setTimeout(r, 50));
+    const uncopied = await runCli(['backup', '--config', config([]), '--target', 'prod', '--json']);
+    expect(uncopied.code, uncopied.stderr).toBe(0);
+    const lagging = await backupCopies();
+    expect(lagging?.status).toBe('warning');
+    expect(lagging?.message).toContain(`the copy in ${REGION} lags the newest backup`);
+    expect(lagging?.value).toBeGreaterThan(0);
+
+    // The primary bucket loses everything.
+    const s3 = s3Client();
+    const all = (await s3.send(new ListObjectsV2Command({ Bucket: primary }))).Contents ?? [];
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: primary,
+        Delete: { Objects: all.map((o) => ({ Key: o.Key as string })) },
+      }),
+    );
+    const restored = await runCli([
+      'restore',
+      '--config',
+      withCopy(),
+      '--target',
+      'prod',
+      '--copy',
+      REGION,
+      '--into',
+      `${db.name}_from_copy`,
+      '--json',
+    ]);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(JSON.parse(restored.stdout)).toMatchObject({
+      status: 'restored',
+      backupKey: backup.key,
+      source: `s3://${offsite}`,
+      mismatches: [],
+    });
+    const restoredName = `${db.name}_from_copy`;
+    const counted = await withAdmin((c) => c.query('select count(*)::int as n from orders'), restoredName);
+    expect(counted.rows[0]?.n).toBe(2500);
+    await withAdmin((c) => c.query(`drop database "${restoredName}" with (force)`));
+    const unknown = await runCli([
+      'restore',
+      '--config',
+      withCopy(),
+      '--target',
+      'prod',
+      '--copy',
+      'us-east-2',
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('has no backup copy in "us-east-2"');
+  }, 120_000);
+});
