@@ -13,6 +13,18 @@ interface RuleIdentity {
   /** The rule's `where`, as configured. */
   readonly where?: Readonly<Record<string, WhereValue | readonly WhereValue[]>>;
   readonly partitions?: true;
+  /** A TimescaleDB hypertable: whole chunks go. */
+  readonly hypertable?: true;
+}
+
+/** A TimescaleDB chunk a hypertable rule drops (or, dry, would drop). */
+export interface ChunkInfo {
+  /** Schema-qualified: `_timescaledb_internal._hyper_1_4_chunk`. */
+  readonly chunk: string;
+  readonly rangeStart: string;
+  /** At or before the cutoff: no row in the chunk is newer. */
+  readonly rangeEnd: string;
+  readonly bytes: number;
 }
 
 export interface RuleOutcome extends RuleIdentity {
@@ -24,6 +36,8 @@ export interface RuleOutcome extends RuleIdentity {
   readonly stoppedBecause: StopReason;
   /** Rows still past the cutoff when the rule stopped early (null: not counted in time). */
   readonly rowsLeft?: number | null;
+  /** Hypertable rules: the chunks dropped. */
+  readonly chunksDropped?: readonly ChunkInfo[];
 }
 
 /** What running a rule produced, before the rule's description and duration are added. */
@@ -36,6 +50,8 @@ export interface RulePreview extends RuleIdentity {
   /** The oldest time among the rows the rule covers. */
   readonly oldestRow: string | null;
   readonly tableBytes: number;
+  /** Hypertable rules: the chunks that would be dropped. */
+  readonly chunksToDrop?: readonly ChunkInfo[];
 }
 
 export interface RetentionRun {

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { ServerMajor } from './server-versions';
 
 /**
@@ -79,10 +79,14 @@ const copiedBindirs = new Map<string, string>();
 /**
  * Binaries the `postgres` user can run. Those under this checkout (the PostgreSQL 17 server in
  * node_modules) cannot be reached when the checkout sits in a directory only root may enter (a
- * fresh clone into `mktemp -d`): then the install (bin, lib, share) is copied once to a directory
- * everyone may read.
+ * fresh clone into `mktemp -d`): then the install (bin, lib, share: `installRoot`, by default the
+ * bindir's parent) is copied once to a directory everyone may read.
  */
-function reachableBindir(bindir: string, user: { uid: number; gid: number } | undefined): string {
+function reachableBindir(
+  bindir: string,
+  user: { uid: number; gid: number } | undefined,
+  installRoot: string = dirname(bindir),
+): string {
   if (!user) return bindir;
   const probe = spawnSync(join(bindir, 'postgres'), ['--version'], { ...user, encoding: 'utf8' });
   if (probe.status === 0) return bindir;
@@ -90,19 +94,23 @@ function reachableBindir(bindir: string, user: { uid: number; gid: number } | un
   if (known) return known;
   const copy = mkdtempSync(join(tmpdir(), 'pgmaint-pg-install-'));
   chmodSync(copy, 0o755);
-  const install = dirname(bindir);
-  cpSync(install, join(copy, basename(install)), { recursive: true, verbatimSymlinks: true });
-  const copied = join(copy, basename(install), basename(bindir));
+  cpSync(installRoot, join(copy, basename(installRoot)), { recursive: true, verbatimSymlinks: true });
+  const copied = join(copy, basename(installRoot), relative(installRoot, bindir));
   copiedBindirs.set(bindir, copied);
   process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
   return copied;
 }
 
 export async function startLocalPostgres(
-  options: { extraSettings?: Record<string, string>; bindir?: string } = {},
+  options: {
+    extraSettings?: Record<string, string>;
+    bindir?: string;
+    /** The install's root when share/ and lib/ are not beside the bindir. @default - the bindir's parent */
+    installRoot?: string;
+  } = {},
 ): Promise<LocalPostgres> {
   const user = runAs();
-  const bindir = reachableBindir(options.bindir ?? postgresBindir(), user);
+  const bindir = reachableBindir(options.bindir ?? postgresBindir(), user, options.installRoot);
   const root = mkdtempSync(join(tmpdir(), 'pgmaint-pg-'));
   const dataDir = join(root, 'data');
   const password = `pw-${Math.random().toString(36).slice(2)}`;

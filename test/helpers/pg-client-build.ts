@@ -40,6 +40,8 @@ export class PgClientBuildError extends Error {
   override readonly name = 'PgClientBuildError';
 }
 
+const CLIENT_BUILD = `PostgreSQL ${PG_CLIENT_MAJOR} client build`;
+
 export function pgClientCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PGMAINT_PG_CLIENT_CACHE) return env.PGMAINT_PG_CLIENT_CACHE;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pgmaint');
@@ -94,10 +96,16 @@ async function buildClient(cacheDir: string, log: (line: string) => void): Promi
   const work = join(cacheDir, `build-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const runner = stepRunner(logPath);
+  const runner = stepRunner(logPath, CLIENT_BUILD);
   const started = Date.now();
   try {
-    await installBuildDependencies(runner, log);
+    await installBuildDependencies(
+      runner,
+      log,
+      CLIENT_BUILD,
+      BUILD_DEPENDENCIES.map(aptPackage),
+      `set PGMAINT_PG_BINDIR to a PostgreSQL ${PG_CLIENT_MAJOR} client's bindir`,
+    );
 
     const sources = await downloadSource(runner, work);
     const prefix = join(cacheDir, `postgresql-client-${sources.version}`);
@@ -146,7 +154,7 @@ async function buildClient(cacheDir: string, log: (line: string) => void): Promi
   }
 }
 
-interface StepRunner {
+export interface StepRunner {
   run(
     step: string,
     command: string,
@@ -157,8 +165,11 @@ interface StepRunner {
   close(): void;
 }
 
-/** Runs each build step with its output appended to the log; a failing step throws with its output's tail. */
-function stepRunner(logPath: string): StepRunner {
+/**
+ * Runs each build step with its output appended to the log; a failing step throws a
+ * PgClientBuildError naming the build (`label`), the step and its output's tail.
+ */
+export function stepRunner(logPath: string, label: string): StepRunner {
   const logFile = createWriteStream(logPath, { flags: 'w' });
   return {
     run: (step, command, args, cwd, env) =>
@@ -177,18 +188,14 @@ function stepRunner(logPath: string): StepRunner {
         child.stdout.on('data', collect);
         child.stderr.on('data', collect);
         child.on('error', (error) =>
-          reject(
-            new PgClientBuildError(
-              `PostgreSQL ${PG_CLIENT_MAJOR} client build, step "${step}": ${error.message}`,
-            ),
-          ),
+          reject(new PgClientBuildError(`${label}, step "${step}": ${error.message}`)),
         );
         child.on('close', (code) => {
           if (code === 0) return resolve(output);
           const tail = output.trim().split('\n').slice(-40).join('\n');
           reject(
             new PgClientBuildError(
-              `PostgreSQL ${PG_CLIENT_MAJOR} client build, step "${step}" failed (exit ${code}): ` +
+              `${label}, step "${step}" failed (exit ${code}): ` +
                 `${command} ${args.join(' ')}\n${tail}\n(full log: ${logPath})`,
             ),
           );
@@ -198,21 +205,44 @@ function stepRunner(logPath: string): StepRunner {
   };
 }
 
-function installed(pkg: string): boolean {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
-  const result = spawnSync('dpkg-query', ['-W', '-f=${db:Status-Status}', pkg], { encoding: 'utf8' });
-  return result.status === 0 && result.stdout.trim() === 'installed';
+/** A Debian package to install, optionally at an exact version (`name=version`). */
+export interface AptPackage {
+  readonly name: string;
+  readonly version?: string;
 }
 
-async function installBuildDependencies(runner: StepRunner, log: (line: string) => void): Promise<void> {
-  const missing = BUILD_DEPENDENCIES.filter((pkg) => !installed(pkg));
+function aptPackage(name: string): AptPackage {
+  return { name };
+}
+
+function installed({ name, version }: AptPackage): boolean {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+  const result = spawnSync('dpkg-query', ['-W', '-f=${db:Status-Status} ${Version}', name], {
+    encoding: 'utf8',
+  });
+  const [status, installedVersion] = result.stdout.trim().split(' ');
+  return result.status === 0 && status === 'installed' && (!version || installedVersion === version);
+}
+
+/** Installs the packages not installed yet (at their pinned version) from the system's apt sources; root only. */
+export async function installBuildDependencies(
+  runner: StepRunner,
+  log: (line: string) => void,
+  label: string,
+  packages: readonly AptPackage[],
+  /** What a user without root can do instead. */
+  alternative?: string,
+): Promise<void> {
+  const missing = packages
+    .filter((pkg) => !installed(pkg))
+    .map(({ name, version }) => (version ? `${name}=${version}` : name));
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0)
     throw new PgClientBuildError(
-      `building the PostgreSQL ${PG_CLIENT_MAJOR} client needs ${missing.join(', ')}: ` +
-        `run "sudo apt-get install -y ${missing.join(' ')}", or set PGMAINT_PG_BINDIR to a PostgreSQL ${PG_CLIENT_MAJOR} client's bindir`,
+      `${label} needs ${missing.join(', ')}: run "sudo apt-get install -y ${missing.join(' ')}"` +
+        (alternative ? `, or ${alternative}` : ''),
     );
-  log(`installing the client's build dependencies from Debian: ${missing.join(' ')}`);
+  log(`${label}: installing build dependencies from Debian: ${missing.join(' ')}`);
   const install = ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', ...missing];
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   try {
@@ -250,28 +280,39 @@ export function systemDebianMirror(): string {
   return 'http://deb.debian.org/debian';
 }
 
-/** Downloads postgresql-<major>'s Debian source package through a private apt configuration. */
-async function downloadSource(
-  runner: StepRunner,
-  work: string,
-): Promise<{ version: string; tarball: string }> {
-  const apt = join(work, 'apt');
-  const sourceParts = join(apt, 'sources.list.d');
-  for (const dir of [sourceParts, join(apt, 'lists', 'partial'), join(apt, 'cache', 'archives', 'partial')])
-    mkdirSync(dir, { recursive: true });
+/**
+ * A private apt configuration (its own sources, lists and cache under `dir`) with deb-src entries
+ * for `suites` of the system's Debian mirror: the system's apt sources stay untouched.
+ */
+export function privateAptOptions(dir: string, suites: readonly { path: string; suite: string }[]): string[] {
+  const sourceParts = join(dir, 'sources.list.d');
+  for (const sub of [sourceParts, join(dir, 'lists', 'partial'), join(dir, 'cache', 'archives', 'partial')])
+    mkdirSync(sub, { recursive: true });
   const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
   const signedBy = existsSync(keyring) ? `[signed-by=${keyring}] ` : '';
-  writeFileSync(join(sourceParts, 'sid-src.list'), `deb-src ${signedBy}${systemDebianMirror()} sid main\n`);
-  const privateApt = [
+  const mirror = systemDebianMirror().replace(/\/debian$/, '');
+  writeFileSync(
+    join(sourceParts, 'private-src.list'),
+    suites.map(({ path, suite }) => `deb-src ${signedBy}${mirror}/${path} ${suite} main\n`).join(''),
+  );
+  return [
     '-o',
     `Dir::Etc::SourceParts=${sourceParts}`,
     '-o',
     'Dir::Etc::sourcelist=/dev/null',
     '-o',
-    `Dir::State::Lists=${join(apt, 'lists')}`,
+    `Dir::State::Lists=${join(dir, 'lists')}`,
     '-o',
-    `Dir::Cache=${join(apt, 'cache')}`,
+    `Dir::Cache=${join(dir, 'cache')}`,
   ];
+}
+
+/** Downloads postgresql-<major>'s Debian source package through a private apt configuration. */
+async function downloadSource(
+  runner: StepRunner,
+  work: string,
+): Promise<{ version: string; tarball: string }> {
+  const privateApt = privateAptOptions(join(work, 'apt'), [{ path: 'debian', suite: 'sid' }]);
   await runner.run('update the private sid deb-src index', 'apt-get', [...privateApt, 'update']);
   const download = join(work, 'download');
   mkdirSync(download);
@@ -294,7 +335,10 @@ async function downloadSource(
 }
 
 /** An exclusive lock file holding the owner's pid; a lock whose owner has died is taken over. */
-async function acquireLock(path: string): Promise<() => void> {
+export async function acquireLock(
+  path: string,
+  what = `the PostgreSQL ${PG_CLIENT_MAJOR} client`,
+): Promise<() => void> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
@@ -312,7 +356,7 @@ async function acquireLock(path: string): Promise<() => void> {
     }
     if (Date.now() > deadline)
       throw new PgClientBuildError(
-        `waited ${LOCK_WAIT_MS / 60_000} min for process ${owner} to finish building the PostgreSQL ${PG_CLIENT_MAJOR} client (lock ${path})`,
+        `waited ${LOCK_WAIT_MS / 60_000} min for process ${owner} to finish building ${what} (lock ${path})`,
       );
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
