@@ -26,6 +26,7 @@ import { serverVersionCheck } from './server-version';
 import { settingsCheck } from './settings';
 import { slowQueriesCheck } from './slow-queries';
 import { tempFilesCheck } from './temp-files';
+import { timescaledbChunksCheck } from './timescaledb-chunks';
 import { timescaledbJobsCheck } from './timescaledb-jobs';
 import { unusedIndexesCheck } from './unused-indexes';
 import { walArchivingCheck } from './wal-archiving';
@@ -66,6 +67,7 @@ export const HEALTH_CHECKS: readonly HealthCheck[] = [
   backupSizeChangeCheck,
   restoreDrillCheck,
   timescaledbJobsCheck,
+  timescaledbChunksCheck,
   serverVersionCheck,
   settingsCheck,
 ];
