@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/shared/config/load';
+import type { DemoContext } from '../demo/demo-context';
+import { timescaledbStep } from '../demo/steps/timescaledb';
 import { createBucket } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import type { LocalPostgres } from '../helpers/local-postgres';
@@ -319,5 +323,33 @@ describe('backup → restore of a database with hypertables', () => {
       );
       expect(chunks.rows[0].n).toBe(Number((source[0] as { num_chunks: number }).num_chunks) + 1);
     }, restored.database);
+  });
+});
+
+describe('the demo on a server with TimescaleDB', () => {
+  it('makes a hypertable and drops its chunks past 90 days', async () => {
+    await withClient((client) => client.query('create database demo'), 'postgres');
+    const demoUrl = new URL(server.url);
+    demoUrl.pathname = '/demo';
+    const configPath = writeConfig({ backupBucket: bucket, targets: { demo: { url: demoUrl.toString() } } });
+    const said: string[] = [];
+    const context: DemoContext = {
+      configPath,
+      config: parseConfig(JSON.parse(readFileSync(configPath, 'utf8'))),
+      databaseUrl: demoUrl.toString(),
+      cli: async (args, options = {}) => {
+        const result = await runCli(args);
+        if (!(options.expectExit ?? [0]).includes(result.code))
+          throw new Error(`pgmaint ${args[0]} exited ${result.code}: ${result.stderr}`);
+        return result;
+      },
+      sql: (text, values) => rows<Record<string, unknown>>(text, values, 'demo'),
+      say: (line) => said.push(line),
+    };
+    await timescaledbStep.run(context);
+    expect(said.join('\n')).toMatch(/market_data chunks (\d+) → (\d+)/);
+    const [before, after] =
+      /market_data chunks (\d+) → (\d+)/.exec(said.join('\n'))?.slice(1).map(Number) ?? [];
+    expect(after).toBeLessThan(before ?? 0);
   });
 });
