@@ -14,6 +14,9 @@ const { main } = require(join(cliDir, 'main'));
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Stopped by SIGINT (130) or SIGTERM (143) and cleaned up: requests the run abandoned (a part
+    // upload still in flight, which S3 now refuses) must not keep the process alive.
+    if (code === 130 || code === 143) process.exit(code);
   },
   (error) => {
     process.stderr.write(`pgmaint: unexpected error: ${error?.stack ? error.stack : error}\n`);

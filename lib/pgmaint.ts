@@ -12,6 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
+import { warnWithoutAbortRule } from './bucket-lifecycle-warning';
 import { ConsoleTestEvents } from './console-test-events';
 import { FailureAlerts } from './failure-alerts';
 import { pgmaintImage } from './image';
@@ -125,6 +126,7 @@ export class Pgmaint extends Construct {
         ? kms.Key.fromKeyArn(this, 'AlertsKey', config.alerts.topicKeyArn)
         : undefined);
     this.bucket = props.bucket ?? this.createOrImportBucket(config, bucketKey);
+    warnWithoutAbortRule(this, this.bucket, Object.keys(config.targets));
     this.alertTopic = props.alertTopic ?? this.createOrImportTopic(config);
     const secrets = props.secrets ?? { ...importSecrets(this, config), ...this.createManagedSecrets(config) };
     const code = props.code ?? pgmaintImage;

@@ -11,5 +11,6 @@ export const backupJob: JobDefinition<BackupOptions, BackupResult> = {
   options: backupOptions,
   flags: {},
   run: (context) => runBackup(context),
+  stopsOnSignal: true,
   render: renderBackup,
 };

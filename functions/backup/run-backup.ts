@@ -14,6 +14,7 @@ import { takeJobLockOrRefuse } from '../shared/job-lock';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
+import { abortable, deadlineSignal } from '../shared/stop-signals';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
 import { dumpGlobals } from './dump-globals';
@@ -43,6 +44,11 @@ export interface BackupResult extends JobResult {
   readonly phases: Readonly<Record<string, number>>;
   /** Keys of older backups deleted by the retention policy after this one was verified. */
   readonly pruned: readonly string[];
+  /**
+   * Incomplete uploads under this target's prefix, begun over a day ago (runs killed mid-upload),
+   * that this run aborted; null when listing them failed (the run goes on, with a warning).
+   */
+  readonly staleUploadsAborted: number | null;
 }
 
 /** Exact counts in the dump's snapshot are cheap enough below this size ("auto"). */
@@ -51,6 +57,8 @@ const COUNT_ROWS_AUTO_LIMIT_BYTES = 10 * 1024 ** 3;
 const DEADLINE_MARGIN_MS = 30_000;
 const GZIP_LEVEL = 6;
 const ZSTD_LEVEL = 3;
+/** An upload begun longer ago than this belongs to no live run: the longest run is a Lambda's 15 minutes. */
+const STALE_UPLOAD_MS = 24 * 3600 * 1000;
 
 /** zstd from pg_dump 16 on (faster and smaller at level 3), gzip before. */
 export function dumpCompression(pgDumpMajor: number): string {
@@ -86,6 +94,8 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     }
     const earlier = await listBackups(store, context.targetName);
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
+    const staleUploadsAborted = await abortStaleUploads(context);
+    context.signal.throwIfAborted();
 
     const key = backupKey(context.targetName, started);
     const compression = dumpCompression(dumpVersion.major);
@@ -97,24 +107,46 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const env = libpqEnv(settings, 'pgmaint/backup');
     const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
     const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
-    const deadline = cancelBeforeDeadline(context);
+    const deadline = deadlineSignal(
+      context.remainingMs(),
+      DEADLINE_MARGIN_MS,
+      () =>
+        new JobError(
+          `stopped ${formatDuration(DEADLINE_MARGIN_MS)} before the Lambda timeout: the backup did not finish in time; the upload was cancelled`,
+        ),
+    );
     // Counting runs in the exported snapshot while pg_dump streams: the same rows, no extra wait.
     const counting = snapshot.countRows(exactCounts);
     counting.catch(() => {});
     let archive: Awaited<ReturnType<typeof streamVerifiedDump>>;
+    context.progress.update({ phase: 'dump', bytes: 0 });
     try {
-      archive = await streamVerifiedDump({ store, key, dump, verifier, cancelled: deadline.cancelled });
+      archive = await streamVerifiedDump({
+        store,
+        key,
+        dump,
+        verifier,
+        signal: AbortSignal.any([context.signal, deadline.signal]),
+        onBytes: (bytes) => context.progress.update({ phase: 'dump', bytes }),
+      });
     } finally {
       deadline.clear();
     }
     phases.end('dumpMs', archive.dumpEndedAt);
     phases.end('uploadTailMs');
-    const tables = await counting;
-    await snapshot.close();
-
-    const globals = await dumpGlobals(env, server.database);
-    if (globals.sql !== undefined) await store.put(globalsKey(key), globals.sql, 'application/sql');
-    else context.logger.warn(`globals not saved: ${globals.skipped}`);
+    context.progress.update({ phase: 'finishing', bytes: archive.bytes });
+    // The dump is stored but not yet a backup (no manifest): a stop from here on removes it.
+    const globals = await removedIfStopped(context, [key, globalsKey(key)], async () => {
+      // Exact counts of a big database can outlast the dump: a stop does not wait for them.
+      const tables = await abortable(context.signal, counting);
+      await snapshot.close();
+      const saved = await abortable(context.signal, dumpGlobals(env, server.database));
+      if (saved.sql !== undefined) await store.put(globalsKey(key), saved.sql, 'application/sql');
+      else context.logger.warn(`globals not saved: ${saved.skipped}`);
+      context.signal.throwIfAborted();
+      return { ...saved, tables };
+    });
+    const { tables } = globals;
 
     const durationMs = Math.round(performance.now() - startedMs);
     const manifest: BackupManifest = {
@@ -165,6 +197,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       rowCountsExact: exactCounts,
       phases: phases.ms,
       pruned,
+      staleUploadsAborted,
     };
   } finally {
     await client.end().catch(() => {});
@@ -180,6 +213,9 @@ export function renderBackup(result: BackupResult): string {
     `  duration    ${formatDuration(result.durationMs)} (${result.throughputMBps} MB/s)`,
     `  compression ${result.compression}; exact row counts: ${result.rowCountsExact ? 'yes' : 'no'}`,
     ...(result.pruned.length > 0 ? [`  pruned      ${result.pruned.join(', ')}`] : []),
+    ...(result.staleUploadsAborted
+      ? [`  aborted     ${result.staleUploadsAborted} incomplete upload(s) older than a day`]
+      : []),
   ].join('\n');
 }
 
@@ -229,23 +265,34 @@ function refuseIfItCannotFit(context: JobContext, sizeBytes: number, previous: B
   }
 }
 
-function cancelBeforeDeadline(context: JobContext) {
-  let timer: NodeJS.Timeout | undefined;
-  const remaining = context.remainingMs();
-  const cancelled = new Promise<never>((_, reject) => {
-    if (!Number.isFinite(remaining)) return;
-    timer = setTimeout(
-      () =>
-        reject(
-          new JobError(
-            `stopped ${formatDuration(DEADLINE_MARGIN_MS)} before the Lambda timeout: the backup did not finish in time; the upload was cancelled`,
-          ),
-        ),
-      Math.max(remaining - DEADLINE_MARGIN_MS, 0),
-    );
-  });
-  cancelled.catch(() => {});
-  return { cancelled, clear: () => clearTimeout(timer) };
+/** Aborts what killed runs left under this target's prefix; a failure only warns. */
+async function abortStaleUploads(context: JobContext): Promise<number | null> {
+  const startedBefore = new Date(context.now().getTime() - STALE_UPLOAD_MS);
+  try {
+    const aborted = await context.store().abortStaleUploads(`${context.targetName}/`, startedBefore);
+    if (aborted > 0)
+      context.logger.warn(
+        `aborted ${aborted} incomplete upload(s) under ${context.targetName}/ begun before ${startedBefore.toISOString()} (runs killed mid-upload)`,
+      );
+    return aborted;
+  } catch (error) {
+    context.logger.warn(`could not look for incomplete uploads to abort: ${errorMessage(error)}`);
+    return null;
+  }
+}
+
+/** Runs `work`; when it fails because the run was stopped, deletes `keys` first. */
+async function removedIfStopped<T>(context: JobContext, keys: string[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (context.signal.aborted)
+      await context
+        .store()
+        .delete(keys)
+        .catch(() => {});
+    throw error;
+  }
 }
 
 async function prune(

@@ -20,8 +20,10 @@ export interface StreamOptions {
   readonly dump: ToolProcess;
   /** pg_restore -f /dev/null reading the same bytes on its stdin: a full read of the archive. */
   readonly verifier: ToolProcess;
-  /** Rejects to cancel the whole run (the Lambda deadline is near). */
-  readonly cancelled: Promise<never>;
+  /** Aborted to cancel the whole run (the Lambda deadline is near, a stop signal came). */
+  readonly signal: AbortSignal;
+  /** Bytes pg_dump wrote so far, after each chunk. */
+  readonly onBytes?: (bytes: number) => void;
 }
 
 /**
@@ -62,7 +64,9 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
     verifierExit = code;
     if (code !== 0) fail(unreadable(code));
   });
-  options.cancelled.catch(fail);
+  const cancel = () => fail(options.signal.reason);
+  if (options.signal.aborted) cancel();
+  else options.signal.addEventListener('abort', cancel, { once: true });
   const untilStopped = <T>(work: Promise<T>) => Promise.race([work, stopped]);
 
   const hash = createHash('sha256');
@@ -87,6 +91,7 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
       bytes += chunk.length;
       body.write(chunk);
       verifierIn.write(chunk);
+      options.onBytes?.(bytes);
       if (body.writableLength >= ELASTIC_BYTES) await drained(body, stop.signal, stoppedUploading);
       if (verifierIn.writableLength >= ELASTIC_BYTES) await drained(verifierIn, stop.signal, stoppedReading);
     }
@@ -107,20 +112,25 @@ export async function streamVerifiedDump(options: StreamOptions): Promise<Stream
     return { bytes, sha256: hash.digest('hex'), archiveVersion, dumpEndedAt };
   } catch (error) {
     // The first recorded failure explains best: a destroyed stream's own error is only its echo.
-    const cause = stop.signal.aborted ? stop.signal.reason : error;
-    fail(cause);
-    dump.kill();
-    verifier.kill();
-    body.destroy(cause instanceof Error ? cause : new Error(String(cause)));
-    // Wait for the upload to be cancelled and cleaned up before reporting: nothing left behind.
+    const first = stop.signal.aborted ? stop.signal.reason : error;
+    fail(first);
+    const stopping = Promise.all([dump.stop(), verifier.stop()]);
+    body.destroy(first instanceof Error ? first : new Error(String(first)));
+    // Wait for the upload to be cancelled and cleaned up, and both tools to be gone, before
+    // reporting: nothing left behind, neither parts in the bucket nor a pg_dump on the host.
     const cleanup = await uploaded.then(
       () => undefined,
       (uploadError: unknown) => uploadError,
     );
+    await stopping;
+    // Ctrl-C reaches pg_dump too, which may die before our own handler runs: the stop is the cause.
+    const cause = options.signal.aborted ? options.signal.reason : first;
     if (cleanup instanceof IncompleteUploadError) {
-      throw new JobError(`${errorMessage(cause)}; ${cleanup.message}`);
+      throw new JobError(`${errorMessage(cause)}; ${cleanup.message}`, { cause });
     }
     throw await explain(cause, dump);
+  } finally {
+    options.signal.removeEventListener('abort', cancel);
   }
 }
 

@@ -11,8 +11,16 @@ import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../s
 import type { AnyJobDefinition, FlagSpec } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
 import { noMetrics } from '../shared/metrics';
+import { logProgress, type TerminalProgress, terminalProgress } from '../shared/progress';
 import { runJob } from '../shared/run-job';
 import { scrub } from '../shared/secrets-scrub';
+import {
+  processSignals,
+  type SignalSource,
+  STOP_SIGNAL_EXIT_CODES,
+  stopOnSignals,
+} from '../shared/stop-signals';
+import { bucketWarnings } from './bucket-warnings';
 import { listSchedules } from './schedules';
 import { packageVersion } from './version';
 
@@ -21,6 +29,12 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly now: () => Date;
+  /** stderr is a terminal: progress is one line redrawn in place, not log lines. */
+  readonly isTTY?: boolean;
+  /** SIGINT/SIGTERM; without it (in-process tests) nothing stops a run. */
+  readonly signals?: SignalSource;
+  /** How often progress is shown (default: every 2 s on a terminal, 15 s in a log). */
+  readonly progressIntervalMs?: number;
   /** Where ./pgmaint.json is looked for; default the process's working directory. */
   readonly cwd?: string;
 }
@@ -30,6 +44,8 @@ const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   now: () => new Date(),
+  isTTY: process.stderr.isTTY === true,
+  signals: processSignals,
 };
 
 const COMMON_FLAGS: Record<string, FlagSpec> = {
@@ -40,6 +56,7 @@ const COMMON_FLAGS: Record<string, FlagSpec> = {
   target: { type: 'string', description: 'the target to run against' },
   json: { type: 'boolean', description: 'print exactly one JSON object on stdout' },
   verbose: { type: 'boolean', description: 'debug logs on stderr' },
+  quiet: { type: 'boolean', description: 'no progress on stderr (bytes, rows, the index being rebuilt)' },
   help: { type: 'boolean', description: 'show help' },
 };
 
@@ -86,13 +103,15 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
   const loaded = loadConfig(parsed.config as string | undefined, io);
   if (!loaded) return 2;
   const schedules = listSchedules(loaded.config, io.now());
+  const warnings = await bucketWarnings(loaded.config, () => s3Client(io.env));
   if (parsed.json) {
     io.stdout(
-      `${JSON.stringify({ valid: true, config: loaded.path, targets: Object.keys(loaded.config.targets), schedules })}\n`,
+      `${JSON.stringify({ valid: true, config: loaded.path, targets: Object.keys(loaded.config.targets), schedules, warnings })}\n`,
     );
     return 0;
   }
   io.stdout(`${loaded.path}: valid, ${Object.keys(loaded.config.targets).length} target(s)\n`);
+  for (const warning of warnings) io.stdout(`warning: ${warning}\n`);
   for (const target of Object.keys(loaded.config.targets)) {
     io.stdout(`\n${target}\n`);
     const mine = schedules.filter((s) => s.target === target);
@@ -106,18 +125,53 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function runCommand(definition: AnyJobDefinition, args: readonly string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(args, { ...COMMON_FLAGS, ...definition.flags }, io);
-  if (!flags) return 2;
+  // What stops a request before it runs (a bad flag, no config) is said on stderr; a command that
+  // is a monitoring plugin (health) also says it on stdout, with its own exit code.
+  const usageCode = definition.usageExitCode ?? 2;
+  let lastProblem = '';
+  const noting: CliIo = {
+    ...io,
+    stderr: (text) => {
+      lastProblem = text.trim().replace(/^pgmaint: /, '');
+      io.stderr(text);
+    },
+  };
+  const cannotRun = (json: unknown, problem = lastProblem) => {
+    if (definition.renderError && !json) io.stdout(`${definition.renderError(new Error(problem))}\n`);
+    return usageCode;
+  };
+  const flags = parseFlags(args, { ...COMMON_FLAGS, ...definition.flags }, noting);
+  if (!flags) return cannotRun(false);
   if (flags.help) {
     io.stdout(commandUsage(definition));
     return 0;
   }
-  const loaded = loadConfig(flags.config as string | undefined, io);
-  if (!loaded) return 2;
+  const loaded = loadConfig(flags.config as string | undefined, noting);
+  if (!loaded) return cannotRun(flags.json);
   const { config } = loaded;
-  const logger = stderrLogger(flags.verbose ? 'debug' : 'info', io.stderr);
+  let line: TerminalProgress | undefined;
+  // A log line or an alert never lands in the middle of the progress line.
+  const stderr = (text: string) => {
+    line?.clearLine();
+    io.stderr(text);
+  };
+  const logger = stderrLogger(flags.verbose ? 'debug' : 'info', stderr);
+  const progress = (job: string, target: string) => {
+    const intervalMs = io.progressIntervalMs;
+    if (!io.isTTY) return logProgress({ job, target, logger, intervalMs });
+    line = terminalProgress({ job, target, write: io.stderr, intervalMs });
+    return line;
+  };
+  const stop =
+    definition.stopsOnSignal && io.signals
+      ? stopOnSignals(io.signals, (signal) =>
+          logger.warn(
+            `${signal}: stopping ${definition.name} and cleaning up (send it again to exit at once)`,
+          ),
+        )
+      : undefined;
   const topicArn = config.alerts.topicArn;
-  const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts(io.stderr);
+  const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts(stderr);
   let s3: ReturnType<typeof s3Client> | undefined;
   const input: Record<string, unknown> = { target: flags.target };
   for (const name of Object.keys(definition.flags)) {
@@ -135,6 +189,8 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
         return s3;
       },
       now: io.now,
+      signal: stop?.signal,
+      progress: flags.quiet ? undefined : progress,
     });
     io.stdout(flags.json ? `${JSON.stringify(result)}\n` : `${definition.render(result)}\n`);
     return definition.exitCode?.(result) ?? 0;
@@ -151,8 +207,16 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
       const status = refused ? 'refused' : 'failed';
       io.stdout(`${JSON.stringify({ target: flags.target, status, error: message })}\n`);
     }
-    if (error instanceof InputError || refused) return 2;
-    return definition.exitCodeOnError?.(error) ?? 1;
+    const stoppedBy = stop?.received();
+    if (stoppedBy) return STOP_SIGNAL_EXIT_CODES[stoppedBy];
+    if (error instanceof InputError || refused) return cannotRun(flags.json, message);
+    const code = definition.exitCodeOnError?.(error) ?? 1;
+    if (definition.renderError && !flags.json)
+      io.stdout(`${definition.renderError(error)}
+`);
+    return code;
+  } finally {
+    stop?.dispose();
   }
 }
 

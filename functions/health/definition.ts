@@ -5,6 +5,7 @@ import type { MetricUnitName } from '../shared/metrics';
 import type { ObjectStore } from '../shared/store';
 import { type CheckResult, type CheckUnit, type OverallStatus, worstStatus } from './check';
 import { HEALTH_CHECKS } from './checks';
+import { nagiosErrorLine } from './nagios';
 import { renderHealth } from './render';
 import { runSuite } from './run-suite';
 import { changeAlert, type HealthState, loadState, nextState, saveState, stateChanges } from './state';
@@ -18,7 +19,29 @@ export interface HealthResult {
   readonly checks: readonly CheckResult[];
 }
 
-export const healthOptions = z.strictObject({});
+const CHECK_NAMES = HEALTH_CHECKS.map((c) => c.name);
+
+export const healthOptions = z.strictObject({
+  /**
+   * Only these checks ("connection" or "connections,idle_in_transaction"): one Nagios service per
+   * check, as most monitoring is set up. Such a run neither alerts on change nor saves states.
+   */
+  check: z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) =>
+      (Array.isArray(value) ? value : value.split(',')).map((name) => name.trim()).filter(Boolean),
+    )
+    .superRefine((names, ctx) => {
+      for (const name of names)
+        if (!CHECK_NAMES.includes(name))
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown check "${name}" (known: ${CHECK_NAMES.join(', ')})`,
+          });
+      if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'name at least one check' });
+    })
+    .optional(),
+});
 export type HealthOptions = z.output<typeof healthOptions>;
 
 /** Each query gets this long; a check that needs more becomes `unknown` and the rest still run. */
@@ -41,8 +64,16 @@ export const healthJob: JobDefinition<HealthOptions, HealthResult> = {
   name: 'health',
   summary: 'run the health checks and report ok / warning / critical (Nagios exit codes)',
   options: healthOptions,
-  flags: {},
-  async run(context) {
+  flags: {
+    check: {
+      type: 'string',
+      description: 'run only these checks, comma-separated (no state is saved, no alert)',
+    },
+  },
+  async run(context, options) {
+    const checks = options.check
+      ? HEALTH_CHECKS.filter((c) => options.check?.includes(c.name))
+      : HEALTH_CHECKS;
     const startedAt = context.now();
     const started = performance.now();
     const { thresholds, problems } = resolveThresholds(HEALTH_CHECKS, context.target, context.targetName);
@@ -60,7 +91,7 @@ export const healthJob: JobDefinition<HealthOptions, HealthResult> = {
     try {
       suite = await runSuite({
         client,
-        checks: HEALTH_CHECKS,
+        checks,
         thresholds,
         targetName: context.targetName,
         target: context.target,
@@ -83,13 +114,17 @@ export const healthJob: JobDefinition<HealthOptions, HealthResult> = {
       checks: suite.results,
     };
     recordMetrics(context, result);
-    await alertOnChange(context, store, previous, result, suite.memory);
+    // A partial run knows too little to say what changed, and must not forget the other checks.
+    if (!options.check) await alertOnChange(context, store, previous, result, suite.memory);
     return result;
   },
   render: renderHealth,
   exitCode: (result) => NAGIOS[result.status],
   // Cannot connect is the connection check's critical case; anything else is "unknown".
   exitCodeOnError: (error) => (error instanceof ConnectionError ? NAGIOS.critical : NAGIOS.unknown),
+  // A plugin that cannot run says UNKNOWN (3), on stdout, where Nagios looks.
+  usageExitCode: NAGIOS.unknown,
+  renderError: (error) => nagiosErrorLine(error instanceof ConnectionError ? 'critical' : 'unknown', error),
 };
 
 interface PreviousState {

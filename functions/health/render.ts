@@ -1,6 +1,8 @@
 import { formatBytes, formatDuration } from '../shared/units';
 import type { CheckResult } from './check';
+import { HEALTH_CHECKS } from './checks';
 import type { HealthResult } from './definition';
+import { nagiosFirstLine } from './nagios';
 
 export function formatValue(check: Pick<CheckResult, 'value' | 'unit'>): string {
   const { value, unit } = check;
@@ -21,7 +23,10 @@ export function formatValue(check: Pick<CheckResult, 'value' | 'unit'>): string 
 
 const MESSAGE_WIDTH = 100;
 
-/** The human view: one table row per check, then what to do about each problem. */
+/**
+ * The human view, which is also a Nagios plugin's output: the plugin's first line (status, worst
+ * check, perfdata), then one table row per check, then what to do about each problem.
+ */
 export function renderHealth(result: HealthResult): string {
   const rows = result.checks.map((c) => [
     c.status,
@@ -40,6 +45,7 @@ export function renderHealth(result: HealthResult): string {
       .join('  ')
       .trimEnd();
   const out = [
+    nagiosFirstLine(result.status, result.checks, HEALTH_CHECKS),
     `${result.target}: ${result.status.toUpperCase()} (${result.checks.length} checks in ${Math.round(result.durationMs)} ms)`,
     '',
     line(header),

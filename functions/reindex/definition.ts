@@ -38,6 +38,7 @@ export const reindexJob: JobDefinition<ReindexOptions, ReindexResult> = {
     },
   },
   run: runReindex,
+  stopsOnSignal: true,
   render: renderReindex,
   failed: (result) => result.status === 'failed',
 };
@@ -104,6 +105,7 @@ async function realRun(
 
   let result: ReindexResult;
   if (config.mode === 'database') {
+    context.progress.update({ phase: 'REINDEX DATABASE' });
     const done = await reindexDatabase(session.client, context.logger);
     result = {
       ...emptyResult(context.targetName, 'ok', config.mode),
@@ -127,6 +129,16 @@ async function realRun(
       maxTransactionAgeSeconds,
       remainingMs: context.remainingMs,
       logger: context.logger,
+      signal: context.signal,
+      progress: context.progress,
+      cancelBackend: async (pid) => {
+        const other = await context.connect();
+        try {
+          await other.query(loadSql('reindex/cancel-backend'), [pid]);
+        } finally {
+          await other.end().catch(() => {});
+        }
+      },
     });
     const dropped = [...cleanup.dropped, ...rebuilt.droppedLeftovers];
     const shrunk = rebuilt.indexes.map((i) => (i.sizeAfter === null ? 0 : i.sizeBefore - i.sizeAfter));
@@ -143,6 +155,8 @@ async function realRun(
   }
 
   if (config.vacuumAnalyze) {
+    context.signal.throwIfAborted();
+    context.progress.update({ phase: 'vacuum analyze' });
     const vacuum = await vacuumDeadTables(session.client, context.remainingMs, context.logger);
     result = { ...result, vacuumed: vacuum.vacuumed, problems: [...result.problems, ...vacuum.problems] };
   }

@@ -1,5 +1,7 @@
+import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import type { Progress } from '../shared/progress';
 import { loadSql } from '../shared/sql';
 import { formatBytes, formatDuration } from '../shared/units';
 import { expectedGainBytes, type IndexEstimate } from './candidates';
@@ -20,6 +22,14 @@ export interface RebuildSettings {
   readonly maxTransactionAgeSeconds: number;
   readonly remainingMs: () => number;
   readonly logger: Logger;
+  /**
+   * Checked before each index; a rebuild under way when it aborts is cancelled (`cancelBackend`),
+   * its leftover dropped as for any failed rebuild, and the run stops.
+   */
+  readonly signal?: AbortSignal;
+  /** Cancels what the server process `pid` runs, from another connection. */
+  readonly cancelBackend?: (pid: number) => Promise<void>;
+  readonly progress?: Progress;
 }
 
 export interface RebuildOutcome {
@@ -46,6 +56,7 @@ export async function rebuildCandidates(
   let bytesPerSecond = ASSUMED_BYTES_PER_SECOND;
   let lockLost = false;
   for (const candidate of candidates) {
+    settings.signal?.throwIfAborted();
     const planned = plannedOutcome(candidate);
     if (lockLost) {
       outcome.indexes.push({ ...planned, status: 'skipped', reason: 'the run lost its lock (see problems)' });
@@ -60,10 +71,16 @@ export async function rebuildCandidates(
     settings.logger.info(
       `reindex: rebuilding ${candidate.name} (${formatBytes(candidate.sizeBytes)}, ~${Math.round(candidate.bloatPercent ?? 0)}% bloat)`,
     );
+    settings.progress?.update({
+      phase: 'rebuilding',
+      item: `${candidate.name} (${formatBytes(candidate.sizeBytes)})`,
+    });
     const started = performance.now();
     try {
       await setLimits(session.client, statementTimeoutMs(settings.remainingMs()), lockTimeoutMs);
-      await session.client.query(statementFor('reindex-index', 'index', candidate.qualifiedName));
+      await cancelledOnStop(session.client, settings, () =>
+        session.client.query(statementFor('reindex-index', 'index', candidate.qualifiedName)),
+      );
       const durationMs = Math.round(performance.now() - started);
       await setLimits(session.client, 0, 0);
       const sizeAfter = Number(
@@ -106,6 +123,27 @@ export async function rebuildCandidates(
     }
   }
   return outcome;
+}
+
+/** Runs one statement on `client`; a stop meanwhile cancels it on the server. */
+async function cancelledOnStop<T>(
+  client: Client,
+  settings: RebuildSettings,
+  work: () => Promise<T>,
+): Promise<T> {
+  const { signal, cancelBackend } = settings;
+  if (!signal || !cancelBackend) return work();
+  const pid = Number((await client.query<{ pid: number }>(loadSql('reindex/backend-pid'))).rows[0]?.pid);
+  signal.throwIfAborted();
+  const cancel = () => {
+    cancelBackend(pid).catch(() => {}); // the statement's own error reports what happened
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return await work();
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
 }
 
 /** The outcome fields known before the rebuild; the status decides the rest. */

@@ -21,5 +21,6 @@ export const retentionJob: JobDefinition<RetentionOptions, RetentionResult> = {
     },
   },
   run: (context, options) => runRetention(context, { dryRun: options.dryRun ?? false }),
+  stopsOnSignal: true,
   render: renderRetention,
 };

@@ -20,6 +20,10 @@ export interface DeletionDeps {
   readonly logger: Logger;
   readonly remainingMs: () => number;
   readonly pacing: Pacing;
+  /** Aborted when the run must stop: checked between batches (each one is committed or not at all). */
+  readonly signal?: AbortSignal;
+  /** Rows deleted so far by this rule, after each batch. */
+  readonly onRows?: (rows: number) => void;
 }
 
 /**
@@ -56,6 +60,7 @@ export async function deleteExpiredRows(
   let mode: BatchMode = rule.indexed ? 'range' : 'skipLocked';
   const stop = (stoppedBecause: StopReason): RowDeletion => ({ rowsDeleted, batches, stoppedBecause });
   for (;;) {
+    deps.signal?.throwIfAborted();
     if (!stepFits(deps.remainingMs(), slowestMs, pacing)) return stop('timeBudget');
     const cap =
       rule.maxRowsPerRun === undefined ? Number.POSITIVE_INFINITY : rule.maxRowsPerRun - rowsDeleted;
@@ -100,6 +105,7 @@ export async function deleteExpiredRows(
     const elapsedMs = performance.now() - started;
     batches++;
     rowsDeleted += batch.deleted;
+    deps.onRows?.(rowsDeleted);
     slowestMs = Math.max(slowestMs, elapsedMs);
     if (rule.indexed && batch.newest !== null) from = batch.newest;
     logger.debug(`retention ${qualifiedName(rule)}: batch ${batches}`, {

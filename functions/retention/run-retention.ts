@@ -78,6 +78,12 @@ async function cleanUp(
   for (const [index, rule] of rules.entries()) {
     const cutoff = cutoffs[index] ?? '';
     const started = performance.now();
+    context.signal.throwIfAborted();
+    context.progress.update({
+      phase: rule.kind === 'rows' ? 'deleting from' : 'partitions of',
+      item: qualifiedName(rule),
+      ...(rule.kind === 'rows' ? { rows: 0 } : {}),
+    });
     const outcome =
       rule.kind === 'rows'
         ? await cleanUpRows(run, rule, cutoff, outOfTime)
@@ -95,6 +101,8 @@ async function cleanUp(
       partitionsDropped: outcome.partitionsDropped.length,
     });
   }
+  context.signal.throwIfAborted();
+  if (!outOfTime) context.progress.update({ phase: 'vacuum' });
   const vacuumed = outOfTime ? [] : await vacuumShrunkTables(run, rules, outcomes, vacuumAbove);
   const totalRowsDeleted = outcomes.reduce((sum, o) => sum + o.rowsDeleted, 0);
   const dimensions = { job: context.job, target: context.targetName };
@@ -131,6 +139,9 @@ async function cleanUpRows(
           logger: run.context.logger,
           remainingMs: run.context.remainingMs,
           pacing: run.pacing,
+          signal: run.context.signal,
+          onRows: (rows) =>
+            run.context.progress.update({ phase: 'deleting from', item: qualifiedName(rule), rows }),
         },
         rule,
         cutoff,

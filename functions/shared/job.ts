@@ -6,6 +6,7 @@ import type { ConnectionSettings } from './credentials';
 import type { SessionOptions } from './db';
 import type { Logger } from './logger';
 import type { MetricsSink } from './metrics';
+import type { Progress } from './progress';
 import type { ObjectStore } from './store';
 
 /** Every job result names its target and a status; the rest is the job's own. */
@@ -27,6 +28,14 @@ export interface JobContext {
   readonly now: () => Date;
   /** Milliseconds left before the Lambda deadline (Infinity on the CLI). */
   readonly remainingMs: () => number;
+  /**
+   * Aborted when the run must stop now (SIGINT/SIGTERM: Ctrl-C, a container stopped, Lambda
+   * shutting down), its reason an InterruptedError. A core that honours it cleans up and throws
+   * the reason; runJob then alerts once, as for any failure.
+   */
+  readonly signal: AbortSignal;
+  /** Where a long run is, for a person watching (a terminal line) or the log (periodic lines). */
+  readonly progress: Progress;
   /** Connection settings of this target, or of another one (restore --from). */
   connection(targetName?: string): Promise<ConnectionSettings>;
   /** A connection to this target with pgmaint's session settings (application_name pgmaint/<job>). */
@@ -63,8 +72,17 @@ export interface JobDefinition<Options, Result extends JobResult> {
   exitCode?(result: Result): number;
   /** False for read-only commands (listings): a failure is the caller's to see, not an alert. */
   readonly alertOnFailure?: boolean;
+  /**
+   * The core honours JobContext.signal: the CLI and Lambda then turn SIGINT/SIGTERM into that
+   * signal. Without it the process's stop signals keep their default (exit at once).
+   */
+  readonly stopsOnSignal?: boolean;
   /** CLI exit code when the run throws; default 1. */
   exitCodeOnError?(error: unknown): number;
+  /** CLI exit code for a request that cannot run (bad flag, no config, unknown target); default 2. */
+  readonly usageExitCode?: number;
+  /** A line for stdout when the command fails or cannot run (health: the Nagios first line). */
+  renderError?(error: unknown): string;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds definitions of every option/result shape.

@@ -7,8 +7,10 @@ import { optionalEnv, requireEnv } from './env';
 import type { JobDefinition, JobResult } from './job';
 import { lambdaLogger } from './logger';
 import { emfMetrics } from './metrics';
+import { logProgress } from './progress';
 import { type RunnerDeps, runJob } from './run-job';
 import { scrub } from './secrets-scrub';
+import { processSignals, type SignalSource, stopOnSignals } from './stop-signals';
 
 /** The parts of the Lambda context pgmaint uses. */
 export interface LambdaContextLike {
@@ -34,7 +36,7 @@ export function deployedConfig(env: NodeJS.ProcessEnv): Record<string, unknown> 
 export function lambdaDeps(
   job: string,
   env: NodeJS.ProcessEnv = process.env,
-): Omit<RunnerDeps, 'runId' | 'remainingMs'> {
+): Omit<RunnerDeps, 'runId' | 'remainingMs' | 'signal'> {
   const config = parseConfig(deployedConfig(env), 'PGMAINT_CONFIG');
   const logger = lambdaLogger(job);
   let s3: ReturnType<typeof s3Client> | undefined;
@@ -46,6 +48,8 @@ export function lambdaDeps(
     logger,
     metrics: emfMetrics(),
     alerts,
+    // Periodic structured lines: a long run shows in the log while it goes, not only at its end.
+    progress: (job, target) => logProgress({ job, target, logger }),
     readSecret: cachedSecretReader(secretsClient()),
     s3: () => {
       s3 ??= s3Client(env);
@@ -57,23 +61,35 @@ export function lambdaDeps(
 /**
  * A thin Lambda door into a job core. Clients and the secret cache live for the life of the
  * warm container; each invocation gets its own run id (the request id) and deadline.
+ * During an invocation SIGTERM stops the run as on the CLI. Lambda sends it only when shutting an
+ * environment down with an extension registered, and allows ~300-500 ms before SIGKILL: the
+ * cancel starts, it may not finish; the next backup's sweep of stale uploads is the guarantee.
  */
-export function makeHandler<Options, Result extends JobResult>(definition: JobDefinition<Options, Result>) {
+export function makeHandler<Options, Result extends JobResult>(
+  definition: JobDefinition<Options, Result>,
+  signals: SignalSource = processSignals,
+) {
   let deps: ReturnType<typeof lambdaDeps> | undefined;
   return async (event: unknown, context?: LambdaContextLike): Promise<Result> => {
     deps ??= lambdaDeps(definition.name);
     const remaining = context?.getRemainingTimeInMillis?.bind(context);
+    const stop = definition.stopsOnSignal
+      ? stopOnSignals(signals, (signal) => deps?.logger.warn(`${signal}: stopping and cleaning up`))
+      : undefined;
     try {
       return await runJob(definition, event, {
         ...deps,
         runId: context?.awsRequestId,
         remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
+        signal: stop?.signal,
       });
     } catch (error) {
       // The runtime copies the message into the failure record the alert is made from, outside
       // this process, where the secrets this run read are not known: scrub it here.
       if (error instanceof Error) error.message = scrub(error.message);
       throw error;
+    } finally {
+      stop?.dispose();
     }
   };
 }

@@ -18,7 +18,9 @@ import {
 import type { JobContext, JobDefinition, JobResult } from './job';
 import type { Logger } from './logger';
 import type { MetricsSink } from './metrics';
+import { noProgress, type Progress } from './progress';
 import { scrub } from './secrets-scrub';
+import { neverStopped } from './stop-signals';
 import { type ObjectStore, openStore } from './store';
 
 /** What a runner needs from the outside world; the Lambda handler and the CLI each build one. */
@@ -32,6 +34,10 @@ export interface RunnerDeps {
   readonly now?: () => Date;
   readonly remainingMs?: () => number;
   readonly runId?: string;
+  /** See JobContext.signal; default: never aborted. */
+  readonly signal?: AbortSignal;
+  /** A progress reporter for one run; default: none. */
+  readonly progress?: (job: string, target: string) => Progress;
   /**
    * Who tells a human that a run failed. "publish" (the CLI, a handler outside the stack): this
    * runner, once per run. "destination" (a deployed function Lambda retries): Lambda's on-failure
@@ -86,6 +92,7 @@ export async function runJob<Options, Result extends JobResult>(
   deps.logger.info(`${definition.name} ${targetName}: starting`, { runId: context.runId });
   let result: Result | undefined;
   try {
+    context.signal.throwIfAborted();
     result = await definition.run(context, options);
     if (definition.failed?.(result)) {
       throw new JobFailedError(`${definition.name} ${targetName}: ${result.status}`, result);
@@ -126,6 +133,7 @@ export async function runJob<Options, Result extends JobResult>(
       );
     throw error instanceof PgmaintError ? error : new JobError(message, { cause: error });
   } finally {
+    context.progress.stop();
     deps.metrics.add('DurationMs', 'Milliseconds', Date.now() - started, dimensions);
     deps.metrics.flush();
   }
@@ -157,6 +165,8 @@ export function createContext(job: string, targetName: string, deps: RunnerDeps)
     alerts: deps.alerts,
     now: deps.now ?? (() => new Date()),
     remainingMs: deps.remainingMs ?? (() => Number.POSITIVE_INFINITY),
+    signal: deps.signal ?? neverStopped,
+    progress: deps.progress?.(job, targetName) ?? noProgress,
     connection,
     connect: async (options = {}) => connect(await connection(), { job, ...options }),
     store: () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,11 @@ export interface ObjectStore {
   /** Every object under the prefix, in key order. */
   list(prefix: string): Promise<StoredObject[]>;
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Cancels uploads under `prefix` begun before `startedBefore` and never completed (a run killed
+   * mid-upload: SIGKILL, a crash), so their parts stop costing storage. Returns how many.
+   */
+  abortStaleUploads(prefix: string, startedBefore: Date): Promise<number>;
 }
 
 /** An upload that failed and whose parts could not be aborted: something is left under the key. */
@@ -86,6 +91,8 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         queueSize: UPLOAD_QUEUE,
         leavePartsOnError: false,
       });
+      // Cancel at once: without this, lib-storage waits for the parts in flight before giving up.
+      body.once('error', () => void upload.abort());
       try {
         await upload.done();
       } catch (error) {
@@ -135,6 +142,33 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
           );
         }
       }
+    },
+    async abortStaleUploads(prefix, startedBefore) {
+      let aborted = 0;
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        const page = await client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+        for (const upload of page.Uploads ?? []) {
+          // Without a start time its age is unknown: it may be a run going on right now.
+          if (!upload.Key?.startsWith(prefix) || !upload.UploadId || !upload.Initiated) continue;
+          if (upload.Initiated.getTime() >= startedBefore.getTime()) continue;
+          await client.send(
+            new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+          );
+          aborted++;
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker);
+      return aborted;
     },
   };
 }
@@ -210,31 +244,46 @@ export function fileStore(root: string): ObjectStore {
     },
     async list(prefix) {
       const objects: StoredObject[] = [];
-      const walk = async (dir: string): Promise<void> => {
-        let entries: import('node:fs').Dirent[];
-        try {
-          entries = await readdir(dir, { withFileTypes: true });
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-          throw error;
-        }
-        for (const entry of entries) {
-          const path = join(dir, entry.name);
-          if (entry.isDirectory()) await walk(path);
-          else if (entry.isFile() && !entry.name.includes('.partial-')) {
-            const key = relative(root, path).split(sep).join('/');
-            if (key.startsWith(prefix)) {
-              const info = await stat(path);
-              objects.push({ key, size: info.size, lastModified: info.mtime });
-            }
-          }
-        }
-      };
-      await walk(root);
+      for (const path of await filesUnder(root)) {
+        const key = relative(root, path).split(sep).join('/');
+        if (basename(path).includes('.partial-') || !key.startsWith(prefix)) continue;
+        const info = await stat(path);
+        objects.push({ key, size: info.size, lastModified: info.mtime });
+      }
       return objects.sort((a, b) => a.key.localeCompare(b.key));
     },
     async delete(keys) {
       for (const key of keys) await rm(pathOf(key), { force: true });
     },
+    async abortStaleUploads(prefix, startedBefore) {
+      // A killed run's `<key>.partial-*` file is this store's incomplete upload.
+      let removed = 0;
+      for (const path of await filesUnder(root)) {
+        const key = relative(root, path).split(sep).join('/');
+        if (!basename(path).includes('.partial-') || !key.startsWith(prefix)) continue;
+        if ((await stat(path)).mtime.getTime() >= startedBefore.getTime()) continue;
+        await rm(path, { force: true });
+        removed++;
+      }
+      return removed;
+    },
   };
+}
+
+/** Every file below `dir` (none when it does not exist). */
+async function filesUnder(dir: string): Promise<string[]> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await filesUnder(path)));
+    else if (entry.isFile()) files.push(path);
+  }
+  return files;
 }

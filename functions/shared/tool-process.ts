@@ -9,7 +9,11 @@ export interface ToolProcess {
   /** The last lines of stderr, secrets scrubbed. */
   stderrTail(): string;
   kill(): void;
+  /** SIGTERM, then SIGKILL if it is still there after a few seconds; resolves once it is gone. */
+  stop(): Promise<void>;
 }
+
+const STOP_GRACE_MS = 3_000;
 
 const STDERR_KEEP_CHARS = 4_000;
 
@@ -35,6 +39,9 @@ export function spawnTool(
     });
     child.on('close', (code) => resolve(code ?? -1));
   });
+  const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
   return {
     child,
     exited,
@@ -42,8 +49,18 @@ export function spawnTool(
       const lines = scrub(stderr).trim().split('\n');
       return lines.slice(-5).join('\n');
     },
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    kill,
+    stop: async () => {
+      kill();
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace over'>((resolve) => {
+        timer = setTimeout(() => resolve('grace over'), STOP_GRACE_MS);
+      });
+      if ((await Promise.race([exited, graceOver])) === 'grace over') {
+        kill('SIGKILL');
+        await exited;
+      }
+      clearTimeout(timer);
     },
   };
 }

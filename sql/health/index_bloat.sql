@@ -14,12 +14,12 @@ with indexes as (
    where am.amname = 'btree' and i.indisvalid
      -- An index's relpages is only what CREATE INDEX, VACUUM or ANALYZE last saw: while its table
      -- has never been counted, only the file's real size tells. It is asked only when the
-     -- statistics counters saw rows in the table (pg_relation_size opens the file, and waits behind
-     -- an ACCESS EXCLUSIVE lock), not of every index on an empty table of a large catalog.
+     -- statistics counters saw rows in the table (pg_relation_size opens the file, and would wait
+     -- behind an ACCESS EXCLUSIVE lock: an index locked so is not asked), not of every index on an empty table of a large catalog.
      and (c.relpages::float8 * current_setting('block_size')::float8 >= $1
           or ((t.reltuples < 0 or c.reltuples < 0 or c.relpages <= 1)
               and pg_stat_get_live_tuples(t.oid) + pg_stat_get_dead_tuples(t.oid) > 0
-              and pg_relation_size(c.oid) >= $1))
+              and (case when exists (select 1 from pg_locks l where l.locktype = 'relation' and l.database = (select d.oid from pg_database d where d.datname = current_database()) and l.relation = c.oid and l.mode = 'AccessExclusiveLock') then 0 else pg_relation_size(c.oid) end) >= $1))
      and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'
 ), widths as (
   -- pg_stats is a security-barrier view: a lateral lookup per index lets PostgreSQL use its indexes
@@ -63,7 +63,7 @@ with indexes as (
 )
 select r.nspname as schema, r.table_name as "table", r.index_name as index,
        case when r.estimable then r.relpages * current_setting('block_size')::float8
-            else greatest(r.relpages * current_setting('block_size')::float8, pg_relation_size(r.indexrelid)) end::float8 as bytes,
+            else greatest(r.relpages * current_setting('block_size')::float8, (case when exists (select 1 from pg_locks l where l.locktype = 'relation' and l.database = (select d.oid from pg_database d where d.datname = current_database()) and l.relation = r.indexrelid and l.mode = 'AccessExclusiveLock') then 0 else pg_relation_size(r.indexrelid) end)) end::float8 as bytes,
        (greatest(r.relpages - r.expected_pages, 0) * current_setting('block_size')::float8)::float8 as "bloatBytes",
        (100.0 * greatest(r.relpages - r.expected_pages, 0) / greatest(r.relpages, 1))::float8 as "bloatPercent",
        r."notEstimated", r.considered, r.estimable, r."missingStatistics"

@@ -9,11 +9,11 @@ with tables as (
    where c.relkind in ('r', 'm')
      -- relpages is 0 until the first VACUUM or ANALYZE: then only the file's real size tells. It is
      -- asked only of tables the statistics counters saw rows in (pg_relation_size opens the file,
-     -- and waits behind an ACCESS EXCLUSIVE lock), not of every empty table of a large catalog.
+     -- and would wait behind an ACCESS EXCLUSIVE lock: a table locked so is not asked), not of every empty table of a large catalog.
      and (c.relpages::float8 * current_setting('block_size')::float8 >= $1
           or (c.relpages = 0
               and pg_stat_get_live_tuples(c.oid) + pg_stat_get_dead_tuples(c.oid) > 0
-              and pg_relation_size(c.oid) >= $1))
+              and (case when exists (select 1 from pg_locks l where l.locktype = 'relation' and l.database = (select d.oid from pg_database d where d.datname = current_database()) and l.relation = c.oid and l.mode = 'AccessExclusiveLock') then 0 else pg_relation_size(c.oid) end) >= $1))
      and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'
 ), widths as (
   -- pg_stats is a security-barrier view: a lateral lookup per table lets PostgreSQL use its indexes
@@ -52,7 +52,7 @@ with tables as (
 )
 select r.nspname as schema, r.relname as "table",
        case when r.estimable then r.relpages * current_setting('block_size')::float8
-            else greatest(r.relpages * current_setting('block_size')::float8, pg_relation_size(r.oid)) end::float8 as bytes,
+            else greatest(r.relpages * current_setting('block_size')::float8, (case when exists (select 1 from pg_locks l where l.locktype = 'relation' and l.database = (select d.oid from pg_database d where d.datname = current_database()) and l.relation = r.oid and l.mode = 'AccessExclusiveLock') then 0 else pg_relation_size(r.oid) end)) end::float8 as bytes,
        (greatest(r.relpages - r.expected_pages, 0) * current_setting('block_size')::float8)::float8 as "bloatBytes",
        (100.0 * greatest(r.relpages - r.expected_pages, 0) / greatest(r.relpages, 1))::float8 as "bloatPercent",
        r."notEstimated", r.considered, r.estimable, r."missingStatistics"

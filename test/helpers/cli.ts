@@ -1,10 +1,18 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../functions/cli/main';
+import { type CliIo, main } from '../../functions/cli/main';
 
-/** Runs the CLI in-process exactly as `npx pgmaint` does, capturing stdout, stderr and exit code. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+/**
+ * Runs the CLI in-process exactly as `npx pgmaint` does, capturing stdout, stderr and exit code.
+ * `io` overrides the rest (a clock, a terminal, the progress interval).
+ */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: Omit<Partial<CliIo>, 'stdout' | 'stderr' | 'env'> = {},
+) {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
@@ -16,6 +24,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     },
     env,
     now: () => new Date(),
+    ...io,
   });
   return { code, stdout, stderr };
 }
@@ -24,4 +33,26 @@ export function writeConfig(config: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'pgmaint-config-')), 'pgmaint.json');
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
+}
+
+const BIN = join(__dirname, '..', '..', 'bin', 'pgmaint.js');
+
+/** Runs bin/pgmaint.js as its own process, as a shell, cron or a Nagios server would. */
+export function runBinary(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -13,6 +13,14 @@ export interface FaultProxy {
   cutAfter(bytes: number, forMs: number): void;
   /** Answer object writes (PUT, multipart POST) with 403 AccessDenied. */
   denyWrites(deny: boolean): void;
+  /**
+   * Let `parts` multipart part uploads through, then hold every later one (never forwarded, never
+   * answered) until the client gives up on it: an upload caught mid-way, for as long as a test needs.
+   */
+  holdPartsAfter(parts: number | undefined): void;
+  /** Part uploads forwarded (completed or not), and part uploads held, since holdPartsAfter. */
+  readonly partsForwarded: number;
+  readonly partsHeld: number;
   /** Whether a cut happened. */
   readonly cuts: number;
   close(): Promise<void>;
@@ -27,6 +35,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let forwarded = 0;
   let deny = false;
   let cuts = 0;
+  let holdAfter: number | undefined;
+  let partsForwarded = 0;
+  let partsHeld = 0;
 
   const server = createServer((req, res) => {
     if (Date.now() < downUntil) {
@@ -43,6 +54,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         );
       });
       return;
+    }
+    const isPart = req.method === 'PUT' && /[?&]partNumber=/.test(req.url ?? '');
+    if (isPart && holdAfter !== undefined) {
+      if (partsForwarded >= holdAfter) {
+        partsHeld += 1;
+        req.pause();
+        return;
+      }
+      partsForwarded += 1;
     }
     const proxied = request(
       {
@@ -89,6 +109,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     denyWrites(value) {
       deny = value;
+    },
+    holdPartsAfter(parts) {
+      holdAfter = parts;
+      partsForwarded = 0;
+      partsHeld = 0;
+    },
+    get partsForwarded() {
+      return partsForwarded;
+    },
+    get partsHeld() {
+      return partsHeld;
     },
     get cuts() {
       return cuts;

@@ -93,8 +93,10 @@ function clientToolsRun(bindir: string): boolean {
 
 async function buildClient(cacheDir: string, log: (line: string) => void): Promise<string> {
   const logPath = join(cacheDir, `postgresql-client-${PG_CLIENT_MAJOR}-build.log`);
+  // Under the lock: build trees left by failed builds (kept for their config.log) go now.
+  for (const name of readdirSync(cacheDir))
+    if (name.startsWith('build-')) rmSync(join(cacheDir, name), { recursive: true, force: true });
   const work = join(cacheDir, `build-${process.pid}`);
-  rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const runner = stepRunner(logPath, CLIENT_BUILD);
   const started = Date.now();
@@ -109,7 +111,9 @@ async function buildClient(cacheDir: string, log: (line: string) => void): Promi
 
     const sources = await downloadSource(runner, work);
     const prefix = join(cacheDir, `postgresql-client-${sources.version}`);
-    log(`building the PostgreSQL ${sources.version} client into ${prefix} (about a minute; log: ${logPath})`);
+    log(
+      `building the PostgreSQL ${sources.version} client into ${prefix} (under a minute on an idle 2-core machine; log: ${logPath})`,
+    );
     await runner.run('extract the source', 'tar', ['-xf', sources.tarball, '-C', work]);
     const tree = join(work, `postgresql-${sources.version}`);
     await runner.run(
@@ -147,10 +151,13 @@ async function buildClient(cacheDir: string, log: (line: string) => void): Promi
         `the PostgreSQL ${sources.version} client built into ${prefix}, but its tools do not run; see ${logPath}`,
       );
     log(`built the PostgreSQL ${sources.version} client in ${Math.round((Date.now() - started) / 1000)} s`);
+    rmSync(work, { recursive: true, force: true });
     return bindir;
+  } catch (error) {
+    if (error instanceof PgClientBuildError) error.message += `\n(build tree kept in ${work})`;
+    throw error;
   } finally {
     runner.close();
-    rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -175,6 +182,7 @@ export function stepRunner(logPath: string, label: string): StepRunner {
     run: (step, command, args, cwd, env) =>
       new Promise((resolve, reject) => {
         logFile.write(`\n$ ${command} ${args.join(' ')}${cwd ? `   (in ${cwd})` : ''}\n`);
+        const started = Date.now();
         const child = spawn(command, args, {
           cwd,
           env: { ...process.env, LANG: 'C.UTF-8', ...env },
@@ -191,6 +199,7 @@ export function stepRunner(logPath: string, label: string): StepRunner {
           reject(new PgClientBuildError(`${label}, step "${step}": ${error.message}`)),
         );
         child.on('close', (code) => {
+          logFile.write(`[${step}: exit ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s]\n`);
           if (code === 0) return resolve(output);
           const tail = output.trim().split('\n').slice(-40).join('\n');
           reject(

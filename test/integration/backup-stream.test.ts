@@ -52,7 +52,7 @@ describe('streamVerifiedDump: only a whole, readable archive is stored', () => {
       key,
       dump,
       verifier,
-      cancelled: new Promise<never>(() => {}),
+      signal: new AbortController().signal,
     });
   }
 

@@ -1,27 +1,8 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRdsSecret } from '../helpers/aws';
-import { writeConfig } from '../helpers/cli';
+import { runBinary, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'pgmaint.js');
-
-function runBinary(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: process.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { UNGRADED_SERVER_WIDE } from '../helpers/health';
 
 describe('the pgmaint executable (bin/pgmaint.js, what `npx pgmaint` runs)', () => {
   let db: TestDatabase;
@@ -33,7 +14,10 @@ describe('the pgmaint executable (bin/pgmaint.js, what `npx pgmaint` runs)', () 
     // An alert topic that does not exist: publishing fails, and must not hide the job's own error.
     configPath = writeConfig({
       alerts: { topicArn: 'arn:aws:sns:us-east-1:123456789012:pgmaint-missing-topic' },
-      targets: { prod: { secret }, down: { url: 'postgres://pgmaint:secret-pw@127.0.0.1:1/nowhere' } },
+      targets: {
+        prod: { secret, health: { thresholds: UNGRADED_SERVER_WIDE } },
+        down: { url: 'postgres://pgmaint:secret-pw@127.0.0.1:1/nowhere' },
+      },
     });
   });
   afterAll(async () => db?.drop());
@@ -49,6 +33,8 @@ describe('the pgmaint executable (bin/pgmaint.js, what `npx pgmaint` runs)', () 
   it('a failed alert is logged and the original error still decides the exit code and message', async () => {
     const out = await runBinary(['health', '--config', configPath, '--target', 'down']);
     expect(out.code).toBe(2);
+    // Cannot connect is critical, and says so where a monitoring system reads: stdout.
+    expect(out.stdout).toMatch(/^PGMAINT CRITICAL - cannot connect to pgmaint@127\.0\.0\.1:1\/nowhere/);
     expect(out.stderr).toContain('could not publish the alert for health down');
     expect(out.stderr).toMatch(
       /pgmaint health down: cannot connect to pgmaint@127\.0\.0\.1:1\/nowhere: connection refused/,
@@ -56,10 +42,14 @@ describe('the pgmaint executable (bin/pgmaint.js, what `npx pgmaint` runs)', () 
     expect(out.stderr).not.toContain('secret-pw');
   });
 
-  it('usage errors exit 2 and name the problem', async () => {
+  it('usage errors name the problem: health exits 3 (a plugin UNKNOWN), other commands 2', async () => {
     const out = await runBinary(['health', '--config', configPath, '--target', 'prod', '--nope']);
-    expect(out.code).toBe(2);
+    expect(out.code).toBe(3);
     expect(out.stderr).toContain("Unknown option '--nope'");
+    expect(out.stdout).toBe("PGMAINT UNKNOWN - Unknown option '--nope'\n");
+    const backup = await runBinary(['backup', '--config', configPath, '--target', 'prod', '--nope']);
+    expect(backup.code).toBe(2);
+    expect(backup.stdout).toBe('');
     const unknown = await runBinary(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frobnicate"');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { UNGRADED_SERVER_WIDE } from '../helpers/health';
 
 const ROOT = join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -93,13 +94,18 @@ describe('the installed package (npm pack, npm install -g into a temp prefix)', 
     );
     copyFileSync(join(ROOT, 'cdk.json'), join(cwd, 'cdk.json'));
     const withCdkJson = await pgmaint(['health', '--target', 'prod'], cwd);
-    expect(withCdkJson.code).toBe(2);
+    // health is a monitoring plugin: a run that cannot start is UNKNOWN (3), said on stdout too.
+    expect(withCdkJson.code).toBe(3);
     expect(withCdkJson.stderr).toContain('pgmaint: no config file');
+    expect(withCdkJson.stdout).toMatch(/^PGMAINT UNKNOWN - no config file: /);
   });
 
   it('runs a job against PostgreSQL, saying on stderr which config file it used', async () => {
     const cwd = emptyDir();
-    writeFileSync(join(cwd, 'pgmaint.json'), JSON.stringify({ targets: { t: { url: db.url } } }));
+    writeFileSync(
+      join(cwd, 'pgmaint.json'),
+      JSON.stringify({ targets: { t: { url: db.url, health: { thresholds: UNGRADED_SERVER_WIDE } } } }),
+    );
     const found = await pgmaint(['health', '--target', 't', '--json'], cwd);
     expect(found.code, found.stderr).toBe(0);
     expect(JSON.parse(found.stdout)).toMatchObject({ target: 't', status: 'ok' });

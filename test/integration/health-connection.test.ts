@@ -4,6 +4,7 @@ import { handler } from '../../functions/health/handler';
 import { createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { UNGRADED_SERVER_WIDE } from '../helpers/health';
 
 describe('health connection check, end to end (secret in Secrets Manager → PostgreSQL → result → SNS)', () => {
   let db: TestDatabase;
@@ -22,7 +23,10 @@ describe('health connection check, end to end (secret in Secrets Manager → Pos
   const config = () => ({
     alerts: { topicArn: inbox.topicArn },
     targets: {
-      good: { secret: goodSecret, health: { schedule: 'rate(15 minutes)' } },
+      good: {
+        secret: goodSecret,
+        health: { schedule: 'rate(15 minutes)', thresholds: UNGRADED_SERVER_WIDE },
+      },
       bad: { secret: badSecret },
     },
   });
@@ -71,9 +75,10 @@ describe('health connection check, end to end (secret in Secrets Manager → Pos
     await expect(handler({})).rejects.toThrow(/target: expected the name of a target/);
   });
 
-  it('main() with an unknown target exits 2 and names it', async () => {
+  it('an unknown target is a plugin UNKNOWN: exit 3, named on stderr and on the first line of stdout', async () => {
     const out = await runCli(['health', '--config', writeConfig(config()), '--target', 'nope']);
-    expect(out.code).toBe(2);
+    expect(out.code).toBe(3);
+    expect(out.stdout).toMatch(/^PGMAINT UNKNOWN - invalid input: .*"nope" is not in the config/);
     expect(out.stderr).toContain('"nope" is not in the config');
     expect(typeof main).toBe('function');
   });
