@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/helpers/worker-clock.ts'],
           // Cheap checks first: unit, then infra, then integration.
           sequence: { groupOrder: 0 },
         },
@@ -27,7 +28,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           sequence: { groupOrder: 2 },
           globalSetup: ['test/helpers/global-setup.ts'],
-          setupFiles: ['test/helpers/integration-env.ts'],
+          setupFiles: ['test/helpers/worker-clock.ts', 'test/helpers/integration-env.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           // Two cores: two files at a time against one server keeps runs steady.

@@ -26,6 +26,14 @@ export interface PlannedPartition {
   readonly upperBound: string;
 }
 
+interface PremakeRow {
+  lower_bound: string;
+  upper_bound: string;
+  /** The bounds on the wall clock the grid's names follow, `2026-11-25 00:00:00`. */
+  lower_name_clock: string;
+  newest_name_clock: string;
+}
+
 interface PartitionRow {
   schema: string;
   name: string;
@@ -69,12 +77,14 @@ export function expiredPartitions(partitions: readonly Partition[]): Partition[]
 
 /**
  * The partitions `premake` asks for: enough that `premake` partitions lie ahead of the one holding
- * now, on the newest partition's interval. Empty when there is nothing to continue from.
+ * now (the database's clock, or `asOf`), on the newest partition's interval. Empty when there is
+ * nothing to continue from.
  */
 export async function plannedPartitions(
   client: Client,
   rule: PartitionRule,
   partitions: readonly Partition[],
+  asOf?: string,
 ): Promise<{ planned: PlannedPartition[]; warning?: string }> {
   if (rule.premake === 0) return { planned: [] };
   const newest = newestPartition(partitions);
@@ -85,15 +95,20 @@ export async function plannedPartitions(
     };
   }
   const rows = (
-    await client.query<{ lower_bound: string; upper_bound: string }>(loadSql('retention/premake-bounds'), [
+    await client.query<PremakeRow>(loadSql('retention/premake-bounds'), [
       newest.lowerBound,
       newest.upperBound,
       rule.premake,
+      asOf ?? null,
     ])
   ).rows;
   return {
     planned: rows.map((row) => ({
-      name: nextPartitionName(rule.table, newest, row.lower_bound),
+      name: nextPartitionName(
+        rule.table,
+        { name: newest.name, lowerBound: row.newest_name_clock },
+        row.lower_name_clock,
+      ),
       lowerBound: row.lower_bound,
       upperBound: row.upper_bound,
     })),

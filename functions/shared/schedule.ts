@@ -111,15 +111,46 @@ export function nextRuns(schedule: ParsedSchedule, timezone: string, count: numb
     return at > from ? [at] : [];
   }
   const cron = new Cron(schedule.cronerPattern, { timezone, paused: true });
+  // The same fields read on a wall clock that never changes: does a local time match them?
+  const wallClock = new Cron(schedule.cronerPattern, { timezone: 'UTC', paused: true });
   const runs: Date[] = [];
   let cursor = from;
   for (let guard = 0; runs.length < count && guard < 1000; guard++) {
     const next = cron.nextRun(cursor);
     if (!next) break;
-    if (schedule.years(Number(formatInZone(next, timezone).slice(0, 4)))) runs.push(next);
     cursor = next;
+    if (!schedule.years(Number(formatInZone(next, timezone).slice(0, 4)))) continue;
+    if (shiftedIntoExistence(wallClock, next, timezone) || repeatedWallClock(next, timezone)) continue;
+    runs.push(next);
   }
   return runs;
+}
+
+/** A local time as if it were UTC: `2027-03-28 02:00` in London becomes 2027-03-28T02:00Z. */
+function wallClockAsUtc(date: Date, timezone: string): number {
+  return Date.parse(`${formatInZone(date, timezone).slice(0, 16).replace(' ', 'T')}:00Z`);
+}
+
+/**
+ * When the clocks go forward, a time in the skipped hour (01:30 in London on the last Sunday of
+ * March) does not exist: EventBridge Scheduler skips that run, where croner moves it to the first
+ * time after the gap (02:00), a time the expression does not name.
+ */
+function shiftedIntoExistence(wallClock: Cron, run: Date, timezone: string): boolean {
+  const local = wallClockAsUtc(run, timezone);
+  return wallClock.nextRun(new Date(local - 1000))?.getTime() !== local;
+}
+
+/**
+ * When the clocks go back, the hour before the change is lived twice: EventBridge Scheduler runs
+ * once, at the first 01:30, and does not repeat it at the second.
+ */
+function repeatedWallClock(run: Date, timezone: string): boolean {
+  const local = wallClockAsUtc(run, timezone);
+  // Every zone moves its clocks back by 30 minutes, an hour or two hours.
+  return [30, 60, 120].some(
+    (minutes) => wallClockAsUtc(new Date(run.getTime() - minutes * 60_000), timezone) === local,
+  );
 }
 
 /** "2026-12-06 04:00 GMT" style, in the given zone. */

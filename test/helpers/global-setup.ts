@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
+import { assertFakedClocks } from './faked-clock';
 import { type LocalPostgres, startLocalPostgres } from './local-postgres';
 import { type LocalAws, startMoto } from './moto';
 import { ensurePgClient } from './pg-client-build';
@@ -24,7 +25,9 @@ declare module 'vitest' {
  * Docker reachable → testcontainers (PostgreSQL, LocalStack). No Docker (this machine) → a
  * throwaway cluster from local binaries and moto_server. PGMAINT_TEST_DATABASE_URL and
  * AWS_ENDPOINT_URL point at existing ones instead. A backend that cannot start fails the run:
- * integration tests never skip.
+ * integration tests never skip. PGMAINT_TEST_PG_TIMEZONE sets the local cluster's TimeZone
+ * (test:dates runs the daylight-saving dates in Europe/London); under test:dates the faked clock
+ * of every backend is checked before any test runs.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
@@ -51,7 +54,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       stops.push(async () => void (await container.stop()));
       pgAdminUrl = container.getConnectionUri();
     } else {
-      const local: LocalPostgres = await startLocalPostgres();
+      const timezone = process.env.PGMAINT_TEST_PG_TIMEZONE;
+      const local: LocalPostgres = await startLocalPostgres(
+        timezone ? { extraSettings: { timezone: `'${timezone}'` } } : {},
+      );
       stops.push(local.stop);
       pgAdminUrl = local.url;
       pgBindir = local.bindir;
@@ -73,6 +79,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
   }
 
+  await assertFakedClocks(pgAdminUrl, awsEndpoint);
   project.provide('pgAdminUrl', pgAdminUrl);
   project.provide('pgBindir', pgBindir);
   project.provide('pgClientBindir', pgClientBindir);

@@ -66,34 +66,37 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
   it("deletes exactly the rows older than each seed rule's cutoff, one minute either side, and only those matching where", async () => {
     const db = await database('ret_exact');
     await seedTables(db);
+    // olderThan days are 24 hours (retention refuses months, whose length varies), so the seeds step
+    // back in 24-hour days: an edge row stays a minute either side of the cutoff on the days the
+    // clocks change too, where `interval '90 days'` would move it by an hour.
     // Bulk: enough old rows that every rule takes several batches.
     await db.sql(`
       insert into audit_logs (action, created_at, label)
-        select 'login', now() - interval '91 days' - i * interval '1 minute', 'go' from generate_series(1, 5000) i;
+        select 'login', now() - 91 * interval '24 hours' - i * interval '1 minute', 'go' from generate_series(1, 5000) i;
       insert into audit_logs (action, created_at, label) values
-        ('edge', now() - interval '90 days' - interval '1 minute', 'go'),
-        ('edge', now() - interval '90 days' + interval '1 minute', 'stay'),
+        ('edge', now() - 90 * interval '24 hours' - interval '1 minute', 'go'),
+        ('edge', now() - 90 * interval '24 hours' + interval '1 minute', 'stay'),
         ('new', now(), 'stay');
 
       insert into system_logs (level, created_at, label)
-        select (array['INFO', 'DEBUG'])[1 + i % 2], now() - interval '31 days' - i * interval '1 minute', 'go' from generate_series(1, 3000) i;
+        select (array['INFO', 'DEBUG'])[1 + i % 2], now() - 31 * interval '24 hours' - i * interval '1 minute', 'go' from generate_series(1, 3000) i;
       insert into system_logs (level, created_at, label) values
-        ('INFO', now() - interval '30 days' - interval '1 minute', 'go'),
-        ('DEBUG', now() - interval '30 days' + interval '1 minute', 'stay'),
+        ('INFO', now() - 30 * interval '24 hours' - interval '1 minute', 'go'),
+        ('DEBUG', now() - 30 * interval '24 hours' + interval '1 minute', 'stay'),
         ('WARN', now() - interval '31 days', 'stay'),
         ('ERROR', now() - interval '179 days', 'stay'),
-        ('WARN', now() - interval '180 days' + interval '1 minute', 'stay'),
-        ('WARN', now() - interval '180 days' - interval '1 minute', 'go'),
+        ('WARN', now() - 180 * interval '24 hours' + interval '1 minute', 'stay'),
+        ('WARN', now() - 180 * interval '24 hours' - interval '1 minute', 'go'),
         ('ERROR', now() - interval '400 days', 'go');
 
       insert into notifications (is_read, created_at, label)
-        select true, now() - interval '61 days' - i * interval '1 minute', 'go' from generate_series(1, 2000) i;
+        select true, now() - 61 * interval '24 hours' - i * interval '1 minute', 'go' from generate_series(1, 2000) i;
       insert into notifications (is_read, created_at, label)
-        select false, now() - interval '61 days' - i * interval '1 day', 'stay' from generate_series(1, 500) i;
+        select false, now() - 61 * interval '24 hours' - i * interval '24 hours', 'stay' from generate_series(1, 500) i;
       insert into notifications (is_read, created_at, label) values
-        (true, now() - interval '60 days' - interval '1 minute', 'go'),
-        (true, now() - interval '60 days' + interval '1 minute', 'stay'),
-        (false, now() - interval '60 days' - interval '1 minute', 'stay');
+        (true, now() - 60 * interval '24 hours' - interval '1 minute', 'go'),
+        (true, now() - 60 * interval '24 hours' + interval '1 minute', 'stay'),
+        (false, now() - 60 * interval '24 hours' - interval '1 minute', 'stay');
 
       insert into user_sessions (expires_at, label)
         select now() - i * interval '1 hour', 'go' from generate_series(1, 1500) i;
@@ -125,7 +128,8 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     expect(result.rules[3]?.where).toEqual({ is_read: true });
     // Every cutoff comes from one reading of the database clock: cutoff + olderThan is the same instant.
     const instants = await db.sql(
-      'select count(distinct c::timestamptz + i::interval)::int as n from unnest($1::text[], $2::text[]) as u(c, i)',
+      // In seconds: olderThan days are 24 hours, where timestamptz + interval would step calendar days.
+      'select count(distinct extract(epoch from c::timestamptz) + extract(epoch from i::interval))::int as n from unnest($1::text[], $2::text[]) as u(c, i)',
       [result.rules.map((r) => r.cutoff), result.rules.map((r) => r.olderThan)],
     );
     expect(instants[0]?.n).toBe(1);
@@ -159,7 +163,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
       create table orders_p_2000s partition of orders_p for values from (minvalue) to ('2010-01-01');
       create table orders_p_rest partition of orders_p default;
       create index on orders_p (created_at);
-      insert into orders_p (created_at, label) select now() - interval '11 days' - i * interval '1 minute', 'go' from generate_series(1, 1500) i;
+      insert into orders_p (created_at, label) select now() - 11 * interval '24 hours' - i * interval '1 minute', 'go' from generate_series(1, 1500) i;
       insert into orders_p (created_at, label) values ('2005-01-01', 'go'), (now() - interval '9 days', 'stay');
       insert into events values
         (null, now() - interval '11 days', 'go'),
@@ -168,14 +172,14 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
         (null, now() - interval '9 days', 'stay');
       insert into events select case when i % 2 = 0 then 'tmp' end, now() - interval '12 days', 'go' from generate_series(1, 2500) i;
       insert into readings values
-        (localtimestamp - interval '7 days' - interval '1 minute', 'go'),
-        (localtimestamp - interval '7 days' + interval '1 minute', 'stay');
-      insert into readings select localtimestamp - interval '8 days', 'go' from generate_series(1, 1200);
+        ((now() - 7 * interval '24 hours' - interval '1 minute')::timestamp, 'go'),
+        ((now() - 7 * interval '24 hours' + interval '1 minute')::timestamp, 'stay');
+      insert into readings select (now() - 8 * interval '24 hours')::timestamp, 'go' from generate_series(1, 1200);
       -- A date goes once its whole day is before the cutoff.
       insert into daily_totals values
         (1, current_date - 32, 'go'),
         (2, current_date - 31, 'go'),
-        (3, (now() - interval '30 days')::date, 'stay'),
+        (3, (now() - 30 * interval '24 hours')::date, 'stay'),
         (4, current_date, 'stay');
     `);
     const rules = [
@@ -297,7 +301,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     await seedTables(db);
     await db.sql(`
       insert into notifications (is_read, created_at, label)
-        select i % 2 = 0, now() - i * interval '1 day', 'x' from generate_series(1, 300) i;
+        select i % 2 = 0, now() - i * interval '24 hours', 'x' from generate_series(1, 300) i;
     `);
     const rules = [
       { table: 'notifications', column: 'created_at', olderThan: '60 days', where: { is_read: true } },
@@ -326,7 +330,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     await seedTables(db);
     await db.sql(`
       insert into audit_logs (action, created_at, label)
-        select 'old', now() - interval '100 days' - i * interval '1 second', 'go' from generate_series(1, 60000) i;
+        select 'old', now() - 100 * interval '24 hours' - i * interval '1 second', 'go' from generate_series(1, 60000) i;
       analyze audit_logs;
     `);
     // A writer that keeps inserting rows that turn 90 days old while the run is going: a cutoff
@@ -339,7 +343,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     const writing = (async () => {
       while (running) {
         const row = await writer.query<{ created_at: string }>(
-          "insert into audit_logs (action, created_at, label) values ('live', clock_timestamp() - interval '90 days', 'live') returning created_at::text",
+          "insert into audit_logs (action, created_at, label) values ('live', clock_timestamp() - 90 * interval '24 hours', 'live') returning created_at::text",
         );
         inserted.push({ at: Date.now(), createdAt: row.rows[0]?.created_at ?? '' });
       }
@@ -371,7 +375,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     await seedTables(db);
     await db.sql(`
       insert into audit_logs (action, created_at, label)
-        select 'old', now() - interval '100 days' - i * interval '1 second', 'go' from generate_series(1, 20000) i;
+        select 'old', now() - 100 * interval '24 hours' - i * interval '1 second', 'go' from generate_series(1, 20000) i;
       insert into user_sessions (expires_at, label) select now() - interval '1 day', 'go' from generate_series(1, 10);
     `);
     const rules = [
@@ -408,7 +412,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     await seedTables(db);
     await db.sql(`
       insert into audit_logs (action, created_at, label)
-        select i::text, now() - interval '100 days' - i * interval '1 second', 'go' from generate_series(1, 4000) i;
+        select i::text, now() - 100 * interval '24 hours' - i * interval '1 second', 'go' from generate_series(1, 4000) i;
     `);
     const rules = [{ table: 'audit_logs', column: 'created_at', olderThan: '90 days', maxRowsPerRun: 1500 }];
     const { result } = await retention(configFor(db, rules));
@@ -453,7 +457,7 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     await seedTables(db);
     await db.sql(`
       insert into audit_logs (action, created_at, label)
-        select 'old', now() - interval '100 days' - i * interval '1 second', 'go' from generate_series(1, 30000) i;
+        select 'old', now() - 100 * interval '24 hours' - i * interval '1 second', 'go' from generate_series(1, 30000) i;
     `);
     const config = configFor(db, [{ table: 'audit_logs', column: 'created_at', olderThan: '90 days' }]);
     // Another run, as the database sees it: a session holding retention's advisory lock.

@@ -65,7 +65,7 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
       -- Row rule: old rows go. Granted through retention_tables.
       create table events (id bigserial primary key, created_at timestamptz not null, note text);
       insert into events (created_at, note)
-        select now() - i * interval '1 day', 'event ' || i from generate_series(1, 200) i;
+        select now() - i * interval '24 hours', 'event ' || i from generate_series(1, 200) i; -- olderThan days are 24 h
       -- Partition rule: owned by the role through owned_tables (detach, drop, create partitions).
       create table trades (id bigint not null, executed_at timestamptz not null) partition by range (executed_at);
       do $$
@@ -567,7 +567,7 @@ describe('sql/roles.sql on PostgreSQL 17: pg_maintain instead of ownership', () 
       create index orders_k_idx on orders (k);
       delete from orders where id % 10 <> 0;
       create table events (id bigserial primary key, created_at timestamptz not null);
-      insert into events (created_at) select now() - i * interval '1 day' from generate_series(1, 100) i;
+      insert into events (created_at) select now() - i * interval '24 hours' from generate_series(1, 100) i;
     `);
     await sql('vacuum analyze orders');
     const out = await rolesSql(target, {

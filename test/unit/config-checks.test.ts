@@ -216,9 +216,13 @@ describe('connections thresholds: a number is a count, "50%" a share', () => {
       ],
     });
     const lines = text.split('\n');
-    expect(lines[2]).toMatch(/^STATUS\s+CHECK\s+VALUE\s+THRESHOLDS\s+MESSAGE$/);
-    expect(lines[3]).toMatch(/^warning\s+connections\s+60\s+warn 50 crit 95%\s+60 of 100 connections in use/);
-    expect(lines[4]).toMatch(/^ok\s+duplicate_indexes\s+0\s+-\s+none$/);
+    // The plugin line: a count limit in the perfdata, none for a share of max_connections.
+    expect(lines[0]).toBe(
+      "PGMAINT WARNING - connections: 60 of 100 connections in use (60%) | 'connections'=60;50;;0; 'duplicate_indexes'=0;;;0;",
+    );
+    expect(lines[3]).toMatch(/^STATUS\s+CHECK\s+VALUE\s+THRESHOLDS\s+MESSAGE$/);
+    expect(lines[4]).toMatch(/^warning\s+connections\s+60\s+warn 50 crit 95%\s+60 of 100 connections in use/);
+    expect(lines[5]).toMatch(/^ok\s+duplicate_indexes\s+0\s+-\s+none$/);
   });
 });
 

@@ -49,6 +49,36 @@ describe('EventBridge Scheduler expressions', () => {
     expect(formatInZone(runs[1] as Date, 'Europe/London')).toBe('2027-03-28 02:00 GMT+1');
   });
 
+  const londonRuns = (expression: string, from: string, count = 3) => {
+    const parsed = parseSchedule(expression);
+    if ('error' in parsed) throw new Error(parsed.error);
+    return nextRuns(parsed, 'Europe/London', count, new Date(from)).map((r) =>
+      formatInZone(r, 'Europe/London'),
+    );
+  };
+
+  it('skips a run in the hour the clocks skip, as EventBridge Scheduler does, instead of moving it', () => {
+    // 01:30 does not exist in London on 28 March 2027 (01:00 GMT becomes 02:00 BST).
+    expect(londonRuns('cron(30 1 * * ? *)', '2027-03-27T12:00:00Z', 2)).toEqual([
+      '2027-03-29 01:30 GMT+1',
+      '2027-03-30 01:30 GMT+1',
+    ]);
+    expect(londonRuns('cron(0 * * * ? *)', '2027-03-28T00:10:00Z', 2)).toEqual([
+      '2027-03-28 02:00 GMT+1',
+      '2027-03-28 03:00 GMT+1',
+    ]);
+  });
+
+  it('runs once, not twice, in the hour the clocks repeat', () => {
+    // 31 October 2027: 01:00-02:00 is lived first in BST, then again in GMT.
+    expect(londonRuns('cron(0 * * * ? *)', '2027-10-30T23:30:00Z')).toEqual([
+      '2027-10-31 01:00 GMT+1',
+      '2027-10-31 02:00 GMT',
+      '2027-10-31 03:00 GMT',
+    ]);
+    expect(londonRuns('cron(30 1 * * ? *)', '2027-10-31T00:59:00Z', 1)).toEqual(['2027-11-01 01:30 GMT']);
+  });
+
   it('maps day-of-week numbers 1-7 (SUN=1) and nth weekday', () => {
     const first = parseSchedule('cron(0 4 ? * 1#1 *)');
     const named = parseSchedule('cron(0 4 ? * SUN#1 *)');

@@ -33,13 +33,14 @@ export const retentionStep: DemoStep = {
       demo.say(`  ${name.padEnd(18)} ${String(count).padStart(7)} → ${String(after[name]).padStart(7)}`);
 
     const unreadKept = await demo.sql(
-      "select count(*)::int as n from notifications where not is_read and created_at < now() - interval '60 days'",
+      "select count(*)::int as n from notifications where not is_read and created_at < now() - 60 * interval '24 hours'",
     );
     demo.say(`  unread notifications older than 60 days kept: ${unreadKept[0]?.n}`);
     if (!run.stdout.startsWith('demo: complete'))
       throw new Error(`retention did not complete: ${run.stdout}`);
+    // olderThan days are 24 hours: `interval '90 days'` would be an hour off across a clock change.
     const expired = await demo.sql(
-      "select count(*)::int as n from audit_logs where created_at < now() - interval '90 days'",
+      "select count(*)::int as n from audit_logs where created_at < now() - 90 * interval '24 hours'",
     );
     if (Number(expired[0]?.n) !== 0) throw new Error('audit logs older than 90 days are left');
   },
