@@ -21,6 +21,7 @@ import { type Ownership, planOwnership } from './restore-ownership';
 import { createRestoredDatabase } from './restored-database';
 import { runPgRestore } from './run-pg-restore';
 import { swapDatabases } from './swap-databases';
+import { withTimescaleDbRestore } from './timescaledb-restore';
 
 export interface RestoreResult extends JobResult {
   /** restored (new / replace), passed or failed (drill, or counts that do not match). */
@@ -157,10 +158,8 @@ async function restore(
       await createRestoredDatabase(admin, name, facts.database, ownership, serverVersionNum);
       created = true;
       const settings = await context.connection();
-      await restoreContents(
-        { settings, database: name, serverVersionNum, source, store, manifest, ownership },
-        facts,
-      );
+      const contents = { settings, database: name, serverVersionNum, source, store, manifest, ownership };
+      await withTimescaleDbRestore(context, facts, name, () => restoreContents(contents, facts));
       phases.end('pgRestoreMs');
     } finally {
       await source.dispose();

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { loadSql } from '../shared/sql';
+import { previewChunks } from './hypertables';
 import { countPartitionRows, expiredPartitions, listPartitions, plannedPartitions } from './partitions';
 import { rowPredicate } from './predicate';
 import type { RetentionPreview, RulePreview } from './result';
@@ -29,6 +30,7 @@ export async function preview(
 }
 
 async function previewRule(client: Client, rule: ResolvedRule, cutoff: string) {
+  if (rule.kind === 'chunks') return previewChunks(client, rule, cutoff);
   const table = ident(rule.schema, rule.table);
   const tableBytes = Number(
     (await client.query<{ bytes: string }>(loadSql('retention/table-size'), [rule.oid])).rows[0]?.bytes ?? 0,

@@ -1,6 +1,6 @@
 import { formatBytes, formatDuration } from '../shared/units';
 import type { BatchShape } from './batch-shape';
-import type { RetentionPreview, RetentionResult, RetentionRun, RuleOutcome } from './result';
+import type { ChunkInfo, RetentionPreview, RetentionResult, RetentionRun, RuleOutcome } from './result';
 
 const SHAPE_NAMES: Record<BatchShape, string> = {
   indexRange: 'time-index ranges',
@@ -18,6 +18,9 @@ function describeWhere(where: RuleOutcome['where']): string {
   return ` where ${parts.join(' and ')}`;
 }
 
+const chunkBytes = (chunks: readonly ChunkInfo[] | undefined) =>
+  (chunks ?? []).reduce((sum, chunk) => sum + chunk.bytes, 0);
+
 /** Human-readable lines for the CLI; --json prints the result itself. */
 export function renderRetention(result: RetentionResult): string {
   return result.dryRun ? renderPreview(result) : renderRun(result);
@@ -26,9 +29,11 @@ export function renderRetention(result: RetentionResult): string {
 function renderRun(result: RetentionRun): string {
   const lines = [`${result.target}: ${result.status}, ${count(result.totalRowsDeleted)} rows deleted`];
   for (const rule of result.rules) {
-    const what = rule.partitions
-      ? `${rule.partitionsDropped.length} partitions dropped, ${rule.partitionsCreated.length} created`
-      : `${count(rule.rowsDeleted)} rows in ${rule.batches} batches`;
+    const what = rule.hypertable
+      ? `${rule.chunksDropped?.length ?? 0} chunks dropped (${formatBytes(chunkBytes(rule.chunksDropped))})`
+      : rule.partitions
+        ? `${rule.partitionsDropped.length} partitions dropped, ${rule.partitionsCreated.length} created`
+        : `${count(rule.rowsDeleted)} rows in ${rule.batches} batches`;
     const left =
       rule.rowsLeft === undefined
         ? ''
@@ -51,12 +56,18 @@ function renderRun(result: RetentionRun): string {
 function renderPreview(result: RetentionPreview): string {
   const lines = [`${result.target}: dry run, ${count(result.totalRowsToDelete)} rows would be deleted`];
   for (const rule of result.rules) {
-    const what = rule.partitions
-      ? `${rule.partitionsToDrop.length} partitions to drop (${count(rule.rowsToDelete)} rows), ${rule.partitionsToCreate.length} to create`
-      : `${count(rule.rowsToDelete)} rows to delete`;
+    const what = rule.hypertable
+      ? `${rule.chunksToDrop?.length ?? 0} chunks to drop (${count(rule.rowsToDelete)} rows, ${formatBytes(chunkBytes(rule.chunksToDrop))})`
+      : rule.partitions
+        ? `${rule.partitionsToDrop.length} partitions to drop (${count(rule.rowsToDelete)} rows), ${rule.partitionsToCreate.length} to create`
+        : `${count(rule.rowsToDelete)} rows to delete`;
     lines.push(
       `  ${rule.table}${describeWhere(rule.where)}, older than ${rule.olderThan} (before ${rule.cutoff}): ${what}; oldest ${rule.oldestRow ?? 'none'}; table ${formatBytes(rule.tableBytes)}`,
     );
+    for (const chunk of rule.chunksToDrop ?? [])
+      lines.push(
+        `    chunk ${chunk.chunk} [${chunk.rangeStart}, ${chunk.rangeEnd}) ${formatBytes(chunk.bytes)}`,
+      );
   }
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
   return lines.join('\n');

@@ -17,6 +17,18 @@ interface RuleIdentity {
   readonly partitions?: true;
   /** pg_partman maintains this partition set: it premakes, pgmaint only drops expired partitions. */
   readonly premakeBy?: 'pg_partman';
+  /** A TimescaleDB hypertable: whole chunks go. */
+  readonly hypertable?: true;
+}
+
+/** A TimescaleDB chunk a hypertable rule drops (or, dry, would drop). */
+export interface ChunkInfo {
+  /** Schema-qualified: `_timescaledb_internal._hyper_1_4_chunk`. */
+  readonly chunk: string;
+  readonly rangeStart: string;
+  /** At or before the cutoff: no row in the chunk is newer. */
+  readonly rangeEnd: string;
+  readonly bytes: number;
 }
 
 export interface RuleOutcome extends RuleIdentity {
@@ -34,6 +46,8 @@ export interface RuleOutcome extends RuleIdentity {
   readonly batchShapeReason?: string;
   /** Expired rows another session held (an open transaction's lock): skipped, the next run gets them. */
   readonly heldRowsSkipped?: number;
+  /** Hypertable rules: the chunks dropped. */
+  readonly chunksDropped?: readonly ChunkInfo[];
 }
 
 /** What running a rule produced, before the rule's description and duration are added. */
@@ -46,6 +60,8 @@ export interface RulePreview extends RuleIdentity {
   /** The oldest time among the rows the rule covers. */
   readonly oldestRow: string | null;
   readonly tableBytes: number;
+  /** Hypertable rules: the chunks that would be dropped. */
+  readonly chunksToDrop?: readonly ChunkInfo[];
 }
 
 export interface RetentionRun {

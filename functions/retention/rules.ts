@@ -3,6 +3,7 @@ import type { RetentionRuleConfig } from '../shared/config/schema';
 import { errorMessage } from '../shared/errors';
 import { loadSql } from '../shared/sql';
 import { parseIntervalSeconds } from '../shared/units';
+import { type ChunkRule, resolveChunkRule } from './hypertables';
 import { ident, retentionSql } from './sql-template';
 
 /** A `where` entry as the rule means it: the column as the catalog spells it, values as text, null = IS NULL. */
@@ -49,7 +50,7 @@ export interface PartitionRule extends RuleBase {
   readonly premake: number;
 }
 
-export type ResolvedRule = RowRule | PartitionRule;
+export type ResolvedRule = RowRule | PartitionRule | ChunkRule;
 
 export interface RuleCheck {
   readonly rules: readonly ResolvedRule[];
@@ -131,6 +132,16 @@ async function resolveRule(
     olderThanSeconds: olderThanSeconds ?? 0,
   };
   const qualified = qualifiedName(base);
+
+  const chunks = await resolveChunkRule(
+    client,
+    rule,
+    base,
+    (name) => findColumn(columns, name)?.name,
+    problems,
+  );
+  if (chunks === 'rejected') return undefined;
+  if (chunks) return chunks;
 
   if (partitioned) {
     const key = await partitionKey(client, table, qualified, problems);

@@ -3,6 +3,7 @@ import { ConfigError } from '../shared/errors';
 import type { JobContext } from '../shared/job';
 import { loadSql } from '../shared/sql';
 import { parsePercent } from '../shared/units';
+import { cleanUpChunks } from './hypertables';
 import { DEFAULT_PACING, type Pacing } from './pacing';
 import { cleanUpPartitions } from './partition-cleanup';
 import { preview } from './preview';
@@ -86,7 +87,9 @@ async function cleanUp(
     const outcome =
       rule.kind === 'rows'
         ? await cleanUpRows(run, rule, cutoff, outOfTime)
-        : await cleanUpPartitions(run, rule, cutoff, outOfTime);
+        : rule.kind === 'chunks'
+          ? await cleanUpChunks(run, rule, cutoff, outOfTime)
+          : await cleanUpPartitions(run, rule, cutoff, outOfTime);
     if (outcome.stoppedBecause === 'timeBudget') outOfTime = true;
     outcomes.push({
       ...describeRule(rule, cutoff),

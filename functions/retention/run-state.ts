@@ -15,6 +15,7 @@ export interface RunState {
 export function describeRule(rule: ResolvedRule, cutoff: string) {
   const base = { table: qualifiedName(rule), column: rule.column, olderThan: rule.olderThan, cutoff };
   if (rule.kind === 'partitions') return { ...base, partitions: true as const };
+  if (rule.kind === 'chunks') return { ...base, hypertable: true as const };
   if (rule.where.length === 0) return base;
   return { ...base, where: Object.fromEntries(rule.where.map((w) => [w.column, w.configured])) };
 }

@@ -365,3 +365,30 @@ function ownerAlive(pid: number, path: string): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * A private apt configuration (its own sources, lists and cache under `dir`) with deb-src entries
+ * for `suites` of the system's Debian mirror: the system's apt sources stay untouched.
+ */
+export function privateAptOptions(dir: string, suites: readonly { path: string; suite: string }[]): string[] {
+  const sourceParts = join(dir, 'sources.list.d');
+  for (const sub of [sourceParts, join(dir, 'lists', 'partial'), join(dir, 'cache', 'archives', 'partial')])
+    mkdirSync(sub, { recursive: true });
+  const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
+  const signedBy = existsSync(keyring) ? `[signed-by=${keyring}] ` : '';
+  const mirror = systemDebianMirror().replace(/\/debian$/, '');
+  writeFileSync(
+    join(sourceParts, 'private-src.list'),
+    suites.map(({ path, suite }) => `deb-src ${signedBy}${mirror}/${path} ${suite} main\n`).join(''),
+  );
+  return [
+    '-o',
+    `Dir::Etc::SourceParts=${sourceParts}`,
+    '-o',
+    'Dir::Etc::sourcelist=/dev/null',
+    '-o',
+    `Dir::State::Lists=${join(dir, 'lists')}`,
+    '-o',
+    `Dir::Cache=${join(dir, 'cache')}`,
+  ];
+}

@@ -66,6 +66,7 @@ const CHECK_NAMES = [
   'backup_copies',
   'restore_drill',
   'timescaledb_jobs',
+  'timescaledb_chunks',
   'server_version',
   'settings',
 ];
@@ -140,6 +141,9 @@ describe('health: every check provoked for real on PostgreSQL', () => {
       'skipped: pg_stat_statements is not installed in this database',
     );
     expect(check('timescaledb_jobs').message).toBe('skipped: TimescaleDB is not installed in this database');
+    expect(check('timescaledb_chunks').message).toBe(
+      'skipped: TimescaleDB is not installed in this database',
+    );
     expect(check('replication_lag').message).toBe(
       'skipped: no standby or subscriber streams from this server',
     );

@@ -27,6 +27,7 @@ import { serverVersionCheck } from './server-version';
 import { settingsCheck } from './settings';
 import { slowQueriesCheck } from './slow-queries';
 import { tempFilesCheck } from './temp-files';
+import { timescaledbChunksCheck } from './timescaledb-chunks';
 import { timescaledbJobsCheck } from './timescaledb-jobs';
 import { unusedIndexesCheck } from './unused-indexes';
 import { walArchivingCheck } from './wal-archiving';
@@ -68,6 +69,7 @@ export const HEALTH_CHECKS: readonly HealthCheck[] = [
   backupCopiesCheck,
   restoreDrillCheck,
   timescaledbJobsCheck,
+  timescaledbChunksCheck,
   serverVersionCheck,
   settingsCheck,
 ];

@@ -1,5 +1,5 @@
 import { loadSql } from '../../shared/sql';
-import type { HealthCheck } from '../check';
+import type { HealthCheck, Query } from '../check';
 
 interface Row {
   jobId: number;
@@ -9,6 +9,25 @@ interface Row {
   lastRunStartedAt: Date | null;
   totalFailures: number;
   consecutiveFailures: number;
+  /** The job's latest recorded error (timescaledb_information.job_errors, TimescaleDB 2.9+). */
+  lastError?: string;
+}
+
+/** Each failing job with its latest error message, where this TimescaleDB records job errors. */
+async function withLastErrors(query: Query, rows: readonly Row[]): Promise<Row[]> {
+  if (rows.length === 0) return [];
+  const [view] = await query<{ name: string | null }>(
+    "select to_regclass('timescaledb_information.job_errors')::text as name",
+  );
+  if (!view?.name) return [...rows];
+  const errors = await query<{ jobId: number; error: string }>(loadSql('health/timescaledb_job_errors'), [
+    rows.map((r) => r.jobId),
+  ]);
+  const byJob = new Map(errors.map((e) => [e.jobId, e.error]));
+  return rows.map((r) => {
+    const lastError = byJob.get(r.jobId);
+    return lastError === undefined ? r : { ...r, lastError };
+  });
 }
 
 /** `timescaledb_jobs`: TimescaleDB background jobs (compression, retention, aggregates) that fail. */
@@ -25,7 +44,8 @@ export const timescaledbJobsCheck: HealthCheck = {
       "select coalesce(to_regclass('_timescaledb_internal.bgw_job_stat'), to_regclass('_timescaledb_catalog.bgw_job_stat'))::text as name",
     );
     const stats = found?.name ?? '(select null::int as job_id)';
-    const rows = await query<Row>(loadSql('health/timescaledb_jobs').replaceAll('@bgw_job_stat@', stats));
+    const failing = await query<Row>(loadSql('health/timescaledb_jobs').replaceAll('@bgw_job_stat@', stats));
+    const rows = await withLastErrors(query, failing);
     const worst = Math.max(0, ...rows.map((r) => r.consecutiveFailures));
     return {
       value: worst,
@@ -34,7 +54,7 @@ export const timescaledbJobsCheck: HealthCheck = {
           ? 'no failing TimescaleDB job'
           : `${rows.length} TimescaleDB job(s) failing; worst ${worst} time(s) in a row (${rows
               .slice(0, 3)
-              .map((r) => `${r.jobId} ${r.application}`)
+              .map((r) => `${r.jobId} ${r.application}${r.lastError ? `: ${r.lastError}` : ''}`)
               .join(', ')})`,
       details: { jobs: rows },
       recommendation:

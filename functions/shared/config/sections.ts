@@ -108,13 +108,18 @@ export const retentionRule = z
     olderThan: interval(),
     where: z.record(sqlName('column'), z.union([whereValue, z.array(whereValue).min(1)])).optional(),
     partitions: z.boolean().optional(),
+    /** A TimescaleDB hypertable: whole chunks are dropped (detected when absent). */
+    hypertable: z.boolean({ error: 'expected true or false' }).optional(),
     premake: nonNegativeInt('a whole number of partitions').optional(),
     maxRowsPerRun: positiveInt('a whole number of rows').optional(),
   })
   .superRefine((rule, ctx) => {
     const problem = (path: string, message: string) =>
       ctx.addIssue({ code: 'custom', path: [path], message });
-    if (rule.partitions === true) {
+    if (rule.hypertable === true) {
+      for (const field of hypertableConflicts(rule))
+        problem(field, `"${field}" cannot be used with "hypertable": true: whole chunks are dropped`);
+    } else if (rule.partitions === true) {
       if (rule.where)
         problem('where', '"where" cannot be used with "partitions": whole partitions are dropped');
       if (rule.maxRowsPerRun !== undefined)
@@ -128,6 +133,21 @@ export const retentionRule = z
       if (rule.premake !== undefined) problem('premake', '"premake" needs "partitions": true');
     }
   });
+
+/** Fields a hypertable rule refuses: chunks are dropped whole, and premaking is TimescaleDB's own. */
+function hypertableConflicts(rule: {
+  partitions?: boolean;
+  where?: unknown;
+  maxRowsPerRun?: number;
+  premake?: number;
+}) {
+  const fields: Array<'partitions' | 'where' | 'maxRowsPerRun' | 'premake'> = [];
+  if (rule.partitions !== undefined) fields.push('partitions');
+  if (rule.where !== undefined) fields.push('where');
+  if (rule.maxRowsPerRun !== undefined) fields.push('maxRowsPerRun');
+  if (rule.premake !== undefined) fields.push('premake');
+  return fields;
+}
 
 export const retentionSection = z.strictObject({
   schedule: schedule().optional(),
