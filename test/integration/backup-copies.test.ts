@@ -37,7 +37,7 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
   const config = (copies: unknown[]) =>
     writeConfig({
       backupBucket: primary,
-      targets: { prod: { secret, backup: { copies }, health: { thresholds: {} } } },
+      targets: { prod: { secret, backup: { copies, jobs: 1 }, health: { thresholds: {} } } },
     });
   const withCopy = () => config([{ bucket: offsite, region: REGION }]);
   const backupCopies = async () => {
@@ -52,6 +52,7 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
     const out = await runCli(['backup', '--config', withCopy(), '--target', 'prod', '--json']);
     expect(out.code, out.stderr).toBe(0);
     const backup = JSON.parse(out.stdout);
+    const firstFinished = Date.now();
     expect(backup.copies).toEqual([
       expect.objectContaining({ bucket: offsite, region: REGION, sha256: backup.sha256 }),
     ]);
@@ -73,12 +74,14 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
     expect(await backupCopies()).toMatchObject({ status: 'ok', value: 0 });
 
     // A later backup made while the copy was not configured: the copy lags, health warns.
-    // (Keys have one-second resolution: the next backup starts in a later second.)
-    while (Date.now() < Date.parse(backup.startedAt) + 1_000) await new Promise((r) => setTimeout(r, 50));
+    // (Keys have one-second resolution: the next backup must start in a later second than the first
+    // finished, or it would take the same key and replace the first one's manifest.)
+    const nextSecond = Math.floor(firstFinished / 1000) * 1000 + 1000;
+    while (Date.now() < nextSecond) await new Promise((r) => setTimeout(r, 50));
     const uncopied = await runCli(['backup', '--config', config([]), '--target', 'prod', '--json']);
     expect(uncopied.code, uncopied.stderr).toBe(0);
     const lagging = await backupCopies();
-    expect(lagging?.status).toBe('warning');
+    expect(lagging?.status, lagging?.message).toBe('warning');
     expect(lagging?.message).toContain(`the copy in ${REGION} lags the newest backup`);
     expect(lagging?.value).toBeGreaterThan(0);
 

@@ -61,13 +61,15 @@ describe('an interrupted backup leaves nothing behind', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('backup_interrupted');
-    // ~30 MB of incompressible bytes: four 8 MiB upload parts.
+    // ~80 MB of incompressible bytes, ten 8 MiB upload parts: with one part stored and the next held,
+    // what the upload and its 4 MiB of slack buffer (about 28 MiB) is far from the whole dump, so
+    // pg_dump is still running when the signal comes, however the machine is loaded.
     await db.sql(`
       create table blobs (id int primary key, data bytea not null);
       insert into blobs
         select b, (select decode(string_agg(md5(b::text || ':' || g::text || random()::text), ''), 'hex')
                    from generate_series(1, 64) g)
-        from generate_series(1, 30000) b;
+        from generate_series(1, 80000) b;
     `);
     secret = await createRdsSecret(db.settings);
     proxy = await startFaultProxy(process.env.AWS_ENDPOINT_URL ?? '');
