@@ -10,6 +10,7 @@ import type { ReindexResult } from '../../functions/reindex/result';
 import type { RetentionRun } from '../../functions/retention/result';
 import { type ConnectionSettings, libpqEnv, settingsFromUrl } from '../../functions/shared/credentials';
 import { runCli, writeConfig } from '../helpers/cli';
+import { UNGRADED_SERVER_WIDE } from '../helpers/health';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import {
   type LocalPostgres,
@@ -235,9 +236,10 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
       'restore_drill',
       'slow_queries',
     ];
-    const thresholds = Object.fromEntries(
-      serverWide.map((name) => [name, { warning: null, critical: null }]),
-    );
+    const thresholds = {
+      ...Object.fromEntries(serverWide.map((name) => [name, { warning: null, critical: null }])),
+      ...UNGRADED_SERVER_WIDE,
+    };
     const out = await runCli([
       'health',
       '--config',
