@@ -10,8 +10,8 @@ import type { ReindexResult } from '../../functions/reindex/result';
 import type { RetentionRun } from '../../functions/retention/result';
 import { type ConnectionSettings, libpqEnv, settingsFromUrl } from '../../functions/shared/credentials';
 import { runCli, writeConfig } from '../helpers/cli';
-import { UNGRADED_SERVER_WIDE } from '../helpers/health';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
+import { UNGRADED_SERVER_WIDE } from '../helpers/health';
 import {
   type LocalPostgres,
   postgresBindir,
