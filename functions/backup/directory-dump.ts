@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { type BackupFile, backupFileKey } from '../shared/backup-catalog';
 import { errorMessage, JobError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import { hasher } from '../shared/sha256-stream';
 import type { ObjectStore } from '../shared/store';
 import { spawnTool, type ToolProcess } from '../shared/tool-process';
 import { ARCHIVE_HEADER_BYTES, readArchiveVersion } from './archive-header';
@@ -254,27 +254,20 @@ function uploadQueue(store: ObjectStore, key: string, dir: string) {
   const upload = async (name: string) => {
     const path = join(dir, name);
     const before = await stat(path);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const hashing = new Transform({
-      transform(chunk: Buffer, _encoding, next) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        next(null, chunk);
-      },
-    });
+    const digest = hasher();
     const source = createReadStream(path);
-    source.on('error', (error) => hashing.destroy(error));
+    source.on('error', (error) => digest.stream.destroy(error));
     const target = backupFileKey(key, name);
     started.push(target);
     try {
-      await store.putStream(target, source.pipe(hashing), 'application/octet-stream');
+      await store.putStream(target, source.pipe(digest.stream), 'application/octet-stream');
     } catch (error) {
       throw new JobError(`upload to ${store.location}/${target} failed: ${errorMessage(error)}`);
     }
+    const { bytes, sha256 } = digest.result();
     if (bytes !== before.size)
       throw new JobError(`${name} changed while it was uploaded (${before.size} → ${bytes} bytes)`);
-    done.push({ name, bytes, sha256: hash.digest('hex'), mtimeMs: before.mtimeMs });
+    done.push({ name, bytes, sha256, mtimeMs: before.mtimeMs });
   };
   const pump = () => {
     while (!abandoned && running.size < UPLOADS_AT_ONCE && waiting.length > 0) {

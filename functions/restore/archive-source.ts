@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type BackupManifest, backupFileKey } from '../shared/backup-catalog';
 import { errorMessage, RefusedError } from '../shared/errors';
+import { hasher } from '../shared/sha256-stream';
 import type { ObjectStore } from '../shared/store';
 
 /** Where pg_restore reads the archive from: a verified local copy, or the store, streamed. */
@@ -95,20 +95,6 @@ async function downloadDirectory(store: ObjectStore, manifest: BackupManifest): 
     await dispose();
     throw error;
   }
-}
-
-/** A SHA-256 + byte count pass-through, for checking bytes as they go by. */
-export function hasher() {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  return { stream, result: () => ({ sha256: hash.digest('hex'), bytes }) };
 }
 
 export function checkDigest(manifest: BackupManifest, actual: { sha256: string; bytes: number }): void {

@@ -5,9 +5,10 @@ import type { ConnectionSettings } from '../shared/credentials';
 import { libpqEnv } from '../shared/credentials';
 import { JobError } from '../shared/errors';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
+import { hasher } from '../shared/sha256-stream';
 import type { ObjectStore } from '../shared/store';
 import { spawnTool, type ToolProcess } from '../shared/tool-process';
-import { type ArchiveSource, checkDigest, hasher } from './archive-source';
+import { type ArchiveSource, checkDigest } from './archive-source';
 import { type Ownership, pgRestoreOwnershipArgs } from './restore-ownership';
 import { restoresThroughScript, withoutTransactionTimeout } from './script-settings';
 

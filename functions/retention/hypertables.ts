@@ -3,7 +3,7 @@ import type { RetentionRuleConfig } from '../shared/config/schema';
 import { loadSql } from '../shared/sql';
 import { withLockRetries } from './partition-cleanup';
 import type { ChunkInfo, RuleWork } from './result';
-import { qualifiedName } from './rules';
+import { qualifiedName, type RuleBase } from './rules';
 import type { RunState } from './run-state';
 import { fixed, ident, retentionSql, type SqlFragment } from './sql-template';
 
@@ -11,15 +11,8 @@ import { fixed, ident, retentionSql, type SqlFragment } from './sql-template';
  * TimescaleDB hypertables: whole chunks past the cutoff are dropped with drop_chunks, which only
  * drops a chunk whose range ends at or before the cutoff, so a chunk that may hold a newer row stays.
  */
-export interface ChunkRule {
+export interface ChunkRule extends RuleBase {
   readonly kind: 'chunks';
-  readonly index: number;
-  readonly schema: string;
-  readonly table: string;
-  readonly oid: string;
-  readonly estimatedRows: number;
-  readonly olderThan: string;
-  readonly olderThanSeconds: number;
   /** The hypertable's time dimension. */
   readonly column: string;
   /** The dimension's type: the cutoff is cast to it, as drop_chunks needs a value of that type. */

@@ -16,7 +16,7 @@ export interface WhereFilter {
 
 type WhereValue = string | number | boolean | null;
 
-interface RuleBase {
+export interface RuleBase {
   /** Position in the config's rules list, for messages. */
   readonly index: number;
   readonly schema: string;
