@@ -4,6 +4,7 @@ import { thresholdIssues } from '../../health/thresholds';
 import { identifierProblem, qualifiedNameProblem } from '../identifiers';
 import { REINDEX_MIN_BLOAT, REINDEX_MIN_SIZE } from './defaults';
 import { interval, nonNegativeInt, percent, positiveInt, schedule, size } from './fields';
+import { placementFields } from './placement';
 
 /**
  * One schema per job section of a target. Each job's issue owns its section; the shapes here
@@ -16,6 +17,7 @@ export const backupSection = z
   .strictObject({
     /** EventBridge Scheduler expression; absent = the function exists but runs only on demand. */
     schedule: schedule().optional(),
+    ...placementFields,
     retentionDays: positiveInt('a whole number of days, at least 1').default(30),
     keepAtLeast: positiveInt('a whole number of backups, at least 1').default(3),
     /** Grandfather-father-son: the first backup of each of the last N days, ISO weeks, months, years. */
@@ -162,6 +164,7 @@ function hypertableConflicts(rule: {
 
 export const retentionSection = z.strictObject({
   schedule: schedule().optional(),
+  ...placementFields,
   rules: z.array(retentionRule).default([]),
   /** Share of a table's rows deleted above which it is vacuumed. */
   vacuumAbove: percent().default('10%'),
@@ -169,6 +172,7 @@ export const retentionSection = z.strictObject({
 
 export const reindexSection = z.strictObject({
   schedule: schedule().optional(),
+  ...placementFields,
   mode: z
     .enum(['concurrently', 'database'], { error: 'expected "concurrently" or "database"' })
     .default('concurrently'),
@@ -205,6 +209,7 @@ const checkThresholds = z.strictObject({
 
 export const healthSection = z.strictObject({
   schedule: schedule().optional(),
+  ...placementFields,
   /**
    * Publish each check's value and status as CloudWatch metrics (the dashboard's health panels).
    * They are most of a deployment's monthly cost; false keeps only the alerts and the result.
@@ -226,6 +231,7 @@ export const healthSection = z.strictObject({
 export const restoreSection = z.strictObject({
   /** Scheduled restore drill: restore the latest backup into a scratch database and compare. */
   drillSchedule: schedule().optional(),
+  ...placementFields,
   /**
    * The role that owns everything a restore creates when roles the backup's objects and grants
    * belong to do not exist on this server (a refresh from another server). Without it such a
