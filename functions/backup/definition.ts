@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { JobDefinition } from '../shared/job';
+import { estimateBackup } from './estimate';
 import { type BackupResult, renderBackup, runBackup } from './run-backup';
 
 export const backupOptions = z.strictObject({});
@@ -11,6 +12,7 @@ export const backupJob: JobDefinition<BackupOptions, BackupResult> = {
   options: backupOptions,
   flags: {},
   run: (context) => runBackup(context),
+  estimate: (context) => estimateBackup(context),
   stopsOnSignal: true,
   render: renderBackup,
 };

@@ -14,6 +14,7 @@ import {
 } from '../shared/units';
 import { type EstimateSettings, estimateIndexes, pickCandidates } from './candidates';
 import { reindexDatabase } from './database';
+import { estimateReindex } from './estimate';
 import { dropLeftovers, findLeftovers } from './leftovers';
 import { refusal, type ServerFacts } from './preflight';
 import { plannedOutcome, rebuildCandidates } from './rebuild';
@@ -38,6 +39,7 @@ export const reindexJob: JobDefinition<ReindexOptions, ReindexResult> = {
     },
   },
   run: runReindex,
+  estimate: estimateReindex,
   stopsOnSignal: true,
   render: renderReindex,
   failed: (result) => result.status === 'failed',

@@ -19,6 +19,12 @@ export const FARGATE_ENV = {
 } as const;
 
 /**
+ * Set to "fargate" on the job's container by the task definition: the CLI then runs as the
+ * deployment's run (result JSON on stdout, EMF metrics on stderr), not as a person's.
+ */
+export const TASK_RUNTIME_ENV = 'PGMAINT_RUNTIME';
+
+/**
  * The container command of one run: the CLI, exactly as a person would run it, with the event the
  * schedule or the Lambda run received (without `target`) passed whole so nothing is lost in
  * translation to flags. The image's entrypoint is `pgmaint`.

@@ -6,6 +6,8 @@ import { parseConfig } from './config/load';
 import type { PgmaintConfig } from './config/schema';
 import { cachedSecretReader } from './credentials';
 import { optionalEnv } from './env';
+import { ecsClient, lambdaPlacement } from './fargate-handoff';
+import type { HandedOffResult } from './handed-off';
 import type { JobDefinition, JobResult } from './job';
 import { lambdaLogger } from './logger';
 import { emfMetrics } from './metrics';
@@ -83,11 +85,18 @@ export async function lambdaDeps(
 export function makeHandler<Options, Result extends JobResult>(
   definition: JobDefinition<Options, Result>,
   signals: SignalSource = processSignals,
+  env: NodeJS.ProcessEnv = process.env,
 ) {
   // The config is read once per warm container; a failed read is tried again on the next event.
   let pending: ReturnType<typeof lambdaDeps> | undefined;
-  return async (event: unknown, context?: LambdaContextLike): Promise<Result> => {
-    pending ??= lambdaDeps(definition.name).catch((error: unknown) => {
+  let ecs: ReturnType<typeof ecsClient> | undefined;
+  // runOn "fargate", or "auto" with an estimate that does not fit: the run goes to the job's task.
+  const placement = lambdaPlacement(definition as Parameters<typeof lambdaPlacement>[0], env, () => {
+    ecs ??= ecsClient();
+    return ecs;
+  });
+  return async (event: unknown, context?: LambdaContextLike): Promise<Result | HandedOffResult> => {
+    pending ??= lambdaDeps(definition.name, env).catch((error: unknown) => {
       pending = undefined;
       throw error;
     });
@@ -97,12 +106,17 @@ export function makeHandler<Options, Result extends JobResult>(
       ? stopOnSignals(signals, (signal) => deps?.logger.warn(`${signal}: stopping and cleaning up`))
       : undefined;
     try {
-      return await runJob(definition, event, {
-        ...deps,
-        runId: context?.awsRequestId,
-        remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
-        signal: stop?.signal,
-      });
+      return await runJob(
+        definition,
+        event,
+        {
+          ...deps,
+          runId: context?.awsRequestId,
+          remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
+          signal: stop?.signal,
+        },
+        placement,
+      );
     } catch (error) {
       // The runtime copies the message into the failure record the alert is made from, outside
       // this process, where the secrets this run read are not known: scrub it here.

@@ -21,7 +21,11 @@ const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]
  * Powertools Metrics: EMF lines that CloudWatch turns into metrics with no API calls and no
  * extra latency. Each dimension set gets its own EMF document (one per target and check).
  */
-export function emfMetrics(namespace = 'pgmaint'): MetricsSink {
+export function emfMetrics(
+  namespace = 'pgmaint',
+  /** Where each EMF document goes; default stdout (Lambda). A task's CLI keeps stdout for its result. */
+  write?: (line: string) => void,
+): MetricsSink {
   const pending: Array<{
     name: string;
     unit: MetricUnitName;
@@ -43,7 +47,11 @@ export function emfMetrics(namespace = 'pgmaint'): MetricsSink {
         const first = group[0];
         if (first) metrics.addDimensions(first.dimensions);
         for (const metric of group) metrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
-        metrics.publishStoredMetrics();
+        if (!write) metrics.publishStoredMetrics();
+        else {
+          write(`${JSON.stringify(metrics.serializeMetrics())}\n`);
+          metrics.clearMetrics();
+        }
       }
       pending.length = 0;
     },
