@@ -300,7 +300,8 @@ async function loadConfig(
     // A deployed task: the object the stack wrote, its SHA-256 checked, as the job's Lambda reads it.
     io.stderr(`pgmaint: config ${deployed} (${CONFIG_OBJECT_ENV})\n`);
     try {
-      const { loadDeployedConfig } = await import('../shared/lambda');
+      // Loaded only here (a person's run never needs the Lambda's modules); require: tsx runs this as CommonJS.
+      const { loadDeployedConfig } = require('../shared/lambda') as typeof import('../shared/lambda');
       return { config: await loadDeployedConfig(io.env, () => s3Client(io.env)), path: deployed };
     } catch (error) {
       io.stderr(`pgmaint: ${errorMessage(error)}\n`);
@@ -382,9 +383,11 @@ async function onFargate(
   env: NodeJS.ProcessEnv,
   s3: () => ReturnType<typeof s3Client>,
 ): Promise<Placement> {
-  // Loaded only here: the ECS client is not part of every CLI start.
-  const { ecsClient, fargatePlacement } = await import('../shared/fargate-handoff');
-  const { loadFargateSettings } = await import('../shared/fargate-settings');
+  // Loaded only here, so the ECS client is not part of every CLI start (require: see loadConfig).
+  const { ecsClient, fargatePlacement } =
+    require('../shared/fargate-handoff') as typeof import('../shared/fargate-handoff');
+  const { loadFargateSettings } =
+    require('../shared/fargate-settings') as typeof import('../shared/fargate-settings');
   let ecs: ReturnType<typeof ecsClient> | undefined;
   return fargatePlacement(
     (job) => loadFargateSettings(job, config.backupBucket, env, s3),
