@@ -46,7 +46,8 @@ export async function estimateReindex(context: JobContext, options: ReindexOptio
   const work = indexes.reduce((ms, index) => ms + expectedDurationMs(index, ASSUMED_BYTES_PER_SECOND), 0);
   const bytes = indexes.reduce((sum, index) => sum + index.sizeBytes, 0);
   return {
-    durationMs: work + RESERVE_MS,
+    // Nothing to rebuild: the run only looks, which fits anywhere.
+    durationMs: indexes.length === 0 ? 0 : work + RESERVE_MS,
     basis:
       `${indexes.length} index(es) of ${formatBytes(bytes)} to rebuild (tables read twice) at ` +
       `${ASSUMED_BYTES_PER_SECOND / 1024 ** 2} MB/s + ${formatDuration(RESERVE_MS)}`,

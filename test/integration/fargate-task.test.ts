@@ -42,9 +42,7 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
     const slice = JSON.stringify({ targets: { prod: { secret, backup: { jobs: 2 } } } });
     for (const job of ['backup', 'restore']) {
       texts[job] = slice;
-      await s3Client().send(
-        new PutObjectCommand({ Bucket: bucket, Key: configObjectKey(job), Body: slice }),
-      );
+      await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: configObjectKey(job), Body: slice }));
     }
   }, 120_000);
   afterAll(async () => {
@@ -235,7 +233,9 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
       expect(messages).toHaveLength(1);
       expect(messages[0]?.subject).toBe('pgmaint FAILED restore prod');
       expect(messages[0]?.message).toContain(`file ${victim.name} does not match its manifest`);
-      const { rows } = await withAdmin((c) => c.query('select 1 from pg_database where datname = $1', [into]));
+      const { rows } = await withAdmin((c) =>
+        c.query('select 1 from pg_database where datname = $1', [into]),
+      );
       expect(rows).toEqual([]);
     } finally {
       await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original }));
