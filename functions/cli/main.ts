@@ -4,13 +4,14 @@ import { parseArgs } from 'node:util';
 import { JOB_DEFINITIONS } from '../jobs';
 import { type AlertSink, snsAlerts, stderrAlerts } from '../shared/alerts';
 import { s3Client, secretsClient, snsClient } from '../shared/aws';
-import { CONFIG_OBJECT_ENV } from '../shared/config/deployed';
+import { CONFIG_OBJECT_ENV, loadDeployedConfig } from '../shared/config/deployed';
 import { loadConfigFile } from '../shared/config/load';
 import type { PgmaintConfig } from '../shared/config/schema';
 import { cachedSecretReader } from '../shared/credentials';
 import { optionalEnv } from '../shared/env';
 import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../shared/errors';
-import type { Placement } from '../shared/fargate-handoff';
+import { ecsClient, fargatePlacement, type Placement } from '../shared/fargate-handoff';
+import { loadFargateSettings } from '../shared/fargate-settings';
 import { TASK_RUNTIME_ENV } from '../shared/fargate-task';
 import { type HandedOffResult, isHandedOff } from '../shared/handed-off';
 import type { AnyJobDefinition, FlagSpec, JobResult } from '../shared/job';
@@ -224,7 +225,7 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     };
     const result: JobResult | HandedOffResult =
       flags.on === 'fargate'
-        ? await runJob(definition, input, deps, await onFargate(config, io.env, s3Once))
+        ? await runJob(definition, input, deps, onFargate(config, io.env, s3Once))
         : await runJob(definition, input, deps);
     if (isHandedOff(result)) {
       io.stdout(json ? `${JSON.stringify(result)}\n` : `${renderHandedOff(result)}\n`);
@@ -300,8 +301,6 @@ async function loadConfig(
     // A deployed task: the object the stack wrote, its SHA-256 checked, as the job's Lambda reads it.
     io.stderr(`pgmaint: config ${deployed} (${CONFIG_OBJECT_ENV})\n`);
     try {
-      // Loaded only here (a person's run never needs the Lambda's modules); require: tsx runs this as CommonJS.
-      const { loadDeployedConfig } = require('../shared/lambda') as typeof import('../shared/lambda');
       return { config: await loadDeployedConfig(io.env, () => s3Client(io.env)), path: deployed };
     } catch (error) {
       io.stderr(`pgmaint: ${errorMessage(error)}\n`);
@@ -378,16 +377,11 @@ function jobInput(
 }
 
 /** `--on fargate`: the job's task in the deployed stack, found from FARGATE_ENV or the stack's settings object. */
-async function onFargate(
+function onFargate(
   config: PgmaintConfig,
   env: NodeJS.ProcessEnv,
   s3: () => ReturnType<typeof s3Client>,
-): Promise<Placement> {
-  // Loaded only here, so the ECS client is not part of every CLI start (require: see loadConfig).
-  const { ecsClient, fargatePlacement } =
-    require('../shared/fargate-handoff') as typeof import('../shared/fargate-handoff');
-  const { loadFargateSettings } =
-    require('../shared/fargate-settings') as typeof import('../shared/fargate-settings');
+): Placement {
   let ecs: ReturnType<typeof ecsClient> | undefined;
   return fargatePlacement(
     (job) => loadFargateSettings(job, config.backupBucket, env, s3),

@@ -1,9 +1,7 @@
 import type { AlertSink } from './alerts';
 import { snsAlerts, stderrAlerts } from './alerts';
 import { s3Client, secretsClient, snsClient } from './aws';
-import { parseConfigJson, readDeployedConfigText } from './config/deployed';
-import { parseConfig } from './config/load';
-import type { PgmaintConfig } from './config/schema';
+import { loadDeployedConfig } from './config/deployed';
 import { cachedSecretReader } from './credentials';
 import { optionalEnv } from './env';
 import { ecsClient, lambdaPlacement } from './fargate-handoff';
@@ -20,33 +18,6 @@ import { processSignals, type SignalSource, stopOnSignals } from './stop-signals
 export interface LambdaContextLike {
   readonly awsRequestId?: string;
   getRemainingTimeInMillis?(): number;
-}
-
-/**
- * The config a function runs with: the slice of the pgmaint config this job needs (an S3 object
- * the stack wrote, see config/deployed.ts), with the bucket and topic the stack created (or
- * imported) from the environment beside it.
- */
-export function withDeployedResources(
-  slice: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-): Record<string, unknown> {
-  const bucket = optionalEnv('PGMAINT_BACKUP_BUCKET', env);
-  const topicArn = optionalEnv('PGMAINT_ALERT_TOPIC_ARN', env);
-  return {
-    ...slice,
-    ...(bucket ? { backupBucket: bucket } : {}),
-    ...(topicArn ? { alerts: { ...(slice.alerts as object | undefined), topicArn } } : {}),
-  };
-}
-
-/** Reads and validates the deployed config (every problem at once), as a function or task runs with it. */
-export async function loadDeployedConfig(
-  env: NodeJS.ProcessEnv,
-  s3: () => ReturnType<typeof s3Client>,
-): Promise<PgmaintConfig> {
-  const { text, source } = await readDeployedConfigText(env, s3);
-  return parseConfig(withDeployedResources(parseConfigJson(text, source), env), source);
 }
 
 export async function lambdaDeps(
