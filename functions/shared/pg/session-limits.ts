@@ -13,6 +13,9 @@ export interface SessionLimits {
 
 type Limit = keyof SessionLimits;
 
+/** Statement and lock timeouts off, for what may take as long as it takes (a session default too). */
+export const NO_TIMEOUTS: SessionLimits = { statementTimeoutMs: 0, lockTimeoutMs: 0 };
+
 const SETTING: Readonly<Record<Limit, string>> = {
   statementTimeoutMs: 'statement_timeout',
   lockTimeoutMs: 'lock_timeout',
