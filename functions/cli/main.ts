@@ -10,7 +10,7 @@ import { cachedSecretReader } from '../shared/credentials';
 import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../shared/errors';
 import type { AnyJobDefinition, FlagSpec } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
-import { noMetrics } from '../shared/metrics';
+import { cliMetrics } from '../shared/metrics';
 import { logProgress, type TerminalProgress, terminalProgress } from '../shared/progress';
 import { runJob } from '../shared/run-job';
 import { scrub } from '../shared/secrets-scrub';
@@ -189,7 +189,7 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     const result = await runJob(definition, input, {
       config,
       logger,
-      metrics: noMetrics,
+      metrics: cliMetrics(io.env),
       alerts,
       readSecret: cachedSecretReader(secretsClient()),
       s3: () => {
