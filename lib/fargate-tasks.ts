@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -44,6 +44,11 @@ export class FargateCluster extends Construct {
         ? ecs.ContainerInsights.ENABLED
         : ecs.ContainerInsights.DISABLED,
     });
+    Validations.of(this.cluster).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-ECS4',
+      reason:
+        "Container Insights is off by default for cost: pgmaint's tasks are short batch runs whose outcome is watched by the task-stopped alert and the JobSucceeded alarms; the containerInsights prop turns it on",
+    });
     this.taskStoppedRule = new events.Rule(this, 'TaskStopped', {
       description: "pgmaint: a job's Fargate task exited non-zero or was stopped by ECS",
       eventPattern: {
@@ -71,6 +76,11 @@ export class FargateCluster extends Construct {
       }),
     });
     props.alertTopicKey?.grant(publisher, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    Validations.of(this.taskStoppedRule).acknowledge({
+      id: 'Serverless::Serverless-EventBusDLQ',
+      reason:
+        'The only target is the alert topic (EventBridge retries it for 24 hours); a dead-letter queue of undeliverable alerts could only be watched by an alarm to that same topic',
+    });
     const field = (path: string) => events.EventField.fromPath(path);
     const command = '$.detail.overrides.containerOverrides[0].command';
     this.taskStoppedRule.addTarget(

@@ -1,3 +1,4 @@
+import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -76,6 +77,12 @@ export class JobFunction extends Construct {
         ...(props.onFailure ? { PGMAINT_FAILURE_ALERTS: 'destination' } : {}),
       },
     });
+    if (props.vpc && this.function.role)
+      Validations.of(this.function.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          "AWSLambdaVPCAccessExecutionRole only lets Lambda manage the function's network interfaces in the VPC (and write logs); a hand-written copy would grant the same",
+      });
     // The function must not start with a pointer to an object the deployment has not written yet.
     this.function.node.addDependency(props.configObjects.deployment);
     grantJobAccess(this.function, props);
