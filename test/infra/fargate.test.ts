@@ -40,7 +40,8 @@ const config = parseConfig({
 });
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-type Resources = Record<string, { Type: string; Properties: Record<string, unknown> & { [k: string]: any } }>;
+/** The template's resources, typed as findResources types them. */
+type Resources = ReturnType<Template['findResources']>;
 
 describe('Fargate: cluster, task definitions, schedules, hand-off, task-stopped alert', () => {
   let template: Template;
