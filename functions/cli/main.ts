@@ -22,7 +22,7 @@ import {
 } from '../shared/stop-signals';
 import { bucketWarnings } from './bucket-warnings';
 import { checkObjectLock } from './lock-check';
-import { listSchedules } from './schedules';
+import { listSchedules, RUNS_ON_TEXT } from './schedules';
 import { packageVersion } from './version';
 
 export interface CliIo {
@@ -125,7 +125,7 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
     const mine = schedules.filter((s) => s.target === target);
     if (mine.length === 0) io.stdout('  no schedules (jobs run on demand only)\n');
     for (const run of mine) {
-      io.stdout(`  ${run.job.padEnd(14)} ${run.expression} (${run.timezone})\n`);
+      io.stdout(`  ${run.job.padEnd(14)} ${run.expression} (${run.timezone}), ${RUNS_ON_TEXT[run.runsOn]}\n`);
       for (const next of run.nextRuns) io.stdout(`  ${''.padEnd(14)}   next: ${next}\n`);
     }
   }
