@@ -71,8 +71,11 @@ describe('Fargate: cluster, task definitions, schedules, hand-off, task-stopped 
     return { id: entry?.[0] as string, props: entry?.[1].Properties };
   };
 
-  it('creates one cluster, without Container Insights by default', () => {
+  it('creates one cluster, without Container Insights by default, named in the outputs', () => {
     template.resourceCountIs('AWS::ECS::Cluster', 1);
+    template.hasOutput('FargateCluster', {
+      Value: { Ref: idOf('AWS::ECS::Cluster', /PgmaintFargateCluster/) },
+    });
     template.hasResourceProperties('AWS::ECS::Cluster', {
       ClusterSettings: [{ Name: 'containerInsights', Value: 'disabled' }],
     });
