@@ -174,7 +174,7 @@ export async function backupDatabase(
 
     const snapshot = await openDumpSnapshot(client);
     phases.end('preflightMs');
-    const env = libpqEnv(settings, 'pgmaint/backup');
+    const env = libpqEnv(settings, 'pgmaint/backup', server.database);
     const deadline = deadlineSignal(
       context.remainingMs(),
       DEADLINE_MARGIN_MS,

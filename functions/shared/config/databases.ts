@@ -103,7 +103,7 @@ export function databaseIssues(target: DatabasesTarget): Array<{ path: string[];
     if (target[section] !== undefined)
       issues.push({
         path: [section],
-        message: `${section} works inside one database and this target names several ("databases"); give each database it should run on a target of its own with the same secret or url and "dbname": "<database>"`,
+        message: `${section} works inside one database and this target names several ("databases"); give each database it should run on a target of its own (the same secret with "dbname": "<database>", or a url naming that database)`,
       });
   if (target.restore?.drillSchedule !== undefined)
     issues.push({
@@ -129,6 +129,6 @@ export function refuseSeveralDatabases(
 ) {
   if (!namesSeveralDatabases(target)) return;
   throw new RequestRefusedError(
-    `${job} works inside one database and target "${targetName}" names several ("databases"): give each database it should run on a target of its own with the same secret or url and "dbname": "<database>"; nothing was done`,
+    `${job} works inside one database and target "${targetName}" names several ("databases"): give each database it should run on a target of its own (the same secret with "dbname": "<database>", or a url naming that database); nothing was done`,
   );
 }
