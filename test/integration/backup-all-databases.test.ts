@@ -46,6 +46,10 @@ describe('backup of every database on a server', () => {
         insert into audit_log (what) select 'event ' || g from generate_series(1, 1000) g;
         create table tmp_import (id int);
         insert into tmp_import select generate_series(1, 10);
+        -- Not on the search path: an unqualified pattern does not reach it, in pg_dump or the counts.
+        create schema other;
+        create table other.tmp_keep (id int);
+        insert into other.tmp_keep select generate_series(1, 5);
         create schema scratch;
         create table scratch.work (id int);
         insert into scratch.work select generate_series(1, 20);
@@ -93,6 +97,7 @@ describe('backup of every database on a server', () => {
   const manifest = async (key: string) => JSON.parse((await readObject(bucket, key)).toString());
 
   let firstGlobals: string;
+  let firstAppKey: string;
 
   it('backs up each database on its own; the one it cannot read fails the run with ONE alert naming it', async () => {
     const out = await runCli(['backup', '--config', config(), '--target', 'srv']);
@@ -147,9 +152,12 @@ describe('backup of every database on a server', () => {
       ],
     );
     expect(tables).toEqual([
+      ['other.tmp_keep', 5, false],
       ['public.audit_log', 0, true],
       ['public.customers', 300, false],
     ]);
+    firstAppKey = app.key;
+    expect(firstAppKey).toMatch(/^srv\/databases\/app\/\d{4}\/\d{2}\/\d{2}\/srv-app-\d{8}T\d{9}Z\.dump$/);
   });
 
   it('picks up a database created since the last run, in directory format too', async () => {
@@ -219,6 +227,47 @@ describe('backup of every database on a server', () => {
       ).rows,
     }));
     expect(restored).toEqual({ audit: 0, customers: 300, others: [] });
+
+    // The first run's one-stream (custom-format) backup, named by its key, checks the same way.
+    const custom = await runCli([
+      'restore',
+      '--config',
+      config(),
+      '--target',
+      'srv',
+      '--database',
+      'app',
+      '--backup',
+      firstAppKey,
+      '--into',
+      'app_custom',
+      '--json',
+    ]);
+    expect(custom.code, custom.stderr).toBe(0);
+    expect(JSON.parse(custom.stdout)).toMatchObject({
+      status: 'restored',
+      backupKey: firstAppKey,
+      mismatches: [],
+    });
+    const kept = await admin('app_custom', async (c) => ({
+      keep: (await c.query('select count(*)::int as n from other.tmp_keep')).rows[0]?.n,
+      audit: (await c.query('select count(*)::int as n from audit_log')).rows[0]?.n,
+    }));
+    expect(kept).toEqual({ keep: 5, audit: 0 });
+    // A key of another database is not a backup of this one.
+    const wrong = await runCli([
+      'restore',
+      '--config',
+      config(),
+      '--target',
+      'srv',
+      '--database',
+      'billing',
+      '--backup',
+      firstAppKey,
+    ]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('is a backup of database "app", not "billing"');
 
     const drill = await runCli([
       'restore',
