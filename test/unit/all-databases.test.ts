@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { excludePatternProblem, patternRegex } from '../../functions/backup/exclude-patterns';
 import { planDatabases } from '../../functions/backup/server-backup';
+import { JOB_MANIFESTS } from '../../functions/manifests';
 import { parseConfig } from '../../functions/shared/config/load';
 import { ConfigError } from '../../functions/shared/errors';
 import {
@@ -10,6 +11,8 @@ import {
   parseBackupKey,
   serverGlobalsKey,
 } from '../../functions/shared/store/layout';
+import { testEvents } from '../../lib/console-test-events';
+import { configSlice } from '../../lib/job-settings';
 
 function problemsOf(raw: unknown): readonly string[] {
   try {
@@ -209,5 +212,45 @@ describe('config of databases and excludes', () => {
 
   it('a target naming the same database both ways is fine', () => {
     expect(problemsOf(server({ url: 'postgres://pgmaint@db1.internal/app', dbname: 'app' }))).toEqual([]);
+  });
+});
+
+describe('deployed, a target with "databases"', () => {
+  const config = parseConfig({
+    backupBucket: 'my-backups',
+    targets: {
+      srv: { secret: 'db1/pgmaint', databases: ['app', 'billing'], backup: {} },
+      all: { secret: 'db2/pgmaint', databases: '*', exclude: ['rdsadmin'], backup: {} },
+      staging: { secret: 'db3/pgmaint', dbname: 'app_staging', backup: {} },
+    },
+  });
+
+  it("carries its databases (and a target's dbname) in every job's config", () => {
+    for (const manifest of Object.values(JOB_MANIFESTS)) {
+      const slice = configSlice(config, manifest) as { targets: Record<string, Record<string, unknown>> };
+      expect(slice.targets.srv).toMatchObject({ databases: ['app', 'billing'] });
+      expect(slice.targets.all).toMatchObject({ databases: '*', exclude: ['rdsadmin'] });
+      expect(slice.targets.staging).toMatchObject({ dbname: 'app_staging' });
+    }
+  });
+
+  it('gets console examples only for what works on it, each naming a database', () => {
+    const events = testEvents(config);
+    for (const job of ['health', 'retention', 'reindex'] as const) {
+      expect(Object.values(events[job]).map((e) => e.target)).toEqual(['staging']);
+    }
+    expect(events.restore['srv-restore-latest-into-new-database']).toEqual({
+      target: 'srv',
+      backup: 'latest',
+      database: 'app',
+    });
+    expect(events.restore['refresh-staging-from-srv']).toEqual({
+      target: 'staging',
+      from: 'srv',
+      backup: 'latest',
+      database: 'app',
+    });
+    // "*" names no database that synth could know.
+    expect(Object.keys(events.restore).filter((name) => name.startsWith('all-'))).toEqual([]);
   });
 });
