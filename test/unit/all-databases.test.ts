@@ -1,15 +1,24 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { excludePatternProblem, patternRegex } from '../../functions/backup/exclude-patterns';
+import { backupsToPrune, deleteBackups } from '../../functions/backup/prune-backups';
 import { planDatabases } from '../../functions/backup/server-backup';
 import { JOB_MANIFESTS } from '../../functions/manifests';
+import { listBackups, resolveBackup } from '../../functions/shared/backup-catalog';
 import { parseConfig } from '../../functions/shared/config/load';
 import { ConfigError } from '../../functions/shared/errors';
+import { fileStore } from '../../functions/shared/store';
 import {
+  type BackupManifest,
   backupKey,
   databaseSegment,
+  manifestKey,
   newestKeyFirst,
   parseBackupKey,
   serverGlobalsKey,
+  storedJson,
 } from '../../functions/shared/store/layout';
 import { testEvents } from '../../lib/console-test-events';
 import { configSlice } from '../../lib/job-settings';
@@ -252,5 +261,69 @@ describe('deployed, a target with "databases"', () => {
     });
     // "*" names no database that synth could know.
     expect(Object.keys(events.restore).filter((name) => name.startsWith('all-'))).toEqual([]);
+  });
+});
+
+describe('backups stored under keys of earlier versions', () => {
+  const manifest = (key: string, startedAt: string, database = 'app'): BackupManifest => ({
+    formatVersion: 1,
+    target: 'prod',
+    database,
+    key,
+    startedAt,
+    finishedAt: startedAt,
+    durationMs: 1,
+    bytes: 1,
+    sha256: 'ab',
+    serverVersion: '15.4',
+    serverVersionNum: 150004,
+    pgDumpVersion: '18.1',
+    archiveVersion: '1.16.0',
+    compression: 'zstd:3',
+    databaseSizeBytes: 1,
+    tables: [],
+    rowCountsExact: false,
+  });
+
+  it('list, resolve as latest and prune in time order with millisecond keys', async () => {
+    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-keys-')));
+    // As text the old key sorts after the new one of the same second; in time it is older.
+    const old = 'prod/2026/01/01/prod-20260101T020000Z.dump';
+    const newer = backupKey('prod', new Date('2026-01-01T02:00:00.500Z'));
+    const oldest = 'prod/2025/12/01/prod-20251201T020000Z.dump';
+    await store.put(old, 'PGDMP');
+    await store.put(manifestKey(old), storedJson(manifest(old, '2026-01-01T02:00:00Z')));
+    await store.put(manifestKey(newer), storedJson(manifest(newer, '2026-01-01T02:00:00.500Z')));
+    await store.put(oldest, 'PGDMP');
+    await store.put(manifestKey(oldest), storedJson(manifest(oldest, '2025-12-01T02:00:00Z')));
+
+    const listed = await listBackups(store, 'prod', () => {});
+    expect(listed.map((b) => b.key)).toEqual([newer, old, oldest]);
+    expect((await resolveBackup(store, 'prod', 'latest')).key).toBe(newer);
+    expect((await resolveBackup(store, 'prod', old)).key).toBe(old);
+
+    const policy = { retentionDays: 1, keepAtLeast: 2 };
+    const expired = backupsToPrune(listed, policy, new Date('2026-03-01T00:00:00Z'));
+    expect(expired.map((b) => b.key)).toEqual([oldest]);
+    await deleteBackups(store, expired);
+    expect((await listBackups(store, 'prod', () => {})).map((b) => b.key)).toEqual([newer, old]);
+    expect(await store.get(oldest)).toBeUndefined();
+  });
+
+  it("picks one database's latest among every database's backups", async () => {
+    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-keys-')));
+    const app = backupKey('db1', new Date('2026-01-01T02:00:00Z'), 'app');
+    const billing = backupKey('db1', new Date('2026-01-01T02:00:05Z'), 'billing');
+    await store.put(
+      manifestKey(app),
+      storedJson({ ...manifest(app, '2026-01-01T02:00:00Z'), target: 'db1' }),
+    );
+    await store.put(
+      manifestKey(billing),
+      storedJson({ ...manifest(billing, '2026-01-01T02:00:05Z', 'billing'), target: 'db1' }),
+    );
+    expect((await resolveBackup(store, 'db1', 'latest', 'app')).key).toBe(app);
+    expect((await resolveBackup(store, 'db1', 'latest')).key).toBe(billing);
+    await expect(resolveBackup(store, 'db1', 'latest', 'gone')).rejects.toThrow('of database "gone"');
   });
 });
