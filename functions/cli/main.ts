@@ -12,11 +12,10 @@ import { optionalEnv } from '../shared/env';
 import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../shared/errors';
 import { ecsClient, fargatePlacement, type Placement } from '../shared/fargate-handoff';
 import { loadFargateSettings } from '../shared/fargate-settings';
-import { TASK_RUNTIME_ENV } from '../shared/fargate-task';
 import { type HandedOffResult, isHandedOff } from '../shared/handed-off';
 import type { AnyJobDefinition, FlagSpec, JobResult } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
-import { emfMetrics, noMetrics } from '../shared/metrics';
+import { cliMetrics, METRICS_ENV } from '../shared/metrics';
 import { logProgress, type TerminalProgress, terminalProgress } from '../shared/progress';
 import { runJob } from '../shared/run-job';
 import { scrub } from '../shared/secrets-scrub';
@@ -28,7 +27,7 @@ import {
 } from '../shared/stop-signals';
 import { bucketWarnings } from './bucket-warnings';
 import { checkObjectLock } from './lock-check';
-import { listSchedules } from './schedules';
+import { listSchedules, RUNS_ON_TEXT } from './schedules';
 import { packageVersion } from './version';
 
 export interface CliIo {
@@ -139,7 +138,7 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
     const mine = schedules.filter((s) => s.target === target);
     if (mine.length === 0) io.stdout('  no schedules (jobs run on demand only)\n');
     for (const run of mine) {
-      io.stdout(`  ${run.job.padEnd(14)} ${run.expression} (${run.timezone})\n`);
+      io.stdout(`  ${run.job.padEnd(14)} ${run.expression} (${run.timezone}), ${RUNS_ON_TEXT[run.runsOn]}\n`);
       for (const next of run.nextRuns) io.stdout(`  ${''.padEnd(14)}   next: ${next}\n`);
     }
   }
@@ -169,9 +168,9 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     return 0;
   }
   const loaded = await loadConfig(flags.config as string | undefined, noting);
-  // The deployment's task (the container runs the CLI): the result as JSON, the Lambda's metrics.
-  const task = io.env[TASK_RUNTIME_ENV] === 'fargate';
-  const json = flags.json === true || task;
+  // The deployment's Fargate task (METRICS_ENV=emf, set on every task and nowhere else): its
+  // stdout is the job's log, where the result goes as JSON, as a Lambda run returns it.
+  const json = flags.json === true || optionalEnv(METRICS_ENV, io.env) === 'emf';
   if (!loaded) return cannotRun(json);
   const { config } = loaded;
   const input = jobInput(definition, flags, noting);
@@ -214,8 +213,7 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     const deps = {
       config,
       logger,
-      // Only the deployment's task publishes metrics: a person's run must not look like a scheduled one.
-      metrics: task ? emfMetrics('pgmaint', (line: string) => io.stderr(line)) : noMetrics,
+      metrics: cliMetrics(io.env),
       alerts,
       readSecret: cachedSecretReader(secretsClient()),
       s3: s3Once,

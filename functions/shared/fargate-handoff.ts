@@ -5,10 +5,9 @@ import { JOB_MANIFESTS } from '../manifests';
 import { type FargateSizingConfig, type RunOn, runOnOf } from './config/placement';
 import { JOBS, type JobName } from './config/schema';
 import { ConfigError, errorMessage, InputError, JobError } from './errors';
-import { FARGATE_ENV, taskCommand } from './fargate-task';
+import { FARGATE_ENV, type TaskSize, taskCommand, taskOverrides, taskSize } from './fargate-task';
 import type { HandedOffResult } from './handed-off';
 import type { JobContext, RunEstimate } from './job';
-import type { FargateSizing } from './manifest';
 import { formatBytes, formatDuration } from './units';
 
 /**
@@ -85,9 +84,8 @@ function placementOf(context: JobContext): { runOn: RunOn; fargate?: FargateSizi
 }
 
 /** The task's size for this target: the job's default (its manifest) with the target's `fargate` over it. */
-export function fargateSizingFor(job: JobName, target: FargateSizingConfig | undefined): FargateSizing {
-  return { ...JOB_MANIFESTS[job].fargate, ...target };
-}
+const sizeFor = (job: JobName, target: FargateSizingConfig | undefined): TaskSize =>
+  taskSize(JOB_MANIFESTS[job].fargate, target);
 
 /**
  * Why a run estimated this way does not fit in what this Lambda run has left, or undefined when it
@@ -117,7 +115,7 @@ export async function startFargateTask(
     readonly job: JobName;
     readonly target: string;
     readonly event: Readonly<Record<string, unknown>>;
-    readonly sizing: FargateSizing;
+    readonly size: TaskSize;
     readonly runId: string;
   },
 ): Promise<string> {
@@ -136,14 +134,13 @@ export async function startFargateTask(
             assignPublicIp: settings.assignPublicIp,
           },
         },
-        overrides: {
-          cpu: String(run.sizing.cpu),
-          memory: String(run.sizing.memoryMiB),
-          ephemeralStorage: { sizeInGiB: run.sizing.ephemeralStorageGiB },
-          containerOverrides: [
-            { name: settings.container, command: taskCommand(run.job, run.target, run.event) },
-          ],
-        },
+        // The task definition has the job's default size: only a target's own size travels.
+        overrides: taskOverrides(
+          settings.container,
+          taskCommand(run.job, run.target, run.event),
+          run.size,
+          JOB_MANIFESTS[run.job].fargate,
+        ),
         // Letters, digits, - and _ only (ECS's rule; target names keep to it): the tags say it exactly.
         startedBy: `pgmaint-${run.job}-${run.target}`.slice(0, 128),
         tags: [
@@ -236,7 +233,7 @@ export function lambdaPlacement(
       job,
       target: context.targetName,
       event: input,
-      sizing: fargateSizingFor(job, placement.fargate),
+      size: sizeFor(job, placement.fargate),
       runId: context.runId,
     });
     return { target: context.targetName, status: 'handed off', job, taskArn, reason };
@@ -259,7 +256,7 @@ export function fargatePlacement(
       job,
       target: context.targetName,
       event: input,
-      sizing: fargateSizingFor(job, placementOf(context)?.fargate),
+      size: sizeFor(job, placementOf(context)?.fargate),
       runId: context.runId,
     });
     return { target: context.targetName, status: 'handed off', job, taskArn, reason };

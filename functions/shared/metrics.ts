@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { optionalEnv } from './env';
 
 export type MetricUnitName = 'Count' | 'Seconds' | 'Milliseconds' | 'Bytes' | 'Percent' | 'None';
 
@@ -21,11 +22,7 @@ const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]
  * Powertools Metrics: EMF lines that CloudWatch turns into metrics with no API calls and no
  * extra latency. Each dimension set gets its own EMF document (one per target and check).
  */
-export function emfMetrics(
-  namespace = 'pgmaint',
-  /** Where each EMF document goes; default stdout (Lambda). A task's CLI keeps stdout for its result. */
-  write?: (line: string) => void,
-): MetricsSink {
+export function emfMetrics(namespace = 'pgmaint'): MetricsSink {
   const pending: Array<{
     name: string;
     unit: MetricUnitName;
@@ -47,11 +44,7 @@ export function emfMetrics(
         const first = group[0];
         if (first) metrics.addDimensions(first.dimensions);
         for (const metric of group) metrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
-        if (!write) metrics.publishStoredMetrics();
-        else {
-          write(`${JSON.stringify(metrics.serializeMetrics())}\n`);
-          metrics.clearMetrics();
-        }
+        metrics.publishStoredMetrics();
       }
       pending.length = 0;
     },
@@ -59,3 +52,15 @@ export function emfMetrics(
 }
 
 export const noMetrics: MetricsSink = { add() {}, flush() {} };
+
+/**
+ * `PGMAINT_METRICS=emf`: the CLI writes its metrics as EMF lines on stdout too. A Fargate task
+ * sets it: its stdout is the job's CloudWatch log group, where CloudWatch extracts them as it
+ * does a Lambda run's, so JobSucceeded (the "no successful run" alarms' metric) counts task runs.
+ */
+export const METRICS_ENV = 'PGMAINT_METRICS';
+
+/** The CLI's metrics: none, unless the environment asks for EMF (see METRICS_ENV). */
+export function cliMetrics(env: NodeJS.ProcessEnv): MetricsSink {
+  return optionalEnv(METRICS_ENV, env) === 'emf' ? emfMetrics() : noMetrics;
+}

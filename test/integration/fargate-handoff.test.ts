@@ -133,11 +133,11 @@ describe('a Lambda run handed to its Fargate task', () => {
     if (!('taskArn' in result)) throw new Error('not handed off');
     const task = await describeTask(result.taskArn);
     expect(task.taskDefinitionArn).toBe(stage.taskDefinitions.restore);
-    // restore's manifest: 2 vCPU, 4 GiB, 100 GiB of disk.
+    // No target size: the task definition's own (restore's manifest), no size overrides.
+    expect(task.overrides?.cpu).toBeUndefined();
+    expect(task.overrides?.memory).toBeUndefined();
+    expect(task.overrides?.ephemeralStorage).toBeUndefined();
     expect(task.overrides).toMatchObject({
-      cpu: '2048',
-      memory: '4096',
-      ephemeralStorage: { sizeInGiB: 100 },
       containerOverrides: [
         { name: 'restore', command: ['restore', '--target', 'prod', '--event', '{"drill":true}'] },
       ],
@@ -215,9 +215,6 @@ describe('a Lambda run handed to its Fargate task', () => {
       const task = await describeTask(result.taskArn);
       expect(task.taskDefinitionArn).toBe(stage.taskDefinitions.reindex);
       expect(task.overrides).toMatchObject({
-        // reindex's manifest: a quarter vCPU, 512 MiB.
-        cpu: '256',
-        memory: '512',
         containerOverrides: [
           { name: 'reindex', command: ['reindex', '--target', 'prod', '--event', '{"dryRun":true}'] },
         ],

@@ -60,7 +60,7 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
       PGMAINT_CONFIG_SHA256: configSha256(texts[job] ?? ''),
       PGMAINT_BACKUP_BUCKET: bucket,
       PGMAINT_ALERT_TOPIC_ARN: inbox.topicArn,
-      PGMAINT_RUNTIME: 'fargate',
+      PGMAINT_METRICS: 'emf',
     };
   }
   // `backups` (the listing) has no task of its own: it reads with the backup job's config.
@@ -77,12 +77,24 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
     };
   }
 
-  /** The EMF documents the task wrote on stderr (CloudWatch Logs turns them into metrics). */
-  const emf = (stderr: string) =>
-    stderr
+  const jsonLines = (stdout: string) =>
+    stdout
       .split('\n')
-      .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
+      .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+  /** The EMF documents the task wrote on stdout (CloudWatch Logs turns them into metrics). */
+  const emf = (stdout: string) => jsonLines(stdout).filter((d) => '_aws' in d);
+  /** The run's result: the one JSON object on stdout that is not an EMF document. */
+  const resultOf = (stdout: string) => {
+    const results = jsonLines(stdout).filter((d) => !('_aws' in d));
+    expect(results).toHaveLength(1);
+    return results[0] as Record<string, unknown> & {
+      key: string;
+      manifestKey: string;
+      bytes: number;
+      backups: Array<{ key: string }>;
+    };
+  };
 
   let backupKey = '';
   let files: Array<{ name: string }> = [];
@@ -92,10 +104,9 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
     const out = await task('backup');
     expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).toContain(`config s3://${bucket}/.pgmaint/config/backup.json (PGMAINT_CONFIG_S3)`);
-    // stdout is exactly the result: the metrics went to stderr.
-    const result = JSON.parse(out.stdout);
+    const result = resultOf(out.stdout);
     expect(result).toMatchObject({ target: 'prod', status: 'succeeded', format: 'directory', jobs: 2 });
-    const documents = emf(out.stderr);
+    const documents = emf(out.stdout);
     expect(documents.find((d) => 'JobSucceeded' in d)).toMatchObject({
       JobSucceeded: 1,
       job: 'backup',
@@ -112,7 +123,7 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
   it('lists the backup', async () => {
     const out = await task('backups');
     expect(out.code, out.stderr).toBe(0);
-    expect(JSON.parse(out.stdout).backups.map((b: { key: string }) => b.key)).toEqual([backupKey]);
+    expect(resultOf(out.stdout).backups.map((b: { key: string }) => b.key)).toEqual([backupKey]);
   });
 
   it('restores it from --event, the options as the Lambda event, into a copy equal to the source', async () => {
@@ -120,7 +131,7 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
     restored.push(into);
     const out = await task('restore', { into });
     expect(out.code, out.stderr).toBe(0);
-    expect(JSON.parse(out.stdout)).toMatchObject({
+    expect(resultOf(out.stdout)).toMatchObject({
       status: 'restored',
       database: into,
       backupKey,
@@ -160,12 +171,12 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
     const before = await bucketState();
     const out = await run();
     expect(out.code, out.stderr).toBe(code);
-    expect(JSON.parse(out.stdout)).toMatchObject({ target: 'prod', status: 'failed' });
+    expect(resultOf(out.stdout)).toMatchObject({ target: 'prod', status: 'failed' });
     const messages = await inbox.messages({ expect: 1 });
     expect(messages).toHaveLength(1);
     expect(messages[0]?.subject).toBe('pgmaint FAILED backup prod');
     expect(messages[0]?.message).toMatch(why);
-    expect(emf(out.stderr).find((d) => 'JobFailed' in d)).toMatchObject({ JobFailed: 1, target: 'prod' });
+    expect(emf(out.stdout).find((d) => 'JobFailed' in d)).toMatchObject({ JobFailed: 1, target: 'prod' });
     expect(await bucketState()).toEqual({ objects: before.objects, incompleteUploads: [] });
   }
 
@@ -228,7 +239,7 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
     try {
       const out = await task('restore', { into });
       expect(out.code, out.stderr).toBe(1);
-      expect(JSON.parse(out.stdout)).toMatchObject({ status: 'failed' });
+      expect(resultOf(out.stdout)).toMatchObject({ status: 'failed' });
       const messages = await inbox.messages({ expect: 1 });
       expect(messages).toHaveLength(1);
       expect(messages[0]?.subject).toBe('pgmaint FAILED restore prod');

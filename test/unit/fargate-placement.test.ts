@@ -5,7 +5,7 @@ import {
   measuredThroughput,
 } from '../../functions/backup/estimate';
 import type { BackupManifest } from '../../functions/shared/backup-catalog';
-import { doesNotFit, fargateSettingsFromEnv, fargateSizingFor } from '../../functions/shared/fargate-handoff';
+import { doesNotFit, fargateSettingsFromEnv } from '../../functions/shared/fargate-handoff';
 import { parseFargateSettings } from '../../functions/shared/fargate-settings';
 import { FARGATE_ENV } from '../../functions/shared/fargate-task';
 import { runCli, writeConfig } from '../helpers/cli';
@@ -78,14 +78,6 @@ describe('Fargate settings', () => {
   it('names the variables that are missing', () => {
     const { [FARGATE_ENV.subnets]: _subnets, ...partial } = complete;
     expect(fargateSettingsFromEnv(partial)).toEqual({ missing: ['PGMAINT_FARGATE_SUBNETS'] });
-  });
-
-  it("sizes a task from the job's manifest with the target's fargate settings over it", () => {
-    expect(fargateSizingFor('restore', { memoryMiB: 16384 })).toEqual({
-      cpu: 2048,
-      memoryMiB: 16384,
-      ephemeralStorageGiB: 100,
-    });
   });
 
   it("reads one job's task from the stack's settings object, naming what is wrong", () => {
