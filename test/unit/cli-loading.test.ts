@@ -19,7 +19,10 @@ function runAndListModules(args: string[]) {
   const dump = `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));
 process.argv.splice(1, 0, ${JSON.stringify(BIN)});
 require(${JSON.stringify(BIN)});`;
-  const child = spawnSync(process.execPath, ['-e', dump, '--', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, ['-e', dump, '--', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const modules = (JSON.parse(readFileSync(out, 'utf8')) as string[]).map((path) => relative(ROOT, path));
   return { code: child.status, stdout: child.stdout, stderr: child.stderr, modules };
 }
@@ -41,7 +44,9 @@ describe('what one CLI command loads (a health check is a process Nagios starts 
       targets: { t: { url: 'postgres://pgmaint@127.0.0.1:1/app' } },
     });
     const run = runAndListModules(['health', '--config', config, '--target', 't', '--check', 'connection']);
-    expect(run.stdout, run.stderr).toMatch(/^PGMAINT CRITICAL - cannot connect to pgmaint@127\.0\.0\.1:1\/app/);
+    expect(run.stdout, run.stderr).toMatch(
+      /^PGMAINT CRITICAL - cannot connect to pgmaint@127\.0\.0\.1:1\/app/,
+    );
     expect(run.code).toBe(2);
     // What the run needs is there: the list is real, not empty.
     expect(run.modules).toEqual(
@@ -60,10 +65,7 @@ describe('what one CLI command loads (a health check is a process Nagios starts 
     const run = runAndListModules(['--help']);
     expect(run.code).toBe(0);
     const listed = [...run.stdout.matchAll(/^ {2}([a-z]+) +(.+)$/gm)].map((m) => [m[1], m[2]]);
-    expect(listed).toEqual([
-      ['validate', expect.any(String)],
-      ...COMMANDS.map((c) => [c.name, c.summary]),
-    ]);
+    expect(listed).toEqual([['validate', expect.any(String)], ...COMMANDS.map((c) => [c.name, c.summary])]);
     // The config schema reads health's check names, so health/checks may load; no command's definition does.
     expect(run.modules.filter((path) => /^functions\/.*definition\.ts$/.test(path))).toEqual([]);
     expect(run.modules.filter((path) => path.includes('node_modules/@aws-sdk/'))).toEqual([]);
