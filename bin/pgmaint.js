@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 'use strict';
-// The installed package runs the compiled JS in dist/; a checkout runs the TypeScript through tsx.
+// Runs the TypeScript CLI from a checkout (tsx compiles on the fly); the package and the image ship compiled JS.
 const { join } = require('node:path');
 const { existsSync } = require('node:fs');
 const source = join(__dirname, '..', 'functions', 'cli', 'main.ts');
 const fromSource = existsSync(source);
+// The npm package ships dist/functions/; the container image has the compiled functions/ beside bin/.
+const compiledBeside = join(__dirname, '..', 'functions', 'cli');
 const cliDir = fromSource
   ? join(__dirname, '..', 'functions', 'cli')
-  : join(__dirname, '..', 'dist', 'functions', 'cli');
+  : existsSync(join(compiledBeside, 'main.js'))
+    ? compiledBeside
+    : join(__dirname, '..', 'dist', 'functions', 'cli');
 // Node 22.1+ keeps compiled code between runs (a monitoring server starts `pgmaint health` every
 // few minutes); older Node has no such cache and goes on without it.
 if (!fromSource) require('node:module').enableCompileCache?.();

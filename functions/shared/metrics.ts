@@ -1,4 +1,5 @@
 import type { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { optionalEnv } from './env';
 
 export type MetricUnitName = 'Count' | 'Seconds' | 'Milliseconds' | 'Bytes' | 'Percent' | 'None';
 
@@ -13,7 +14,7 @@ export interface MetricsSink {
  * extra latency. Each dimension set gets its own EMF document (one per target and check).
  */
 export function emfMetrics(namespace = 'pgmaint'): MetricsSink {
-  // Loaded here, not at the top: the CLI publishes no metrics and need not pay for Powertools.
+  // Loaded here, not at the top: a CLI run without PGMAINT_METRICS=emf need not pay for Powertools.
   const { Metrics, MetricUnit: Unit } =
     require('@aws-lambda-powertools/metrics') as typeof import('@aws-lambda-powertools/metrics');
   const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
@@ -53,3 +54,15 @@ export function emfMetrics(namespace = 'pgmaint'): MetricsSink {
 }
 
 export const noMetrics: MetricsSink = { add() {}, flush() {} };
+
+/**
+ * `PGMAINT_METRICS=emf`: the CLI writes its metrics as EMF lines on stdout too. A Fargate task
+ * sets it: its stdout is the job's CloudWatch log group, where CloudWatch extracts them as it
+ * does a Lambda run's, so JobSucceeded (the "no successful run" alarms' metric) counts task runs.
+ */
+export const METRICS_ENV = 'PGMAINT_METRICS';
+
+/** The CLI's metrics: none, unless the environment asks for EMF (see METRICS_ENV). */
+export function cliMetrics(env: NodeJS.ProcessEnv): MetricsSink {
+  return optionalEnv(METRICS_ENV, env) === 'emf' ? emfMetrics() : noMetrics;
+}
