@@ -21,7 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'backups',
-    summary: 'list the verified backups of a target, newest first',
+    summary: 'list the verified backups of a target (of each of its databases), newest first',
     load: async () => (await import('./backup/list-definition')).backupsCommand,
   },
   {
