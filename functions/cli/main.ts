@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { JOB_DEFINITIONS } from '../jobs';
+import { COMMANDS, loadCommand } from '../jobs';
 import { type AlertSink, snsAlerts, stderrAlerts } from '../shared/alerts';
 import { s3Client, secretsClient, snsClient } from '../shared/aws';
 import { CONFIG_OBJECT_ENV, loadDeployedConfig } from '../shared/config/deployed';
@@ -93,7 +93,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return command ? 0 : 2;
   }
   if (command === 'validate') return validate(rest, io);
-  const definition = JOB_DEFINITIONS.find((d) => d.name === command);
+  const definition = await loadCommand(command);
   if (!definition) {
     io.stderr(`pgmaint: unknown command "${command}"\n\n${usage()}`);
     return 2;
@@ -215,7 +215,7 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
       logger,
       metrics: cliMetrics(io.env),
       alerts,
-      readSecret: cachedSecretReader(secretsClient()),
+      readSecret: cachedSecretReader(secretsClient),
       s3: s3Once,
       now: io.now,
       signal: stop?.signal,
@@ -407,7 +407,7 @@ function camelCase(flag: string): string {
 function usage(): string {
   const commands = [
     ['validate', 'check the config and show each schedule with its next three runs'],
-    ...JOB_DEFINITIONS.map((d) => [d.name, d.summary]),
+    ...COMMANDS.map((c) => [c.name, c.summary]),
   ];
   return [
     `pgmaint ${packageVersion()}: PostgreSQL backups, restores, retention, reindex and health checks`,

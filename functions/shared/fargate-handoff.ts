@@ -1,7 +1,8 @@
 import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { ECSClient, RunTaskCommand, type RunTaskCommandOutput } from '@aws-sdk/client-ecs';
+import type { ECSClient, RunTaskCommandOutput } from '@aws-sdk/client-ecs';
 import { JOB_MANIFESTS } from '../manifests';
+import { sdk } from './aws';
 import { type FargateSizingConfig, type RunOn, runOnOf } from './config/placement';
 import { JOBS, type JobName } from './config/schema';
 import { ConfigError, errorMessage, InputError, JobError } from './errors';
@@ -32,7 +33,7 @@ export interface FargateSettings {
 
 /** The ECS client the hand-off starts tasks with (default credentials, region and AWS_ENDPOINT_URL). */
 export function ecsClient(): ECSClient {
-  return new ECSClient({});
+  return new (sdk.ecs().ECSClient)({});
 }
 
 const list = (text: string | undefined) =>
@@ -122,7 +123,7 @@ export async function startFargateTask(
   let response: RunTaskCommandOutput;
   try {
     response = await ecs.send(
-      new RunTaskCommand({
+      new (sdk.ecs().RunTaskCommand)({
         cluster: settings.cluster,
         taskDefinition: settings.taskDefinition,
         launchType: 'FARGATE',

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { sdk } from './aws';
 import { CONFIG_PREFIX } from './config/deployed';
 import { formatIssues } from './config/issues';
 import { JOBS, type JobName } from './config/schema';
@@ -82,7 +82,9 @@ export async function loadFargateSettings(
   const source = `s3://${backupBucket}/${FARGATE_SETTINGS_KEY}`;
   let text: string;
   try {
-    const object = await s3().send(new GetObjectCommand({ Bucket: backupBucket, Key: FARGATE_SETTINGS_KEY }));
+    const object = await s3().send(
+      new (sdk.s3().GetObjectCommand)({ Bucket: backupBucket, Key: FARGATE_SETTINGS_KEY }),
+    );
     text = (await object.Body?.transformToString('utf8')) ?? '';
   } catch (error) {
     throw new ConfigError(

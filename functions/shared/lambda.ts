@@ -41,7 +41,7 @@ export async function lambdaDeps(
     alerts,
     // Periodic structured lines: a long run shows in the log while it goes, not only at its end.
     progress: (job, target) => logProgress({ job, target, logger }),
-    readSecret: cachedSecretReader(secretsClient()),
+    readSecret: cachedSecretReader(secretsClient),
     s3: s3Once,
   };
 }

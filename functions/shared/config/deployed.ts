@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { sdk } from '../aws';
 import { optionalEnv } from '../env';
 import { ConfigError, errorMessage } from '../errors';
 import { parseConfig } from './load';
@@ -52,7 +53,7 @@ export async function readDeployedConfigText(
   const [, bucket, key] = match;
   let text: string;
   try {
-    const object = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const object = await s3().send(new (sdk.s3().GetObjectCommand)({ Bucket: bucket, Key: key }));
     text = (await object.Body?.transformToString('utf8')) ?? '';
   } catch (error) {
     throw new ConfigError(
