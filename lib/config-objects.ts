@@ -12,7 +12,10 @@ import {
   configSha256,
 } from '../functions/shared/config/deployed';
 import type { JobName } from '../functions/shared/config/schema';
+import { FARGATE_SETTINGS_KEY, type FargateSettingsObject } from '../functions/shared/fargate-settings';
 import { findingReference } from './policy-acknowledgements';
+
+const FARGATE_SETTINGS_FILE = FARGATE_SETTINGS_KEY.slice(CONFIG_PREFIX.length);
 
 export interface ConfigObjectsProps {
   readonly bucket: s3.IBucket;
@@ -44,11 +47,29 @@ export class ConfigObjects extends Construct {
       sources: Object.entries(this.texts).map(([job, text]) => s3deploy.Source.data(`${job}.json`, text)),
       // Prune only ever touches this prefix: a job that no longer exists loses its object.
       prune: true,
+      // Written by its own deployment (fargateSettings), after the tasks it names exist.
+      exclude: [FARGATE_SETTINGS_FILE],
       contentType: 'application/json',
       memoryLimit: 256,
     });
     this.handler = this.deployment.handlerRole.node.scope ?? this.deployment;
     acknowledgeDeploymentHandler(this.handler, props.bucket);
+  }
+
+  /**
+   * `.pgmaint/config/fargate.json`: the cluster, network and each job's task definition, so the
+   * CLI's `--on fargate` can start a task knowing only the bucket. Its own deployment: it names
+   * the task definitions, which are created after (and depend on) the config objects.
+   */
+  writeFargateSettings(settings: FargateSettingsObject): void {
+    new s3deploy.BucketDeployment(this, 'FargateSettings', {
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: CONFIG_PREFIX,
+      sources: [s3deploy.Source.jsonData(FARGATE_SETTINGS_FILE, settings)],
+      prune: false,
+      contentType: 'application/json',
+      memoryLimit: 256,
+    });
   }
 
   /** The variables that point one job's function or task at its config. */

@@ -9,7 +9,12 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { type TaskSize, taskCommand, taskOverrides } from '../functions/shared/fargate-task';
+import {
+  SELF_REPORTED_EXIT_CODES,
+  type TaskSize,
+  taskCommand,
+  taskOverrides,
+} from '../functions/shared/fargate-task';
 import { CONTAINER_NAME, type JobTask } from './job-task';
 
 export interface FargateClusterProps {
@@ -58,7 +63,9 @@ export class FargateCluster extends Construct {
           clusterArn: [this.cluster.clusterArn],
           lastStatus: ['STOPPED'],
           $or: [
-            { containers: { exitCode: [{ 'anything-but': 0 }] } },
+            // Exit codes the job reports itself (its own alert, or silent by design) are left to it:
+            // one alert per failure.
+            { containers: { exitCode: [{ 'anything-but': [...SELF_REPORTED_EXIT_CODES] }] } },
             // EssentialContainerExited is how every run ends, well or not (then the exit code
             // tells); every other code is ECS's doing: TaskFailedToStart, SpotInterruption,
             // ServiceSchedulerInitiated, UserInitiated, TerminationNotice.

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { grantJobAccess, type JobAccess } from './job-grants';
 import { lambdaSizing, maxEventAge } from './job-settings';
 import type { JobTask } from './job-task';
+import { findingReference } from './policy-acknowledgements';
 
 export interface JobFunctionProps extends JobAccess {
   /** The image every job shares; each function only changes the handler command. */
@@ -104,6 +105,25 @@ export class JobFunction extends Construct {
         conditions: { ArnEquals: { 'ecs:cluster': task.cluster.clusterArn } },
       }),
     );
+    // RunTask tags the task with its job and target: tagging on create needs TagResource on it.
+    const clusterTasks = Stack.of(this).formatArn({
+      service: 'ecs',
+      resource: 'task',
+      resourceName: `${task.cluster.clusterName}/*`,
+    });
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TagOwnFargateTasks',
+        actions: ['ecs:TagResource'],
+        resources: [clusterTasks],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+      }),
+    );
+    Validations.of(this.function).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${findingReference(this.function, clusterTasks)}]`,
+      reason:
+        "A task's ARN exists only once RunTask creates it: TagResource on this cluster's tasks, and only as part of RunTask (ecs:CreateAction), so the tasks carry their job and target",
+    });
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'PassOwnFargateTaskRoles',

@@ -5,6 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { JobName } from '../functions/shared/config/schema';
+import type { FargateSettingsObject } from '../functions/shared/fargate-settings';
 import { FARGATE_ENV } from '../functions/shared/fargate-task';
 import { METRICS_ENV } from '../functions/shared/metrics';
 import { CLI_ENTRYPOINT } from './image';
@@ -127,4 +129,29 @@ export class JobTask extends Construct {
       [FARGATE_ENV.assignPublicIp]: this.network.assignPublicIp ? 'ENABLED' : 'DISABLED',
     };
   }
+}
+
+/** What the stack writes to `.pgmaint/config/fargate.json` for the CLI's `--on fargate`. */
+export function fargateSettingsObject(
+  cluster: ecs.ICluster,
+  tasks: Readonly<Partial<Record<JobName, JobTask>>>,
+): FargateSettingsObject {
+  const entries = Object.entries(tasks) as Array<[JobName, JobTask]>;
+  const [first] = entries;
+  return {
+    formatVersion: 1,
+    cluster: cluster.clusterArn,
+    subnets: first ? [...first[1].network.subnetIds] : [],
+    assignPublicIp: first?.[1].network.assignPublicIp ? 'ENABLED' : 'DISABLED',
+    tasks: Object.fromEntries(
+      entries.map(([job, task]) => [
+        job,
+        {
+          taskDefinition: task.taskDefinition.taskDefinitionArn,
+          container: CONTAINER_NAME,
+          securityGroups: task.network.securityGroups.map((g) => g.securityGroupId),
+        },
+      ]),
+    ),
+  };
 }

@@ -24,7 +24,7 @@ import { pgmaintContainerImage, pgmaintImage } from './image';
 import { deadLetterAlarm, failureAlertsAlarm, JobAlarms, TargetJobAlarms } from './job-alarms';
 import { JobFunction } from './job-function';
 import { configSlice, lambdaSizing, placementOf, scheduledInvocations } from './job-settings';
-import { JobTask } from './job-task';
+import { fargateSettingsObject, JobTask } from './job-task';
 import { PgmaintDashboard } from './pgmaint-dashboard';
 import { acknowledgePgmaintFindings } from './policy-acknowledgements';
 
@@ -240,7 +240,10 @@ export class Pgmaint extends Construct {
       functions[job] = jobFunction;
     }
     this.functions = functions as Record<JobName, lambda.IFunction>;
-    if (cluster) this.fargate = { cluster, tasks: tasks as Record<JobName, JobTask> };
+    if (cluster) {
+      this.fargate = { cluster, tasks: tasks as Record<JobName, JobTask> };
+      configObjects.writeFargateSettings(fargateSettingsObject(cluster.cluster, tasks));
+    }
     for (const invocation of invocations) {
       // Lambda and Fargate runs both publish JobSucceeded (EMF in the job's log group).
       const alarms = new TargetJobAlarms(this, `${invocation.target}-${invocation.name}-Alarms`, {

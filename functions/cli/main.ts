@@ -12,6 +12,7 @@ import { optionalEnv } from '../shared/env';
 import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../shared/errors';
 import { ecsClient, fargatePlacement, type Placement } from '../shared/fargate-handoff';
 import { loadFargateSettings } from '../shared/fargate-settings';
+import { DEPLOYED_CONFIG_UNUSABLE_EXIT } from '../shared/fargate-task';
 import { type HandedOffResult, isHandedOff } from '../shared/handed-off';
 import type { AnyJobDefinition, FlagSpec, JobResult } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
@@ -171,7 +172,12 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
   // The deployment's Fargate task (METRICS_ENV=emf, set on every task and nowhere else): its
   // stdout is the job's log, where the result goes as JSON, as a Lambda run returns it.
   const json = flags.json === true || optionalEnv(METRICS_ENV, io.env) === 'emf';
-  if (!loaded) return cannotRun(json);
+  if (!loaded) {
+    cannotRun(json);
+    // A deployed task without its config reports nothing itself: its own code makes the rule alert.
+    const deployed = flags.config === undefined && optionalEnv(CONFIG_OBJECT_ENV, io.env) !== undefined;
+    return deployed ? DEPLOYED_CONFIG_UNUSABLE_EXIT : usageCode;
+  }
   const { config } = loaded;
   const input = jobInput(definition, flags, noting);
   if (!input) return cannotRun(json);

@@ -25,7 +25,12 @@ export const fargateSettingsSchema = z.object({
   /** Per job that has a task: its task definition's ARN and its container's name. */
   tasks: z.partialRecord(
     z.enum(JOBS),
-    z.object({ taskDefinition: z.string().min(1), container: z.string().min(1) }),
+    z.object({
+      taskDefinition: z.string().min(1),
+      container: z.string().min(1),
+      /** The job's own security groups (each job's function has its own unless the config names some). */
+      securityGroups: z.array(z.string().min(1)).optional(),
+    }),
   ),
 });
 export type FargateSettingsObject = z.input<typeof fargateSettingsSchema>;
@@ -55,8 +60,16 @@ export function parseFargateSettings(text: string, source: string, job: JobName)
       ],
       'no Fargate task',
     );
-  const { cluster, subnets, securityGroups, assignPublicIp } = parsed.data;
-  return { cluster, subnets, securityGroups, assignPublicIp, ...task };
+  const { cluster, subnets, assignPublicIp } = parsed.data;
+  const securityGroups = task.securityGroups ?? parsed.data.securityGroups;
+  return {
+    cluster,
+    subnets,
+    securityGroups,
+    assignPublicIp,
+    taskDefinition: task.taskDefinition,
+    container: task.container,
+  };
 }
 
 /**

@@ -19,6 +19,20 @@ export const FARGATE_ENV = {
 } as const;
 
 /**
+ * How a task's process ends, as the task-stopped alert reads it. 0: done. 1: the job failed and
+ * sent its own alert. 2: refused (another run holds the lock: silent by design, as on Lambda) or
+ * health's CRITICAL (health alerts on change itself). Any other code is something the job could
+ * not report itself (out of memory, a signal, health's UNKNOWN), so the deployment's rule alerts.
+ */
+export const SELF_REPORTED_EXIT_CODES: readonly number[] = [0, 1, 2];
+
+/**
+ * A deployed task whose config object cannot be read or is invalid: the job never started, so it
+ * sent no alert; sysexits' EX_CONFIG, outside SELF_REPORTED_EXIT_CODES, so the rule alerts.
+ */
+export const DEPLOYED_CONFIG_UNUSABLE_EXIT = 78;
+
+/**
  * The container command of one run: the CLI, exactly as a person would run it, with the event the
  * schedule or the Lambda run received (without `target`) passed whole so nothing is lost in
  * translation to flags. The image's entrypoint is `pgmaint`.

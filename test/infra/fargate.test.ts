@@ -126,7 +126,12 @@ describe('Fargate: cluster, task definitions, schedules, hand-off, task-stopped 
   });
 
   it("gives each task role exactly its job's Lambda grants, and the execution role only image pull and logs", () => {
-    const lambdaOnly = new Set(['SendFailureRecords', 'RunOwnFargateTask', 'PassOwnFargateTaskRoles']);
+    const lambdaOnly = new Set([
+      'SendFailureRecords',
+      'RunOwnFargateTask',
+      'TagOwnFargateTasks',
+      'PassOwnFargateTaskRoles',
+    ]);
     for (const job of JOBS) {
       const { props } = taskDefinitionOf(job);
       const taskRole = props.TaskRoleArn['Fn::GetAtt'][0] as string;
@@ -250,6 +255,26 @@ describe('Fargate: cluster, task definitions, schedules, hand-off, task-stopped 
           Condition: { ArnEquals: { 'ecs:cluster': cluster } },
         },
       ]);
+      expect(statements.filter((s) => [s.Action].flat().includes('ecs:TagResource'))).toEqual([
+        {
+          Sid: 'TagOwnFargateTasks',
+          Action: 'ecs:TagResource',
+          Effect: 'Allow',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':ecs:eu-west-2:123456789012:task/',
+                { Ref: idOf('AWS::ECS::Cluster', /PgmaintFargateCluster/) },
+                '/*',
+              ],
+            ],
+          },
+          Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+        },
+      ]);
       expect(statements.filter((s) => [s.Action].flat().includes('iam:PassRole'))).toEqual([
         {
           Sid: 'PassOwnFargateTaskRoles',
@@ -276,7 +301,7 @@ describe('Fargate: cluster, task definitions, schedules, hand-off, task-stopped 
         clusterArn: [{ 'Fn::GetAtt': [idOf('AWS::ECS::Cluster', /PgmaintFargateCluster/), 'Arn'] }],
         lastStatus: ['STOPPED'],
         $or: [
-          { containers: { exitCode: [{ 'anything-but': 0 }] } },
+          { containers: { exitCode: [{ 'anything-but': [0, 1, 2] }] } },
           { stopCode: [{ 'anything-but': 'EssentialContainerExited' }] },
         ],
       },
@@ -413,4 +438,30 @@ describe('Fargate: policy checks', () => {
     expect(out.stdout + out.stderr).toBe('');
     expect(out.status).toBe(0);
   }, 180_000);
+});
+
+describe("Fargate settings for the CLI's --on fargate", () => {
+  it("writes the cluster, network and every job's task definition to .pgmaint/config/fargate.json, kept by the config deployment's prune", () => {
+    const template = Template.fromStack(new PgmaintStack(new App(), 'FgSettings', { config, env }));
+    const idOf = (type: string, pattern: RegExp) => {
+      const ids = Object.keys(template.findResources(type)).filter((id) => pattern.test(id));
+      expect(ids, `${type} ${pattern}`).toHaveLength(1);
+      return ids[0] as string;
+    };
+    const deployments = Object.values(template.findResources('Custom::CDKBucketDeployment'));
+    const configObjects = deployments.find((d) => d.Properties.Exclude);
+    expect(configObjects?.Properties.Exclude).toEqual(['fargate.json']);
+    expect(configObjects?.Properties.Prune).toBe(true);
+    const settings = deployments.find(
+      (d) => d !== configObjects && d.Properties.DestinationBucketKeyPrefix === '.pgmaint/config/',
+    );
+    expect(settings?.Properties.Prune).toBe(false);
+    // The object's deploy-time values travel as the source's markers beside its asset.
+    const markers = JSON.stringify(settings?.Properties.SourceMarkers);
+    expect(markers).toContain(idOf('AWS::ECS::Cluster', /PgmaintFargateCluster/));
+    for (const job of JOBS)
+      expect(markers, job).toContain(
+        idOf('AWS::ECS::TaskDefinition', new RegExp(`Pgmaint${job[0]?.toUpperCase()}${job.slice(1)}Task`)),
+      );
+  });
 });
