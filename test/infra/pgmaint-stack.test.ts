@@ -23,7 +23,7 @@ const config = parseConfig({
       },
       reindex: { schedule: 'cron(0 4 ? * SUN#1 *)' },
       health: { schedule: 'rate(15 minutes)' },
-      restore: { drillSchedule: 'cron(0 5 ? * SAT *)' },
+      restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' } },
     },
     staging: {
       secret: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:titan/staging-AbCdEf',

@@ -14,7 +14,7 @@ const config = parseConfig({
       retention: { schedule: 'rate(1 hour)', rules: [{ table: 'logs', column: 'at', olderThan: '30 days' }] },
       reindex: { schedule: 'cron(0 4 ? * SUN *)' },
       health: { schedule: 'rate(15 minutes)' },
-      restore: { drillSchedule: 'cron(0 5 ? * SAT *)' },
+      restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' } },
     },
     staging: { url: 'postgres://u@db/staging', backup: {} },
   },
