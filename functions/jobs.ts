@@ -2,6 +2,7 @@ import { backupJob } from './backup/definition';
 import { backupsCommand } from './backup/list-definition';
 import { healthJob } from './health/definition';
 import { reindexJob } from './reindex/definition';
+import { reportCommand } from './report/definition';
 import { restoreJob } from './restore/definition';
 import { retentionJob } from './retention/definition';
 import type { AnyJobDefinition } from './shared/job';
@@ -14,4 +15,5 @@ export const JOB_DEFINITIONS: readonly AnyJobDefinition[] = [
   retentionJob,
   reindexJob,
   healthJob,
+  reportCommand,
 ];

@@ -8,7 +8,7 @@ import { loadConfigFile } from '../shared/config/load';
 import type { PgmaintConfig } from '../shared/config/schema';
 import { cachedSecretReader } from '../shared/credentials';
 import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../shared/errors';
-import type { AnyJobDefinition, FlagSpec } from '../shared/job';
+import type { AnyJobDefinition, FlagSpec, JobResult } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
 import { noMetrics } from '../shared/metrics';
 import { logProgress, type TerminalProgress, terminalProgress } from '../shared/progress';
@@ -185,21 +185,33 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
   for (const name of Object.keys(definition.flags)) {
     if (flags[name] !== undefined) input[camelCase(name)] = flags[name];
   }
+  const deps = {
+    config,
+    logger,
+    metrics: noMetrics,
+    alerts,
+    readSecret: cachedSecretReader(secretsClient()),
+    s3: () => {
+      s3 ??= s3Client(io.env);
+      return s3;
+    },
+    now: io.now,
+    signal: stop?.signal,
+    progress: flags.quiet ? undefined : progress,
+  };
   try {
-    const result = await runJob(definition, input, {
-      config,
-      logger,
-      metrics: noMetrics,
-      alerts,
-      readSecret: cachedSecretReader(secretsClient()),
-      s3: () => {
-        s3 ??= s3Client(io.env);
-        return s3;
-      },
-      now: io.now,
-      signal: stop?.signal,
-      progress: flags.quiet ? undefined : progress,
-    });
+    if (flags.target === undefined && definition.everyTargetWithoutTarget) {
+      const results: JobResult[] = [];
+      for (const target of Object.keys(config.targets))
+        results.push(await runJob(definition, { ...input, target }, deps));
+      io.stdout(
+        flags.json
+          ? `${JSON.stringify({ targets: results })}\n`
+          : `${results.map((r) => definition.render(r)).join('\n\n')}\n`,
+      );
+      return Math.max(0, ...results.map((r) => definition.exitCode?.(r) ?? 0));
+    }
+    const result = await runJob(definition, input, deps);
     io.stdout(flags.json ? `${JSON.stringify(result)}\n` : `${definition.render(result)}\n`);
     return definition.exitCode?.(result) ?? 0;
   } catch (error) {
