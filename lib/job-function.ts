@@ -36,7 +36,7 @@ export interface JobFunctionProps {
   readonly alertTopic: sns.ITopic;
   /** The key of a topic pgmaint did not create. @default - the topic's own key grant, if any */
   readonly alertTopicKey?: kms.IKey;
-  /** The secrets of the targets this function serves, by target name. */
+  /** The secrets of the targets this function serves, by target name (read unless the manifest says `connects: false`). */
   readonly secrets: Readonly<Record<string, secretsmanager.ISecret>>;
   /** Networking, for databases that are not publicly reachable. @default - no VPC */
   readonly vpc?: lambda.FunctionProps['vpc'];
@@ -94,7 +94,9 @@ export class JobFunction extends Construct {
         ...(props.onFailure ? { PGMAINT_FAILURE_ALERTS: 'destination' } : {}),
       },
     });
-    for (const secret of Object.values(props.secrets)) secret.grantRead(this.function);
+    // A job that reads only the store (the report) gets no database credentials.
+    if (manifest.connects !== false)
+      for (const secret of Object.values(props.secrets)) secret.grantRead(this.function);
     props.alertTopic.grantPublish(this.function);
     props.alertTopicKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey*');
     // The function must not start with a pointer to an object the deployment has not written yet.

@@ -67,9 +67,9 @@ describe('job manifests', () => {
         const parsed = parseEvent(job, event);
         expect(parsed.error?.message, `${job} ${name}`).toBeUndefined();
       }
-    // 2 targets × (backup, health, retention, reindex, 2 restores) + staging refreshed from prod
-    // and prod from staging (both back up).
-    expect(count).toBe(14);
+    // 2 targets × (backup, health, retention, reindex, 2 restores, 2 reports) + staging refreshed
+    // from prod and prod from staging (both back up).
+    expect(count).toBe(18);
     expect(events.restore['refresh-staging-from-prod']).toEqual({
       target: 'staging',
       from: 'prod',

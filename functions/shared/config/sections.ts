@@ -241,6 +241,12 @@ export const drillSection = z.strictObject({
   pick: z.enum(['latest', 'random'], { error: 'expected "latest" or "random"' }).default('latest'),
 });
 
+/** The report (`pgmaint report`): optionally published to the alert topic on a schedule. */
+export const reportSection = z.strictObject({
+  /** EventBridge Scheduler expression of the published report, e.g. weekly "cron(0 8 ? * MON *)". */
+  schedule: schedule().optional(),
+});
+
 export const restoreSection = z.strictObject({
   /**
    * Replaced by `drill.schedule`; refused with the line to write instead, so an upgrade never
