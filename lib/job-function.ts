@@ -141,14 +141,14 @@ export class JobFunction extends Construct {
       );
     }
     if (settings.backups === 'write') this.grantObjectLock(bucket, backupPrefixes);
-    // Health reads only the primary's manifests (they record the copies).
-    if (settings.backups !== 'none' && props.manifest.job !== 'health')
+    // Health and the report read only the primary's manifests (they record the copies).
+    if (settings.backups !== 'none' && props.manifest.job !== 'health' && props.manifest.job !== 'report')
       this.grantCopies(props.config, settings.backups);
     if (settings.state) {
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
-          sid: 'ReadWriteState',
-          actions: [...read, 's3:PutObject'],
+          sid: settings.state === 'read' ? 'ReadState' : 'ReadWriteState',
+          actions: settings.state === 'read' ? read : [...read, 's3:PutObject'],
           resources: statePrefixes.map(objects),
         }),
       );
@@ -156,7 +156,7 @@ export class JobFunction extends Construct {
     // A bucket encrypted with a customer-managed key needs the key too.
     const key = props.bucketKey ?? bucket.encryptionKey;
     if (key) {
-      if (settings.backups === 'write' || settings.state) key.grantEncryptDecrypt(this.function);
+      if (settings.backups === 'write' || settings.state === true) key.grantEncryptDecrypt(this.function);
       else key.grantDecrypt(this.function);
     }
   }

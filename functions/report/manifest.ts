@@ -10,7 +10,7 @@ export const reportManifest = jobManifest<ReportInput>({
     'the report of each target from the store (backups, retention, lock, copies, drills, health), published to the alert topic',
   // backup: retention rules, lock and copies asked for; restore: the drills' RTO.
   sections: ['backup', 'restore', 'health', 'report'],
-  store: { backups: 'read', state: true },
+  store: { backups: 'read', state: 'read' },
   connects: false,
   schedules: [
     {

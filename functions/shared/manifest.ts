@@ -6,8 +6,8 @@ export type TargetSection = 'backup' | 'restore' | 'retention' | 'reindex' | 'he
 /** What a job touches in the backup bucket: its targets' backups under `<target>/`, state under `state/<target>/`. */
 export interface StoreAccess {
   readonly backups: 'none' | 'read' | 'write';
-  /** Read/write of `state/<target>/` (alert-on-change state, drill outcomes). */
-  readonly state: boolean;
+  /** `state/<target>/` (alert-on-change state, drill outcomes): true read/write, "read" read only. */
+  readonly state: boolean | 'read';
 }
 
 /**

@@ -152,7 +152,9 @@ describe('PgmaintStack', () => {
     expect(JSON.stringify(write[0]?.Resource)).toContain('/prod/*');
     expect(write[0]?.Action).toContain('s3:AbortMultipartUpload');
     expect(statements('ReadBackups')).toHaveLength(3); // restore, health and report
-    expect(statements('ReadWriteState')).toHaveLength(3);
+    expect(statements('ReadWriteState')).toHaveLength(2); // restore and health
+    expect(statements('ReadState')).toHaveLength(1); // the report
+    expect(statements('ReadState')[0]?.Action).not.toContain('s3:PutObject');
     for (const statement of [...statements('ReadBackups'), ...statements('ReadWriteState')]) {
       expect(statement.Action).not.toContain('s3:DeleteObject');
     }
