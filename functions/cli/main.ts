@@ -199,11 +199,15 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     signal: stop?.signal,
     progress: flags.quiet ? undefined : progress,
   };
+  // Which target a failure was about, when a command runs for every target.
+  let failedTarget = flags.target;
   try {
     if (flags.target === undefined && definition.everyTargetWithoutTarget) {
       const results: JobResult[] = [];
-      for (const target of Object.keys(config.targets))
+      for (const target of Object.keys(config.targets)) {
+        failedTarget = target;
         results.push(await runJob(definition, { ...input, target }, deps));
+      }
       io.stdout(
         flags.json
           ? `${JSON.stringify({ targets: results })}\n`
@@ -221,11 +225,11 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     if (error instanceof InputError) io.stderr(`pgmaint ${definition.name}: ${message}\n`);
     else
       io.stderr(
-        `pgmaint ${definition.name} ${flags.target}: ${refused ? 'refused: ' : ''}${message.split('\n').join(' ')}\n`,
+        `pgmaint ${definition.name} ${failedTarget}: ${refused ? 'refused: ' : ''}${message.split('\n').join(' ')}\n`,
       );
     if (flags.json && !(error instanceof ConfigError)) {
       const status = refused ? 'refused' : 'failed';
-      io.stdout(`${JSON.stringify({ target: flags.target, status, error: message })}\n`);
+      io.stdout(`${JSON.stringify({ target: failedTarget, status, error: message })}\n`);
     }
     const stoppedBy = stop?.received();
     if (stoppedBy) return STOP_SIGNAL_EXIT_CODES[stoppedBy];
