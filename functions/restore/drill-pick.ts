@@ -8,6 +8,8 @@ export type DrillPick = 'latest' | 'random';
 
 export interface DrillPickInput {
   readonly pick: DrillPick;
+  /** A target with several databases: the one whose backups are drilled. */
+  readonly database?: string | undefined;
   /** Makes "random" repeatable: the same seed (the run id) picks the same backup. */
   readonly seed: string;
   readonly policy: RetentionPolicy;
@@ -26,8 +28,8 @@ export async function drillBackup(
   target: string,
   input: DrillPickInput,
 ): Promise<BackupManifest> {
-  if (input.pick === 'latest') return resolveBackup(store, target, 'latest');
-  const backups = await listBackups(store, target, input.warn);
+  if (input.pick === 'latest') return resolveBackup(store, target, 'latest', input.database);
+  const backups = await listBackups(store, target, input.warn, input.database);
   const reasons = keepReasons(backups, input.policy, input.now, input.timeZone);
   const kept = backups.filter((b) => (reasons.get(b.key)?.length ?? 0) > 0);
   const picked = kept[seededIndex(input.seed, kept.length)];

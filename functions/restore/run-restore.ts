@@ -1,10 +1,11 @@
 import type { Client } from 'pg';
 import { copyStore } from '../backup/copy-backup';
 import { type BackupManifest, resolveBackup } from '../shared/backup-catalog';
+import { namesSeveralDatabases } from '../shared/config/databases';
 import { backupSection } from '../shared/config/sections';
 import { errorMessage, InputError, RefusedError, RequestRefusedError } from '../shared/errors';
-import { quoteIdent } from '../shared/identifiers';
 import type { JobContext, JobResult } from '../shared/job';
+import { ident } from '../shared/pg/sql-names';
 import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
@@ -82,7 +83,7 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
     ]);
   }
   const settings = await context.connection();
-  const live = settings.database;
+  const { live, database } = restoredDatabase(context, from, options, settings.database);
   const mode = options.drill ? 'drill' : options.replace ? 'replace' : 'new';
   if (mode === 'replace' && options.confirm !== live) {
     throw new RequestRefusedError(
@@ -91,13 +92,41 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
   }
   const drilling = mode === 'drill';
   try {
-    const result = await restore(context, options, { from, live, mode, startedMs });
+    const result = await restore(context, options, { from, live, database, mode, startedMs });
     if (drilling) await recordDrill(context, { result }, { startedAt, startedMs });
     return result;
   } catch (error) {
     if (drilling) await recordDrill(context, { error }, { startedAt, startedMs });
     throw error;
   }
+}
+
+/**
+ * Which database a restore is about. A target with `databases` backs up several: `database` picks
+ * whose backups are restored (from such a target), and is the live database (of such a target).
+ */
+function restoredDatabase(
+  context: JobContext,
+  from: string,
+  options: RestoreOptions,
+  connected: string,
+): { live: string; database: string | undefined } {
+  const several = (name: string) => namesSeveralDatabases(context.config.targets[name] ?? {});
+  const fromSeveral = several(from);
+  const intoSeveral = several(context.targetName);
+  const named = options.database;
+  if (named === undefined && (fromSeveral || intoSeveral))
+    throw new InputError([
+      `database: target "${fromSeveral ? from : context.targetName}" backs up several databases ("databases"); name the one to restore with --database (\`pgmaint backups --target ${from}\` lists each database's backups)`,
+    ]);
+  if (named !== undefined && !fromSeveral && !intoSeveral)
+    throw new InputError([
+      `database: target "${from}" backs up one database ("${connected}"); leave out --database, it is for targets with "databases"`,
+    ]);
+  return {
+    live: intoSeveral && named !== undefined ? named : connected,
+    database: fromSeveral ? named : undefined,
+  };
 }
 
 /** The primary store, or with `copy: <region>` the target's verified copy there (backup.copies). */
@@ -116,7 +145,13 @@ function backupSource(context: JobContext, from: string, region: string | undefi
 async function restore(
   context: JobContext,
   options: RestoreOptions,
-  run: { from: string; live: string; mode: RestoreResult['mode']; startedMs: number },
+  run: {
+    from: string;
+    live: string;
+    database: string | undefined;
+    mode: RestoreResult['mode'];
+    startedMs: number;
+  },
 ): Promise<RestoreResult> {
   const { from, live, mode } = run;
   const store = backupSource(context, from, options.copy);
@@ -126,13 +161,14 @@ async function restore(
     mode === 'drill'
       ? await drillBackup(store, from, {
           pick,
+          database: run.database,
           seed: context.runId,
           policy: backupSection.parse(context.config.targets[from]?.backup ?? {}),
           now: context.now(),
           timeZone: context.config.targets[from]?.timezone ?? 'UTC',
           warn: (message) => context.logger.warn(message),
         })
-      : await resolveBackup(store, from, options.backup);
+      : await resolveBackup(store, from, options.backup, run.database);
   await refuseUnreadableArchive(manifest);
   const now = context.now();
   const name = mode === 'drill' ? drillName(live) : (options.into ?? restoreName(live, now));
@@ -359,11 +395,11 @@ async function databaseExists(admin: Client, name: string): Promise<boolean> {
 
 async function dropDatabase(admin: Client, name: string, serverVersionNum = 130000): Promise<void> {
   if (serverVersionNum >= 130000) {
-    await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`);
+    await admin.query(`drop database if exists ${ident(name)} with (force)`);
     return;
   }
   await admin.query(loadSql('restore/terminate-sessions'), [name]);
-  await admin.query(`drop database if exists ${quoteIdent(name)}`);
+  await admin.query(`drop database if exists ${ident(name)}`);
 }
 
 /**
