@@ -1,6 +1,6 @@
 import { periodIndex } from '../backup/backup-calendar';
 import { keepReasons, type RetentionPolicy } from '../backup/prune-backups';
-import { type BackupManifest, listBackups } from '../shared/backup-catalog';
+import { type BackupManifest, bySeries, listBackups } from '../shared/backup-catalog';
 import type { TargetConfig } from '../shared/config/schema';
 import { backupSection } from '../shared/config/sections';
 import { errorMessage } from '../shared/errors';
@@ -136,7 +136,7 @@ export async function buildReport(input: ReportInput): Promise<TargetReport> {
   const newest = backups[0];
   const nowMs = now.getTime();
   const retention =
-    backups.length > 0 || target.backup ? retentionStatus(backups, policy, now, target.timezone) : [];
+    backups.length > 0 || target.backup ? retentionOfEverySeries(backups, policy, now, target.timezone) : [];
   const lock = target.backup?.objectLock ?? null;
   const newestLocked = newest?.lockedUntil !== undefined && Date.parse(newest.lockedUntil) > nowMs;
   const configuredCopies = (target.backup?.copies ?? []).map((c) => c.region);
@@ -261,6 +261,26 @@ export function retentionStatus(
     rules.push({ rule, wanted, have, met: have >= wanted || (!currentHasOne && have >= wanted - 1) });
   }
   return rules;
+}
+
+/**
+ * A target with `databases` keeps each database's backups by the rules on its own: a rule is met
+ * when every database meets it, and `have` is the least any database has.
+ */
+function retentionOfEverySeries(
+  backups: readonly BackupManifest[],
+  policy: RetentionPolicy,
+  now: Date,
+  timeZone: string,
+): RetentionRuleStatus[] {
+  const perSeries = [...bySeries(backups).values()].map((series) =>
+    retentionStatus(series, policy, now, timeZone),
+  );
+  const [first = retentionStatus([], policy, now, timeZone), ...others] = perSeries;
+  return first.map((rule, i) => {
+    const same = [rule, ...others.map((o) => o[i] ?? rule)];
+    return { ...rule, have: Math.min(...same.map((r) => r.have)), met: same.every((r) => r.met) };
+  });
 }
 
 /** The median time between consecutive backups, in days (0 with fewer than two). */

@@ -253,6 +253,30 @@ describe('buildReport: from a store with backups, drills and health state', () =
     ]);
   });
 
+  it('judges each database of a server target by the rules on its own: met only when every one meets them', async () => {
+    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-report-')));
+    const at = (days: number) => new Date(Date.parse('2026-06-15T02:00:00Z') - days * DAY);
+    for (const [database, days] of [
+      ['app', 0],
+      ['app', 1],
+      ['app', 2],
+      ['billing', 0],
+    ] as const) {
+      const key = backupKey('prod', at(days), database);
+      await store.put(manifestKey(key), storedJson({ ...manifestAt(at(days)), key, database }));
+    }
+    const report = await buildReport({
+      store,
+      targetName: 'prod',
+      target: prodTarget(),
+      now,
+      recentDrills: 5,
+      warn: () => {},
+    });
+    expect(report.backups.count).toBe(4);
+    expect(report.retention[0]).toEqual({ rule: 'keepAtLeast', wanted: 2, have: 1, met: false });
+  });
+
   it('names a damaged drill record instead of hiding it, and reads the latest record of drills kept before the history', async () => {
     const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-report-')));
     const target = prodTarget();
