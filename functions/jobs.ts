@@ -44,6 +44,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'run the health checks and report ok / warning / critical (Nagios exit codes)',
     load: async () => (await import('./health/definition')).healthJob,
   },
+  {
+    name: 'report',
+    summary:
+      'one page per target: backups, retention, lock, copies, drills against the RTO, health (all targets without --target)',
+    load: async () => (await import('./report/definition')).reportCommand,
+  },
 ];
 
 /** Loads the definition a command names, or undefined for a name no command has. */

@@ -1,6 +1,7 @@
 import { backupManifest } from './backup/manifest';
 import { healthManifest } from './health/manifest';
 import { reindexManifest } from './reindex/manifest';
+import { reportManifest } from './report/manifest';
 import { restoreManifest } from './restore/manifest';
 import { retentionManifest } from './retention/manifest';
 import type { JobName } from './shared/config/schema';
@@ -17,4 +18,5 @@ export const JOB_MANIFESTS: Readonly<Record<JobName, JobManifest>> = {
   reindex: reindexManifest,
   health: healthManifest,
   restore: restoreManifest,
+  report: reportManifest,
 };

@@ -29,7 +29,7 @@ export interface JobAccess {
   readonly alertTopic: sns.ITopic;
   /** The key of a topic pgmaint did not create. @default - the topic's own key grant, if any */
   readonly alertTopicKey?: kms.IKey;
-  /** The secrets of the targets the job serves, by target name. */
+  /** The secrets of the targets the job serves, by target name (read unless the manifest says `connects: false`). */
   readonly secrets: Readonly<Record<string, secretsmanager.ISecret>>;
 }
 
@@ -39,7 +39,9 @@ export interface JobAccess {
  * The job's Lambda role and its Fargate task role both get it from here, so they cannot drift.
  */
 export function grantJobAccess(grantee: iam.IGrantable, access: JobAccess): void {
-  for (const secret of Object.values(access.secrets)) secret.grantRead(grantee);
+  // A job that reads only the store (the report) gets no database credentials.
+  if (access.manifest.connects !== false)
+    for (const secret of Object.values(access.secrets)) secret.grantRead(grantee);
   access.alertTopic.grantPublish(grantee);
   access.alertTopicKey?.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey*');
   const key = access.bucketKey ?? access.bucket.encryptionKey;
@@ -84,21 +86,21 @@ function grantBucket(
     );
   }
   if (settings.backups === 'write') grantObjectLock(add, bucket, backupPrefixes);
-  // Health reads only the primary's manifests (they record the copies).
-  if (settings.backups !== 'none' && access.manifest.job !== 'health')
+  // Health and the report read only the primary's manifests (they record the copies).
+  if (settings.backups !== 'none' && access.manifest.job !== 'health' && access.manifest.job !== 'report')
     grantCopies(add, Stack.of(bucket).partition, access.config, settings.backups);
   if (settings.state) {
     add(
       new iam.PolicyStatement({
-        sid: 'ReadWriteState',
-        actions: [...read, 's3:PutObject'],
+        sid: settings.state === 'read' ? 'ReadState' : 'ReadWriteState',
+        actions: settings.state === 'read' ? read : [...read, 's3:PutObject'],
         resources: statePrefixes.map(objects),
       }),
     );
   }
   // A bucket encrypted with a customer-managed key needs the key too.
   if (key) {
-    if (settings.backups === 'write' || settings.state) key.grantEncryptDecrypt(grantee);
+    if (settings.backups === 'write' || settings.state === true) key.grantEncryptDecrypt(grantee);
     else key.grantDecrypt(grantee);
   }
 }

@@ -215,6 +215,8 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     );
     return cannotRun(json);
   }
+  // Which target a failure was about, when a command runs for every target.
+  let failedTarget = flags.target;
   try {
     const deps = {
       config,
@@ -227,6 +229,19 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
       signal: stop?.signal,
       progress: flags.quiet ? undefined : progress,
     };
+    if (flags.target === undefined && definition.everyTargetWithoutTarget) {
+      const results: JobResult[] = [];
+      for (const target of Object.keys(config.targets)) {
+        failedTarget = target;
+        results.push(await runJob(definition, { ...input, target }, deps));
+      }
+      io.stdout(
+        json
+          ? `${JSON.stringify({ targets: results })}\n`
+          : `${results.map((r) => definition.render(r)).join('\n\n')}\n`,
+      );
+      return Math.max(0, ...results.map((r) => definition.exitCode?.(r) ?? 0));
+    }
     const result: JobResult | HandedOffResult =
       flags.on === 'fargate'
         ? await runJob(definition, input, deps, onFargate(config, io.env, s3Once))
@@ -244,11 +259,11 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     if (error instanceof InputError) io.stderr(`pgmaint ${definition.name}: ${message}\n`);
     else
       io.stderr(
-        `pgmaint ${definition.name} ${flags.target}: ${refused ? 'refused: ' : ''}${message.split('\n').join(' ')}\n`,
+        `pgmaint ${definition.name} ${failedTarget}: ${refused ? 'refused: ' : ''}${message.split('\n').join(' ')}\n`,
       );
     if (json && !(error instanceof ConfigError)) {
       const status = refused ? 'refused' : 'failed';
-      io.stdout(`${JSON.stringify({ target: flags.target, status, error: message })}\n`);
+      io.stdout(`${JSON.stringify({ target: failedTarget, status, error: message })}\n`);
     }
     const stoppedBy = stop?.received();
     if (stoppedBy) return STOP_SIGNAL_EXIT_CODES[stoppedBy];

@@ -33,11 +33,12 @@ export const restoreJob: JobDefinition<RestoreOptions, RestoreResult> = {
     },
     drill: {
       type: 'boolean',
-      description: 'restore drill: restore latest into a scratch database, compare counts, drop it',
+      description:
+        'restore drill: restore a verified backup (restore.drill.pick) into a scratch database, check it, drop it, time it against restore.drill.rto',
     },
   },
   run: runRestore,
   estimate: estimateRestore,
   render: renderRestore,
-  failed: (result) => result.status === 'failed',
+  failed: (result) => result.status === 'failed' || result.status === 'rto-exceeded',
 };

@@ -14,7 +14,7 @@ export const restoreManifest = jobManifest<RestoreInput>({
     {
       name: 'restore-drill',
       label: 'restore drill',
-      expression: (t) => t.restore?.drillSchedule,
+      expression: (t) => t.restore?.drill?.schedule,
       event: { drill: true },
     },
   ],

@@ -2,6 +2,7 @@ import type { Client } from 'pg';
 import { copyStore } from '../backup/copy-backup';
 import { type BackupManifest, resolveBackup } from '../shared/backup-catalog';
 import { namesSeveralDatabases } from '../shared/config/databases';
+import { backupSection } from '../shared/config/sections';
 import { errorMessage, InputError, RefusedError, RequestRefusedError } from '../shared/errors';
 import type { JobContext, JobResult } from '../shared/job';
 import { ident } from '../shared/pg/sql-names';
@@ -9,14 +10,16 @@ import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import type { ObjectStore } from '../shared/store';
-import { type DrillRecord, drillRecordKey, storedJson } from '../shared/store/layout';
+import { type DrillRecord, drillHistoryKey, drillRecordKey, storedJson } from '../shared/store/layout';
 import { type TableRows, tableRows } from '../shared/table-rows';
+import { formatDuration, parseIntervalSeconds } from '../shared/units';
 import { type ArchiveFacts, readArchiveFacts, restoreSchemasFirst } from './archive-database';
 import { prepareArchive } from './archive-source';
 import { checkRestored } from './check-restored';
 import { type CountMismatch, compareCounts } from './compare-counts';
 import type { PropertyDifference } from './database-definition';
 import { drillName, keptName, restoreName } from './database-names';
+import { type DrillPick, drillBackup } from './drill-pick';
 import type { RestoreOptions } from './restore-options';
 import { type Ownership, planOwnership } from './restore-ownership';
 import { createRestoredDatabase } from './restored-database';
@@ -25,8 +28,11 @@ import { swapDatabases } from './swap-databases';
 import { withTimescaleDbRestore } from './timescaledb-restore';
 
 export interface RestoreResult extends JobResult {
-  /** restored (new / replace), passed or failed (drill, or counts that do not match). */
-  readonly status: 'restored' | 'passed' | 'failed';
+  /**
+   * restored (new / replace); passed, or rto-exceeded when checked but slower than
+   * restore.drill.rto (drill); failed (counts that do not match).
+   */
+  readonly status: 'restored' | 'passed' | 'failed' | 'rto-exceeded';
   readonly mode: 'new' | 'replace' | 'drill';
   /** The target whose backup was restored. */
   readonly from: string;
@@ -41,6 +47,8 @@ export interface RestoreResult extends JobResult {
   readonly rowCountsVerified: boolean;
   readonly mismatches: readonly CountMismatch[];
   readonly durationMs: number;
+  /** A drill: how it chose the backup, and its time to a checked database against the RTO. */
+  readonly drill?: DrillTiming;
   /** Where the time went: fetching and checking the archive, pg_restore, counting rows. */
   readonly phases: Readonly<Record<string, number>>;
   /** Replace mode: the name the previous live database is kept under until an operator drops it. */
@@ -56,8 +64,18 @@ export interface RestoreResult extends JobResult {
   readonly changedFromReplaced?: readonly PropertyDifference[];
 }
 
+export interface DrillTiming {
+  readonly pick: DrillPick;
+  /** Wall time from the drill's start to a checked database. */
+  readonly recoveryMs: number;
+  /** restore.drill.rto as configured, and in milliseconds; absent = no objective set. */
+  readonly rto?: string;
+  readonly rtoMs?: number;
+}
+
 export async function runRestore(context: JobContext, options: RestoreOptions): Promise<RestoreResult> {
   const startedMs = performance.now();
+  const startedAt = context.now();
   const from = options.from ?? context.targetName;
   if (!(from in context.config.targets)) {
     throw new InputError([
@@ -75,10 +93,10 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
   const drilling = mode === 'drill';
   try {
     const result = await restore(context, options, { from, live, database, mode, startedMs });
-    if (drilling) await recordDrill(context, result, startedMs);
+    if (drilling) await recordDrill(context, { result }, { startedAt, startedMs });
     return result;
   } catch (error) {
-    if (drilling) await recordDrill(context, error, startedMs);
+    if (drilling) await recordDrill(context, { error }, { startedAt, startedMs });
     throw error;
   }
 }
@@ -137,12 +155,20 @@ async function restore(
 ): Promise<RestoreResult> {
   const { from, live, mode } = run;
   const store = backupSource(context, from, options.copy);
-  const manifest = await resolveBackup(
-    store,
-    from,
-    mode === 'drill' ? 'latest' : options.backup,
-    run.database,
-  );
+  const drill = context.target.restore?.drill;
+  const pick = drill?.pick ?? 'latest';
+  const manifest =
+    mode === 'drill'
+      ? await drillBackup(store, from, {
+          pick,
+          database: run.database,
+          seed: context.runId,
+          policy: backupSection.parse(context.config.targets[from]?.backup ?? {}),
+          now: context.now(),
+          timeZone: context.config.targets[from]?.timezone ?? 'UTC',
+          warn: (message) => context.logger.warn(message),
+        })
+      : await resolveBackup(store, from, options.backup, run.database);
   await refuseUnreadableArchive(manifest);
   const now = context.now();
   const name = mode === 'drill' ? drillName(live) : (options.into ?? restoreName(live, now));
@@ -214,7 +240,7 @@ async function restore(
     }
     phases.end('countMs');
     const mismatches = compareCounts(manifest, counts);
-    const status: RestoreResult['status'] =
+    let status: RestoreResult['status'] =
       mismatches.length > 0 ? 'failed' : mode === 'drill' ? 'passed' : 'restored';
 
     keepRestored = mode !== 'drill' && status !== 'failed';
@@ -230,6 +256,13 @@ async function restore(
           });
     keepRestored = false;
     phases.end('checkMs');
+    const recoveryMs = Math.round(performance.now() - run.startedMs);
+    const rtoMs = drill?.rto === undefined ? undefined : (parseIntervalSeconds(drill.rto) ?? 0) * 1000;
+    const timing: DrillTiming | undefined =
+      mode === 'drill'
+        ? { pick, recoveryMs, ...(drill?.rto !== undefined ? { rto: drill.rto, rtoMs } : {}) }
+        : undefined;
+    if (status === 'passed' && rtoMs !== undefined && recoveryMs > rtoMs) status = 'rto-exceeded';
     context.logger.info('restore phases', { ...phases.ms, source: source.kind });
 
     let keptAs: string | undefined;
@@ -254,6 +287,7 @@ async function restore(
       rowCountsVerified: manifest.rowCountsExact,
       mismatches,
       durationMs: Math.round(performance.now() - run.startedMs),
+      ...(timing ? { drill: timing } : {}),
       phases: phases.ms,
       ...(keptAs ? { keptAs } : {}),
       owners: ownersLabel(ownership),
@@ -267,6 +301,10 @@ async function restore(
       context.metrics.add('RestoreDrillPassed', 'Count', status === 'passed' ? 1 : 0, {
         target: context.targetName,
       });
+    if (timing?.rtoMs !== undefined)
+      context.logger.info(
+        `drill took ${formatDuration(recoveryMs)} to a checked database, RTO ${timing.rto}: ${status === 'rto-exceeded' ? 'EXCEEDED' : 'met'}`,
+      );
     return result;
   } catch (error) {
     if (created && !swapped && !keepRestored) {
@@ -290,6 +328,10 @@ export function renderRestore(result: RestoreResult): string {
     `  owners    ${result.owners}${result.owners === 'from the backup' ? ', with its grants' : ', none of the backup’s grants'}`,
     `  duration  ${(result.durationMs / 1000).toFixed(1)} s`,
   ];
+  if (result.drill)
+    lines.push(
+      `  drill     ${result.drill.pick} backup, checked after ${formatDuration(result.drill.recoveryMs)}${result.drill.rto ? `, RTO ${result.drill.rto}: ${result.status === 'rto-exceeded' ? 'EXCEEDED' : 'met'}` : ' (no restore.drill.rto set)'}`,
+    );
   if (result.skippedRoleSettings.length > 0)
     lines.push(
       `  skipped   per-role settings of ${result.skippedRoleSettings.join(', ')} (not on this server)`,
@@ -360,20 +402,41 @@ async function dropDatabase(admin: Client, name: string, serverVersionNum = 1300
   await admin.query(`drop database if exists ${ident(name)}`);
 }
 
-async function recordDrill(context: JobContext, outcome: RestoreResult | unknown, startedMs: number) {
-  const result = outcome as Partial<RestoreResult>;
-  const passed = result?.status === 'passed';
+/**
+ * Keeps the drill's record twice: in the history (every drill, for the report) and as the latest
+ * (health's restore_drill check). A store that refuses it is logged: the drill's own outcome is
+ * what the run reports and alerts on.
+ */
+async function recordDrill(
+  context: JobContext,
+  outcome: { readonly result: RestoreResult } | { readonly error: unknown },
+  started: { readonly startedAt: Date; readonly startedMs: number },
+) {
+  const result = 'result' in outcome ? outcome.result : undefined;
+  const drill = context.target.restore?.drill;
+  const rtoSeconds = drill?.rto === undefined ? undefined : parseIntervalSeconds(drill.rto);
   const record: DrillRecord = {
+    startedAt: started.startedAt.toISOString(),
     finishedAt: context.now().toISOString(),
-    status: passed ? 'passed' : 'failed',
+    status: result?.status === 'passed' || result?.status === 'rto-exceeded' ? result.status : 'failed',
     backupKey: result?.backupKey ?? null,
-    durationMs: Math.round(performance.now() - startedMs),
+    pick: drill?.pick ?? 'latest',
+    durationMs: result?.drill?.recoveryMs ?? Math.round(performance.now() - started.startedMs),
+    ...(drill?.rto !== undefined && rtoSeconds !== undefined
+      ? { rto: drill.rto, rtoMs: rtoSeconds * 1000 }
+      : {}),
     mismatches: [...(result?.mismatches ?? [])],
-    ...(outcome instanceof Error ? { error: errorMessage(outcome) } : {}),
+    ...('error' in outcome ? { error: errorMessage(outcome.error) } : {}),
   };
-  try {
-    await context.store().put(drillRecordKey(context.targetName), storedJson(record), 'application/json');
-  } catch (error) {
-    context.logger.error(`could not record the drill outcome: ${errorMessage(error)}`);
+  const store = context.store();
+  for (const key of [
+    drillHistoryKey(context.targetName, started.startedAt),
+    drillRecordKey(context.targetName),
+  ]) {
+    try {
+      await store.put(key, storedJson(record), 'application/json');
+    } catch (error) {
+      context.logger.error(`could not record the drill outcome at ${key}: ${errorMessage(error)}`);
+    }
   }
 }

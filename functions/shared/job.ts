@@ -90,6 +90,11 @@ export interface JobDefinition<Options, Result extends JobResult> {
   failed?(result: Result): boolean;
   /** CLI exit code for a returned result (health uses Nagios codes); default 0, or 1 when failed. */
   exitCode?(result: Result): number;
+  /**
+   * A read-only command about targets (the report): without --target the CLI runs it for every
+   * target in the config, one after the other, and prints them together (--json: `{ targets: [...] }`).
+   */
+  readonly everyTargetWithoutTarget?: boolean;
   /** False for read-only commands (listings): a failure is the caller's to see, not an alert. */
   readonly alertOnFailure?: boolean;
   /**

@@ -1,13 +1,13 @@
 import type { JobName, TargetConfig } from './config/schema';
 
 /** The target sections a job may read besides the connection details. */
-export type TargetSection = 'backup' | 'restore' | 'retention' | 'reindex' | 'health';
+export type TargetSection = 'backup' | 'restore' | 'retention' | 'reindex' | 'health' | 'report';
 
 /** What a job touches in the backup bucket: its targets' backups under `<target>/`, state under `state/<target>/`. */
 export interface StoreAccess {
   readonly backups: 'none' | 'read' | 'write';
-  /** Read/write of `state/<target>/` (alert-on-change state, drill outcomes). */
-  readonly state: boolean;
+  /** `state/<target>/` (alert-on-change state, drill outcomes): true read/write, "read" read only. */
+  readonly state: boolean | 'read';
 }
 
 /**
@@ -57,6 +57,12 @@ export interface JobManifest<Input extends object = object> {
   /** The target sections the job reads; only these travel in its config. */
   readonly sections: readonly TargetSection[];
   readonly store: StoreAccess;
+  /**
+   * Whether the job connects to the targets' databases. False (the report reads the store alone):
+   * its function may read no database secret.
+   * @default true
+   */
+  readonly connects?: boolean;
   readonly schedules: readonly ScheduleDeclaration<Input>[];
   /**
    * Named example events for the Lambda console, for one target (each sent with that `target`);

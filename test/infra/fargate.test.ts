@@ -32,7 +32,7 @@ const config = parseConfig({
         runOn: 'fargate',
         fargate: { cpu: 4096, memoryMiB: 8192, ephemeralStorageGiB: 150 },
       },
-      restore: { drillSchedule: 'cron(0 5 ? * SAT *)', runOn: 'fargate' },
+      restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' }, runOn: 'fargate' },
       health: { schedule: 'rate(15 minutes)' },
     },
     small: { secret: 'titan/small', backup: { schedule: 'cron(0 3 * * ? *)', runOn: 'lambda' } },

@@ -37,7 +37,9 @@ const fleet = parseConfig({
           ...(i < ON_FARGATE ? { runOn: 'fargate' } : {}),
           ...(i === 0 ? { fargate: { cpu: 4096, memoryMiB: 8192, ephemeralStorageGiB: 200 } } : {}),
         },
-        ...(i < ON_FARGATE ? { restore: { drillSchedule: 'cron(0 5 ? * SAT *)', runOn: 'fargate' } } : {}),
+        ...(i < ON_FARGATE
+          ? { restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' }, runOn: 'fargate' } }
+          : {}),
         retention: {
           schedule: 'cron(30 2 * * ? *)',
           rules: [

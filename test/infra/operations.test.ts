@@ -32,7 +32,7 @@ const operationsConfig = parseConfig({
       timezone: 'Europe/London',
       backup: { schedule: 'cron(0 2 * * ? *)' },
       health: { schedule: 'rate(15 minutes)' },
-      restore: { drillSchedule: 'cron(0 5 ? * SAT *)' },
+      restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' } },
     },
     // Weekly: the backup function also serves prod's daily schedule.
     staging: { secret: 'titan/staging', backup: { schedule: 'cron(0 3 ? * SUN *)', retentionDays: 7 } },

@@ -23,7 +23,8 @@ const config = parseConfig({
       },
       reindex: { schedule: 'cron(0 4 ? * SUN#1 *)' },
       health: { schedule: 'rate(15 minutes)' },
-      restore: { drillSchedule: 'cron(0 5 ? * SAT *)' },
+      restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' } },
+      report: { schedule: 'cron(0 8 ? * MON *)' },
     },
     staging: {
       secret: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:titan/staging-AbCdEf',
@@ -57,7 +58,7 @@ describe('PgmaintStack', () => {
   });
 
   it('schedules each target and job in the target time zone with {"target": name}', () => {
-    template.resourceCountIs('AWS::Scheduler::Schedule', 6);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 7);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 4 ? * SUN#1 *)',
       ScheduleExpressionTimezone: 'Europe/London',
@@ -74,6 +75,11 @@ describe('PgmaintStack', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 5 ? * SAT *)',
       Target: Match.objectLike({ Input: '{"target":"prod","drill":true}' }),
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 8 ? * MON *)',
+      ScheduleExpressionTimezone: 'Europe/London',
+      Target: Match.objectLike({ Input: '{"target":"prod","publish":true}' }),
     });
   });
 
@@ -109,6 +115,27 @@ describe('PgmaintStack', () => {
     }
   });
 
+  it('gives the report function (it reads the store alone) no database secret', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const report = Object.values(functions).find((f) =>
+      JSON.stringify(f).includes('functions/report/handler.handler'),
+    );
+    const role = report?.Properties.Role['Fn::GetAtt'][0];
+    expect(role).toBeDefined();
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(`"${role}"`),
+    );
+    expect(policies.length).toBeGreaterThan(0);
+    const actions = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((s) =>
+        [s.Action].flat(),
+      ),
+    );
+    expect(actions).toContain('sns:Publish');
+    expect(actions).toContain('s3:GetObject');
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
+  });
+
   it("scopes bucket access to the targets' prefixes: retention and reindex get none, health reads", () => {
     const statements = (sid: string) =>
       Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
@@ -124,8 +151,10 @@ describe('PgmaintStack', () => {
     expect(write).toHaveLength(1);
     expect(JSON.stringify(write[0]?.Resource)).toContain('/prod/*');
     expect(write[0]?.Action).toContain('s3:AbortMultipartUpload');
-    expect(statements('ReadBackups')).toHaveLength(2); // restore and health
-    expect(statements('ReadWriteState')).toHaveLength(2);
+    expect(statements('ReadBackups')).toHaveLength(3); // restore, health and report
+    expect(statements('ReadWriteState')).toHaveLength(2); // restore and health
+    expect(statements('ReadState')).toHaveLength(1); // the report
+    expect(statements('ReadState')[0]?.Action).not.toContain('s3:PutObject');
     for (const statement of [...statements('ReadBackups'), ...statements('ReadWriteState')]) {
       expect(statement.Action).not.toContain('s3:DeleteObject');
     }

@@ -76,7 +76,16 @@ describe('the installed package (npm pack, npm install -g into a temp prefix)', 
     const help = await pgmaint(['--help'], cwd);
     expect(help.code).toBe(0);
     const commands = [...help.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1] ?? '');
-    expect(commands).toEqual(['validate', 'backup', 'backups', 'restore', 'retention', 'reindex', 'health']);
+    expect(commands).toEqual([
+      'validate',
+      'backup',
+      'backups',
+      'restore',
+      'retention',
+      'reindex',
+      'health',
+      'report',
+    ]);
     for (const command of commands) {
       const out = await pgmaint([command, '--help'], cwd);
       expect(out.code, `${command} --help: ${out.stderr}`).toBe(0);

@@ -54,7 +54,7 @@ describe('restore: new database by default, replace only when confirmed, drills'
       alerts: { topicArn: inbox.topicArn },
       backupBucket: bucket,
       targets: {
-        prod: { secret: prodSecret, restore: { drillSchedule: 'cron(0 5 ? * SAT *)' } },
+        prod: { secret: prodSecret, restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' } } },
         staging: { secret: stagingSecret },
       },
     });

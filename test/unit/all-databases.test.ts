@@ -206,8 +206,8 @@ describe('config of databases and excludes', () => {
     [{ databases: '*', health: {} }, 'targets.db1.health', 'a target of its own'],
     [{ databases: '*', reindex: {} }, 'targets.db1.reindex', 'a target of its own'],
     [
-      { databases: '*', restore: { drillSchedule: 'rate(7 days)' } },
-      'targets.db1.restore.drillSchedule',
+      { databases: '*', restore: { drill: { schedule: 'rate(7 days)' } } },
+      'targets.db1.restore.drill.schedule',
       '--database',
     ],
     [{ backup: { excludeTables: [''] } }, 'targets.db1.backup.excludeTables[0]', 'empty'],

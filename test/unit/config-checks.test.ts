@@ -18,6 +18,24 @@ function problemsOf(target: Record<string, unknown>): readonly string[] {
 }
 
 describe('config checks that need no database (validate, synth, CLI and Lambda share them)', () => {
+  it('refuses restore.drillSchedule with the line to write instead, and a drill rto or pick it cannot use', () => {
+    expect(problemsOf({ restore: { drillSchedule: 'cron(0 5 ? * SAT *)' } })).toEqual([
+      'targets.prod.restore.drillSchedule: replaced by restore.drill.schedule: write "drill": { "schedule": "cron(0 5 ? * SAT *)" } instead (add "rto" to time each drill against your recovery time objective)',
+    ]);
+    expect(problemsOf({ restore: { drill: { rto: '30 mins', pick: 'oldest' } } })).toEqual([
+      'targets.prod.restore.drill.rto: expected an interval like "90 days" (units: seconds, minutes, hours, days, weeks), got "30 mins"',
+      'targets.prod.restore.drill.pick: expected "latest" or "random"',
+    ]);
+    expect(
+      problemsOf({
+        restore: { drill: { schedule: 'cron(0 5 ? * SAT *)', rto: '30 minutes', pick: 'random' } },
+      }),
+    ).toEqual([]);
+    expect(problemsOf({ report: { schedule: 'weekly' } })).toEqual([
+      expect.stringMatching(/^targets\.prod\.report\.schedule: /),
+    ]);
+  });
+
   it('refuses an unknown health check, a threshold without a known unit and an injected table, all at once', () => {
     const problems = problemsOf({
       health: {

@@ -15,7 +15,7 @@ const config = parseConfig({
       retention: { schedule: 'rate(1 hour)', rules: [{ table: 'logs', column: 'at', olderThan: '30 days' }] },
       reindex: { schedule: 'cron(0 4 ? * SUN *)' },
       health: { schedule: 'rate(15 minutes)' },
-      restore: { drillSchedule: 'cron(0 5 ? * SAT *)' },
+      restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' } },
     },
     staging: { url: 'postgres://u@db/staging', backup: {} },
   },
@@ -73,9 +73,9 @@ describe('job manifests', () => {
         const parsed = parseEvent(job, event);
         expect(parsed.error?.message, `${job} ${name}`).toBeUndefined();
       }
-    // 2 targets × (backup, health, retention, reindex, 2 restores) + staging refreshed from prod
-    // and prod from staging (both back up).
-    expect(count).toBe(14);
+    // 2 targets × (backup, health, retention, reindex, 2 restores, 2 reports) + staging refreshed
+    // from prod and prod from staging (both back up).
+    expect(count).toBe(18);
     expect(events.restore['refresh-staging-from-prod']).toEqual({
       target: 'staging',
       from: 'prod',

@@ -1,12 +1,12 @@
+import type { z } from 'zod';
+import { counterMemorySchema, parseMemory } from '../../shared/store/layout';
+
 /**
  * PostgreSQL's statistics counters only grow (until a reset), so "how many since the last run" is
  * a difference against the values the previous run remembered. Without a previous run, or after
  * a reset made a counter go down, the counters are taken as they are, since the statistics began.
  */
-export interface CounterMemory {
-  readonly at: string;
-  readonly values: Readonly<Record<string, number>>;
-}
+export type CounterMemory = z.infer<typeof counterMemorySchema>;
 
 export interface CounterDelta<K extends string> {
   readonly delta: Readonly<Record<K, number>>;
@@ -16,14 +16,6 @@ export interface CounterDelta<K extends string> {
   readonly memory: CounterMemory;
 }
 
-function isCounterMemory(value: unknown): value is CounterMemory {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Partial<CounterMemory>;
-  return (
-    typeof candidate.at === 'string' && typeof candidate.values === 'object' && candidate.values !== null
-  );
-}
-
 export function countersSince<K extends string>(
   memory: unknown,
   values: Readonly<Record<K, number>>,
@@ -31,7 +23,7 @@ export function countersSince<K extends string>(
   statisticsSince: Date,
 ): CounterDelta<K> {
   const keys = Object.keys(values) as K[];
-  const remembered = isCounterMemory(memory) ? memory : undefined;
+  const remembered = parseMemory(counterMemorySchema, memory);
   const usable =
     remembered !== undefined &&
     keys.every((k) => typeof remembered.values[k] === 'number' && (remembered.values[k] ?? 0) <= values[k]);

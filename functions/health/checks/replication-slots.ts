@@ -1,4 +1,5 @@
 import { loadSqlFor, type SqlVariant } from '../../shared/sql';
+import { parseMemory, slotMemorySchema } from '../../shared/store/layout';
 import { formatBytes, formatDuration } from '../../shared/units';
 import type { HealthCheck } from '../check';
 
@@ -30,7 +31,7 @@ export const replicationSlotsCheck: HealthCheck = {
   async run({ query, now, memory, thresholds, store, serverVersionNum }) {
     const rows = await query<Row>(loadSqlFor(serverVersionNum, REPLICATION_SLOTS_SQL));
     if (rows.length === 0) return { skipped: 'no replication slot' };
-    const previous = (memory ?? {}) as SlotMemory;
+    const previous: SlotMemory = parseMemory(slotMemorySchema, memory) ?? {};
     const seen: SlotMemory = {};
     const at = now();
     const limit = thresholds.inactiveForSeconds;

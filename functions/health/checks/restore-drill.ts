@@ -19,14 +19,18 @@ export const restoreDrillCheck: HealthCheck = {
     const finished = new Date(drill.finishedAt);
     const ageSeconds = (now().getTime() - finished.getTime()) / 1000;
     const failed = drill.status === 'failed';
+    const slow = drill.status === 'rto-exceeded';
+    const rto = drill.rto ? `, RTO ${drill.rto}` : '';
     return {
       value: round(ageSeconds),
-      message: `last restore drill ${drill.status} ${formatDuration(ageSeconds * 1000)} ago (${drill.backupKey ?? 'no backup'}, took ${formatDuration(drill.durationMs)})${drill.error ? `: ${drill.error}` : ''}`,
+      message: `last restore drill ${drill.status} ${formatDuration(ageSeconds * 1000)} ago (${drill.backupKey ?? 'no backup'}, took ${formatDuration(drill.durationMs)}${rto})${drill.error ? `: ${drill.error}` : ''}`,
       details: { ...drill },
-      atLeast: failed ? 'critical' : 'ok',
+      atLeast: failed ? 'critical' : slow ? 'warning' : 'ok',
       recommendation: failed
         ? 'The last restore drill failed: read its mismatches, restore that backup by hand into a scratch database to see what is wrong, and fix the backup before you need it.'
-        : 'Restore drills have stopped: check the drill schedule (restore.drillSchedule) and its last runs.',
+        : slow
+          ? "The last restore drill was slower than its RTO (restore.drill.rto): see where the time went (the restore result's phases), give the restore more CPU or parallel jobs, or agree a longer RTO."
+          : 'Restore drills have stopped: check the drill schedule (restore.drill.schedule) and its last runs.',
     };
   },
 };

@@ -55,7 +55,7 @@ interface DatabasesTarget {
   readonly retention?: unknown;
   readonly reindex?: unknown;
   readonly health?: unknown;
-  readonly restore?: { readonly drillSchedule?: string | undefined } | undefined;
+  readonly restore?: { readonly drill?: { readonly schedule?: string | undefined } | undefined } | undefined;
 }
 
 /** The URL's own database (its path), or undefined when it names none. */
@@ -105,9 +105,9 @@ export function databaseIssues(target: DatabasesTarget): Array<{ path: string[];
         path: [section],
         message: `${section} works inside one database and this target names several ("databases"); give each database it should run on a target of its own (the same secret with "dbname": "<database>", or a url naming that database)`,
       });
-  if (target.restore?.drillSchedule !== undefined)
+  if (target.restore?.drill?.schedule !== undefined)
     issues.push({
-      path: ['restore', 'drillSchedule'],
+      path: ['restore', 'drill', 'schedule'],
       message:
         'a scheduled drill restores one database and this target backs up several ("databases"); drill one by hand with `pgmaint restore --drill --database <name>`, or schedule it on a target of its own for that database',
     });

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { SSL_MODES } from '../credentials';
 import { timezoneProblem } from '../timezone';
 import { databaseFields, databaseIssues } from './databases';
-import { backupSection, healthSection, reindexSection, restoreSection, retentionSection } from './sections';
+import {
+  backupSection,
+  healthSection,
+  reindexSection,
+  reportSection,
+  restoreSection,
+  retentionSection,
+} from './sections';
 
 export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 
@@ -35,6 +42,7 @@ const targetSchema = z
     reindex: reindexSection.optional(),
     health: healthSection.optional(),
     restore: restoreSection.optional(),
+    report: reportSection.optional(),
     /**
      * Deployed only: the stack creates the secret named by `secret` (generated password, rotated
      * every 90 days by the hosted PostgreSQL single-user rotation) instead of importing it.
@@ -180,5 +188,6 @@ export type RetentionRuleConfig = RetentionConfig['rules'][number];
 export type ReindexConfig = z.output<typeof reindexSection>;
 export type HealthConfig = z.output<typeof healthSection>;
 export type RestoreConfig = z.output<typeof restoreSection>;
-export const JOBS = ['backup', 'restore', 'retention', 'reindex', 'health'] as const;
+export type ReportConfig = z.output<typeof reportSection>;
+export const JOBS = ['backup', 'restore', 'retention', 'reindex', 'health', 'report'] as const;
 export type JobName = (typeof JOBS)[number];

@@ -251,9 +251,42 @@ export const healthSection = z.strictObject({
     .default({}),
 });
 
+/**
+ * Scheduled restore drills: restore a verified backup into a scratch database, check it, drop it,
+ * and time it against the recovery time objective.
+ */
+export const drillSection = z.strictObject({
+  /** EventBridge Scheduler expression; absent = drills run only on demand (`restore --drill`). */
+  schedule: schedule().optional(),
+  /** Recovery time objective: a drill slower than this, from start to a checked database, alerts. */
+  rto: interval().optional(),
+  /** "latest": the newest verified backup; "random": any verified backup retention keeps. */
+  pick: z.enum(['latest', 'random'], { error: 'expected "latest" or "random"' }).default('latest'),
+});
+
+/** The report (`pgmaint report`): optionally published to the alert topic on a schedule. */
+export const reportSection = z.strictObject({
+  /** EventBridge Scheduler expression of the published report, e.g. weekly "cron(0 8 ? * MON *)". */
+  schedule: schedule().optional(),
+  ...placementFields,
+});
+
 export const restoreSection = z.strictObject({
-  /** Scheduled restore drill: restore the latest backup into a scratch database and compare. */
-  drillSchedule: schedule().optional(),
+  /**
+   * Replaced by `drill.schedule`; refused with the line to write instead, so an upgrade never
+   * silently stops scheduled drills (one spelling for one setting, none kept for compatibility).
+   */
+  drillSchedule: z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (value !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message: `replaced by restore.drill.schedule: write "drill": { "schedule": ${JSON.stringify(value)} } instead (add "rto" to time each drill against your recovery time objective)`,
+        });
+    })
+    .optional(),
+  drill: drillSection.optional(),
   ...placementFields,
   /**
    * The role that owns everything a restore creates when roles the backup's objects and grants

@@ -110,7 +110,14 @@ export function newestKeyFirst(a: string, b: string): number {
 export const manifestKey = (dumpKey: string) => `${dumpKey}${MANIFEST_SUFFIX}`;
 export const globalsKey = (dumpKey: string) => `${dumpKey}.globals.sql`;
 export const healthStateKey = (target: string) => `${statePrefix(target)}health.json`;
+/** The latest restore drill's record (health's restore_drill check reads it). */
 export const drillRecordKey = (target: string) => `${statePrefix(target)}restore-drill.json`;
+/** Every drill's record, kept: `state/<target>/drills/<yyyymmddThhmmss.sssZ>.json`, in time order. */
+export const drillHistoryPrefix = (target: string) => `${statePrefix(target)}drills/`;
+export function drillHistoryKey(target: string, startedAt: Date): string {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '');
+  return `${drillHistoryPrefix(target)}${stamp}.json`;
+}
 
 const isoTime = z.string().refine((text) => !Number.isNaN(Date.parse(text)), {
   error: 'expected an ISO timestamp',
@@ -221,17 +228,44 @@ export const healthStateSchema = z.object({
 });
 export type HealthState = z.infer<typeof healthStateSchema>;
 
-/** What the restore drill writes at `drillRecordKey(target)` after each run; health reads it. */
+/**
+ * What the restore drill writes after each run, at `drillHistoryKey(target, startedAt)` and as the
+ * latest at `drillRecordKey(target)`; health and the report read them. `durationMs` is the wall
+ * time from the drill's start to a checked database (or to its failure). Fields marked optional
+ * are absent in records of earlier pgmaint versions.
+ */
 export const drillRecordSchema = z.object({
+  startedAt: isoTime.optional(),
   finishedAt: isoTime,
-  status: z.enum(['passed', 'failed']),
+  /** passed: checked within the RTO (or none set); rto-exceeded: checked, but slower than the RTO. */
+  status: z.enum(['passed', 'failed', 'rto-exceeded']),
   backupKey: z.string().nullable(),
+  /** How the backup was chosen (restore.drill.pick). */
+  pick: z.enum(['latest', 'random']).optional(),
   durationMs: count,
+  /** restore.drill.rto as configured, and in milliseconds; absent = no objective set. */
+  rto: z.string().optional(),
+  rtoMs: count.optional(),
   mismatches: z.array(z.object({ table: z.string(), expected: count.nullable(), actual: count.nullable() })),
   /** Why a drill failed before it could compare anything. */
   error: z.string().optional(),
 });
 export type DrillRecord = z.infer<typeof drillRecordSchema>;
+
+/** health's counter checks: the statistics counters as the previous run saw them. */
+export const counterMemorySchema = z.object({ at: isoTime, values: z.record(z.string(), z.number()) });
+/** health's replication_slots: since when it first saw each slot inactive, by slot name. */
+export const slotMemorySchema = z.record(z.string(), isoTime);
+
+/**
+ * A check's memory from the stored health state (already parsed as a whole with
+ * healthStateSchema): one that does not fit its schema (absent, or from another version) is
+ * forgotten, and the check starts afresh as on its first run.
+ */
+export function parseMemory<T>(schema: z.ZodType<T>, memory: unknown): T | undefined {
+  const parsed = schema.safeParse(memory);
+  return parsed.success ? parsed.data : undefined;
+}
 
 /** A stored object that is not what its key says it holds. */
 export class StoredObjectError extends JobError {}

@@ -1,0 +1,4 @@
+import { makeHandler } from '../shared/lambda';
+import { reportCommand } from './definition';
+
+export const handler = makeHandler(reportCommand);
