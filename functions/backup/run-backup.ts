@@ -103,8 +103,15 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const started = context.now();
     const startedMs = performance.now();
     const phases = phaseTimer();
-    const server = await readServer(client);
-    const dumpVersion = await pgToolVersion('pg_dump');
+    // Independent look-ups, at once: each is a round trip (or a process) the dump would wait for.
+    // Awaited in this order so that the first refusal is still the one reported.
+    const serverRead = readServer(client);
+    const versionRead = pgToolVersion('pg_dump');
+    const lockRead = objectLockFor(store, policy, started);
+    const earlierRead = listBackups(store, context.targetName, (m) => context.logger.warn(m));
+    for (const pending of [versionRead, lockRead, earlierRead]) pending.catch(() => {});
+    const server = await serverRead;
+    const dumpVersion = await versionRead;
     const serverMajor = Math.floor(server.versionNum / 10_000);
     if (serverMajor > dumpVersion.major) {
       throw new RefusedError(
@@ -112,11 +119,12 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
           'pg_dump cannot dump a newer server; deploy pgmaint with a newer PostgreSQL client',
       );
     }
-    const lock = await objectLockFor(store, policy, started);
-    const earlier = await listBackups(store, context.targetName, (m) => context.logger.warn(m));
+    const lock = await lockRead;
+    const earlier = await earlierRead;
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
-    const staleUploadsAborted = await abortStaleUploads(context);
     context.signal.throwIfAborted();
+    // Housekeeping of older runs' leftovers, off the critical path: it never touches this run's upload.
+    const staleUploadsAborting = abortStaleUploads(context);
 
     const { jobs, tmp } = await chooseDumpJobs(policy.jobs, server.sizeBytes);
     const directory = jobs > 1;
@@ -224,6 +232,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     // Written last: from this moment, and not before, the backup exists.
     await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json', lock);
 
+    const staleUploadsAborted = await staleUploadsAborting;
     const { pruned, stillLocked } = await prune(context, policy, [manifest, ...earlier]);
     const copies = await copyToDestinations(context, withLock(store, lock), manifest, policy.copies ?? []);
     phases.end('finishMs');
