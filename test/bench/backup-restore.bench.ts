@@ -346,25 +346,29 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Pr
   });
 }
 
-/** Runs a node process, sampling its peak RSS (VmHWM) from /proc until it exits. */
+/**
+ * Runs a node process, sampling its peak RSS (VmHWM) from /proc until it exits, and the peak of
+ * the RSS summed over it and every process below it (pg_dump and its workers, pg_restore, psql)
+ * at the same moment: what the job's machine must hold.
+ */
 export function runTracked(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-): Promise<{ stdout: string; peakRssBytes: number }> {
+): Promise<{ stdout: string; peakRssBytes: number; peakTreeRssBytes: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let peak = 0;
+    let peakTree = 0;
     const sample = () => {
-      try {
-        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-        peak = Math.max(peak, kb * 1024);
-      } catch {
-        // exited between samples
-      }
+      if (child.pid === undefined) return;
+      const own = statusKb(child.pid, 'VmHWM');
+      if (own !== undefined) peak = Math.max(peak, own * 1024);
+      let tree = 0;
+      for (const pid of processTree(child.pid)) tree += (statusKb(pid, 'VmRSS') ?? 0) * 1024;
+      peakTree = Math.max(peakTree, tree);
     };
     const timer = setInterval(sample, 50);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -377,8 +381,33 @@ export function runTracked(
     child.on('exit', () => sample());
     child.on('close', (code) => {
       clearInterval(timer);
-      if (code === 0) resolve({ stdout, peakRssBytes: peak });
+      if (code === 0) resolve({ stdout, peakRssBytes: peak, peakTreeRssBytes: Math.max(peakTree, peak) });
       else reject(new Error(`${args.slice(1, 2).join(' ')} exited ${code}: ${stderr}`));
     });
   });
+}
+
+/** A field of /proc/<pid>/status in kB, or undefined once the process is gone. */
+function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  } catch {
+    return undefined; // exited between samples
+  }
+}
+
+/** `pid` and its descendants (Linux's /proc/<pid>/task/<pid>/children). */
+function processTree(pid: number): number[] {
+  const found = [pid];
+  for (let i = 0; i < found.length; i++) {
+    const current = found[i] as number;
+    try {
+      const text = readFileSync(`/proc/${current}/task/${current}/children`, 'utf8');
+      for (const child of text.split(/\s+/)) if (child) found.push(Number(child));
+    } catch {
+      // exited between samples
+    }
+  }
+  return found;
 }
