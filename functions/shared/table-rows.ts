@@ -22,7 +22,11 @@ export interface TableRows {
 export async function tableRows(
   client: Client,
   exact: boolean,
-  options: { legacy?: boolean } = {},
+  options: {
+    legacy?: boolean;
+    /** More sessions on the same database (and snapshot) that count tables beside `client`. */
+    counters?: readonly Client[];
+  } = {},
 ): Promise<TableRows[]> {
   const tables = await client.query<{
     schema: string;
@@ -30,19 +34,24 @@ export async function tableRows(
     row_estimate: string;
     extension_config: boolean;
   }>(loadSql('backup/tables'));
-  const result: TableRows[] = [];
-  for (const table of tables.rows) {
-    if (options.legacy && table.extension_config) continue;
-    const entry = { schema: table.schema, name: table.name, rowEstimate: Number(table.row_estimate) };
-    if (!exact) {
-      result.push(entry);
-      continue;
+  const entries = tables.rows
+    .filter((table) => !(options.legacy && table.extension_config))
+    .map((table) => ({ schema: table.schema, name: table.name, rowEstimate: Number(table.row_estimate) }));
+  if (!exact) return entries;
+  const only = options.legacy ? '' : 'only ';
+  const result: TableRows[] = new Array(entries.length);
+  let next = 0;
+  // Each session takes the next table when it is done with one: the big tables do not queue up.
+  const counter = async (session: Client) => {
+    while (next < entries.length) {
+      const i = next++;
+      const entry = entries[i] as TableRows;
+      const counted = await session.query<{ n: string }>(
+        `select count(*) as n from ${only}${quoteIdent(entry.schema)}.${quoteIdent(entry.name)}`,
+      );
+      result[i] = { ...entry, rowCount: Number(counted.rows[0]?.n ?? 0) };
     }
-    const only = options.legacy ? '' : 'only ';
-    const counted = await client.query<{ n: string }>(
-      `select count(*) as n from ${only}${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
-    );
-    result.push({ ...entry, rowCount: Number(counted.rows[0]?.n ?? 0) });
-  }
+  };
+  await Promise.all([client, ...(options.counters ?? [])].map(counter));
   return result;
 }
