@@ -10,7 +10,15 @@ import { pgToolPath, pgToolVersion } from '../../functions/shared/pg-tools';
 import { serverBindir, startLocalPostgres } from '../helpers/local-postgres';
 import { startMoto } from '../helpers/moto';
 import { NEWEST_SERVER_MAJOR } from '../helpers/server-versions';
-import { adminQuery, compileCli, databaseBytes, run, runTracked, timed } from './backup-restore.bench';
+import {
+  adminQuery,
+  compileCli,
+  cpuMeter,
+  databaseBytes,
+  describeCpu,
+  run,
+  runTracked,
+} from './backup-restore.bench';
 import type { Benchmark } from './bench-context';
 
 const MB = 1024 * 1024;
@@ -87,9 +95,10 @@ export const backupParallelBench: Benchmark = {
       };
       writeFileSync(config, JSON.stringify({ backupBucket: bucket, targets: { bench: { url } } }));
 
+      const meter = cpuMeter(server.dataDir, aws.pid);
       let pipeRuns = 0;
       const pipe = () =>
-        timed(() =>
+        meter.timed(() =>
           run(
             'bash',
             [
@@ -108,20 +117,20 @@ export const backupParallelBench: Benchmark = {
           ),
         );
       const backup = async (jobs: number) => {
-        const t = await timed(() =>
+        const t = await meter.timed(() =>
           runTracked(
             'node',
             [cli, 'backup', '--config', configFor(jobs), '--target', 'bench', '--json'],
             env,
           ),
         );
-        return { ms: t.ms, rss: t.value, result: JSON.parse(t.value.stdout) as BackupJson };
+        return { ms: t.ms, cpu: t.cpu, rss: t.value, result: JSON.parse(t.value.stdout) as BackupJson };
       };
       const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
       const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
       const described = (b: Awaited<ReturnType<typeof backup>>) =>
         `${seconds(b.ms)} (${b.result.format}, ${mb(b.result.bytes)} stored; phases ${phaseList(b.result.phases, seconds)}; ` +
-        `peak RSS ${mb(b.rss.peakRssBytes)} Node, ${mb(b.rss.peakTreeRssBytes)} with child processes)`;
+        `peak RSS ${mb(b.rss.peakRssBytes)} Node, ${mb(b.rss.peakTreeRssBytes)} with child processes; ${describeCpu(b.cpu)})`;
 
       lines.push(
         `${mb(dbBytes)} database in ${TABLES} tables, PostgreSQL ${dumpVersion.major}.${dumpVersion.minor} client and ${NEWEST_SERVER_MAJOR} server, ${compression} on every side, ${ROUNDS} round(s)`,
@@ -129,6 +138,8 @@ export const backupParallelBench: Benchmark = {
       let pipeTotalMs = 0;
       let parallelTotalMs = 0;
       let singleTotalMs = 0;
+      const cpuTotals = { pipe: 0, parallel: 0, single: 0 };
+      const total = (cpu: { job: number; postgres: number; s3: number }) => cpu.job + cpu.postgres + cpu.s3;
       let peak = 0;
       let lastSingle: BackupJson | undefined;
       let lastParallel: BackupJson | undefined;
@@ -141,11 +152,14 @@ export const backupParallelBench: Benchmark = {
         pipeTotalMs += pipeMs;
         parallelTotalMs += parallel.ms;
         singleTotalMs += single.ms;
+        cpuTotals.pipe += (total(p1.cpu) + total(p2.cpu)) / 2;
+        cpuTotals.parallel += total(parallel.cpu);
+        cpuTotals.single += total(single.cpu);
         peak = Math.max(peak, parallel.rss.peakTreeRssBytes, single.rss.peakTreeRssBytes);
         lastSingle = single.result;
         lastParallel = parallel.result;
         lines.push(
-          `round ${round}: pg_dump -Fc | S3 multipart upload ${seconds(p1.ms)} / ${seconds(p2.ms)} (mean ${seconds(pipeMs)})`,
+          `round ${round}: pg_dump -Fc | S3 multipart upload ${seconds(p1.ms)} / ${seconds(p2.ms)} (mean ${seconds(pipeMs)}; ${describeCpu(p1.cpu)} / ${describeCpu(p2.cpu)})`,
           `  pgmaint parallel (-j 2): ${described(parallel)}`,
           `  pgmaint single-stream: ${described(single)}`,
           `  round ${round}: parallel ${(pipeMs / parallel.ms).toFixed(2)}× faster than the pipe; single-stream ${(single.ms / pipeMs).toFixed(2)}× the pipe's time`,
@@ -155,6 +169,7 @@ export const backupParallelBench: Benchmark = {
       const singleRatio = singleTotalMs / pipeTotalMs;
       lines.push(
         `all rounds: parallel is ${speedup.toFixed(2)}× faster than the pipe (target ≥ 1.5×); single-stream takes ${singleRatio.toFixed(2)}× the pipe's time (target ≤ 1.10×); peak RSS with child processes ${mb(peak)} (target ≤ 256 MB)`,
+        `all rounds, CPU time (job, PostgreSQL and S3 emulator together): pipe ${cpuTotals.pipe.toFixed(1)} s, parallel ${cpuTotals.parallel.toFixed(1)} s (${(cpuTotals.parallel / cpuTotals.pipe).toFixed(2)}×), single-stream ${cpuTotals.single.toFixed(1)} s (${(cpuTotals.single / cpuTotals.pipe).toFixed(2)}×)`,
       );
 
       // Restore: the single-stream backup's archive, downloaded once beforehand for the baseline.
@@ -165,7 +180,7 @@ export const backupParallelBench: Benchmark = {
       const baselineRestore = async () => {
         const into = `restored_${++restores}`;
         await adminQuery(url, `create database ${into} template template0`);
-        const t = await timed(() =>
+        const t = await meter.timed(() =>
           run(
             pgToolPath('pg_restore'),
             ['--no-owner', '--no-privileges', '--exit-on-error', '--jobs=1', `--dbname=${into}`, archive],
@@ -173,11 +188,11 @@ export const backupParallelBench: Benchmark = {
           ),
         );
         await adminQuery(url, `drop database ${into}`);
-        return t.ms;
+        return { ms: t.ms, cpu: t.cpu };
       };
       const pgmaintRestore = async (key: string) => {
         const into = `restored_${++restores}`;
-        const t = await timed(() =>
+        const t = await meter.timed(() =>
           runTracked(
             'node',
             [
@@ -198,24 +213,24 @@ export const backupParallelBench: Benchmark = {
         );
         await adminQuery(url, `drop database ${into}`);
         const result = JSON.parse(t.value.stdout) as { phases: Record<string, number> };
-        return { ms: t.ms, phases: result.phases, rss: t.value };
+        return { ms: t.ms, cpu: t.cpu, phases: result.phases, rss: t.value };
       };
       const key = lastSingle?.key ?? '';
       const r1 = await baselineRestore();
       const o1 = await pgmaintRestore(key);
       const o2 = await pgmaintRestore(key);
       const r2 = await baselineRestore();
-      const restoreRatio = (o1.ms + o2.ms) / (r1 + r2);
+      const restoreRatio = (o1.ms + o2.ms) / (r1.ms + r2.ms);
       lines.push(
-        `restore of the single-stream backup (${mb(lastSingle?.bytes ?? 0)} archive): pg_restore -j 1 from a local file ${seconds(r1)} / ${seconds(r2)}; ` +
-          `pgmaint restore from S3 ${seconds(o1.ms)} / ${seconds(o2.ms)} (phases ${phaseList(o2.phases, seconds)}; peak RSS ${mb(Math.max(o1.rss.peakRssBytes, o2.rss.peakRssBytes))} Node, ${mb(Math.max(o1.rss.peakTreeRssBytes, o2.rss.peakTreeRssBytes))} with child processes); ` +
+        `restore of the single-stream backup (${mb(lastSingle?.bytes ?? 0)} archive): pg_restore -j 1 from a local file ${seconds(r1.ms)} / ${seconds(r2.ms)} (${describeCpu(r1.cpu)} / ${describeCpu(r2.cpu)}); ` +
+          `pgmaint restore from S3 ${seconds(o1.ms)} / ${seconds(o2.ms)} (phases ${phaseList(o2.phases, seconds)}; peak RSS ${mb(Math.max(o1.rss.peakRssBytes, o2.rss.peakRssBytes))} Node, ${mb(Math.max(o1.rss.peakTreeRssBytes, o2.rss.peakTreeRssBytes))} with child processes; ${describeCpu(o1.cpu)} / ${describeCpu(o2.cpu)}); ` +
           `ratio ${restoreRatio.toFixed(2)}× pg_restore -j 1's time`,
       );
       if (lastParallel) {
         const directory = await pgmaintRestore(lastParallel.key);
         lines.push(
           `restore of the parallel (directory) backup: pgmaint ${seconds(directory.ms)} (phases ${phaseList(directory.phases, seconds)}); ` +
-            `${(directory.ms / ((r1 + r2) / 2)).toFixed(2)}× the time of pg_restore -j 1 of the custom archive above`,
+            `${(directory.ms / ((r1.ms + r2.ms) / 2)).toFixed(2)}× the time of pg_restore -j 1 of the custom archive above`,
         );
       }
       const bigEnough = dbBytes >= VERDICT_MIN_BYTES;

@@ -411,3 +411,60 @@ function processTree(pid: number): number[] {
   }
   return found;
 }
+
+/** CPU seconds (user + system) of a process, with those of its children it has waited for. */
+function cpuSeconds(pid: number | 'self', live = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // Fields 14-17 of proc(5): utime, stime, cutime, cstime; after the name, index 11 on.
+    const own = (fields[11] ?? 0) + (fields[12] ?? 0);
+    const waited = (fields[13] ?? 0) + (fields[14] ?? 0);
+    return (live ? own + waited : waited) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of a running process and everything below it, exited or not. */
+function treeCpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + cpuSeconds(p, true), 0);
+}
+
+/**
+ * CPU time a run costs, by who spent it: the job's own process tree (this process's waited-for
+ * children: the run must be over), the PostgreSQL server, the S3 emulator. On a machine shared
+ * with other work, wall time mostly measures the queue for the CPU; CPU time measures the work.
+ */
+export function cpuMeter(postgresDataDir: string, motoPid: number | undefined) {
+  const postmaster = Number(readFileSync(join(postgresDataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const read = () => ({
+    job: cpuSeconds('self'),
+    postgres: treeCpuSeconds(postmaster),
+    s3: motoPid === undefined ? 0 : treeCpuSeconds(motoPid),
+  });
+  return {
+    async timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T; cpu: ReturnType<typeof read> }> {
+      const before = read();
+      const { ms, value } = await timed(work);
+      const after = read();
+      return {
+        ms,
+        value,
+        cpu: {
+          job: after.job - before.job,
+          postgres: after.postgres - before.postgres,
+          s3: after.s3 - before.s3,
+        },
+      };
+    },
+  };
+}
+
+export function describeCpu(cpu: { job: number; postgres: number; s3: number }): string {
+  const total = cpu.job + cpu.postgres + cpu.s3;
+  return `CPU ${total.toFixed(1)} s (job ${cpu.job.toFixed(1)}, PostgreSQL ${cpu.postgres.toFixed(1)}, S3 emulator ${cpu.s3.toFixed(1)})`;
+}
