@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { type BackupFile, backupFileKey } from '../shared/backup-catalog';
 import { errorMessage, JobError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
@@ -11,6 +10,7 @@ import { hasher } from '../shared/sha256-stream';
 import type { ObjectStore } from '../shared/store';
 import { spawnTool, type ToolProcess } from '../shared/tool-process';
 import { ARCHIVE_HEADER_BYTES, readArchiveVersion } from './archive-header';
+import { growingFile } from './growing-file';
 
 export interface DirectoryArchive {
   readonly files: readonly BackupFile[];
@@ -316,43 +316,6 @@ async function checkStored(store: ObjectStore, key: string, files: readonly Back
 
 interface Uploaded extends BackupFile {
   readonly mtimeMs: number;
-}
-
-/** How long a reader at the end of a file pg_dump is still writing waits before it looks again. */
-const GROWING_WAIT_MS = 100;
-/** At most this much is read from a file at once (and buffered by its reader). */
-const READ_BYTES = 1024 * 1024;
-
-/**
- * A file's bytes, read while pg_dump may still be appending to it: at its end the reader waits
- * for more until the file is closed for good. `closed` is asked before each read, so a read that
- * finds nothing after the file was already closed is truly the end.
- */
-function growingFile(path: string, closed: () => boolean, abandoned: () => boolean): Readable {
-  async function* chunks() {
-    const handle = await open(path, 'r');
-    try {
-      let position = 0;
-      for (;;) {
-        const final = closed();
-        const available = (await handle.stat()).size - position;
-        if (available > 0) {
-          // Sized to what is there: a small chunk does not pin a large buffer while it waits for its part.
-          const buffer = Buffer.allocUnsafe(Math.min(available, READ_BYTES));
-          const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-          position += bytesRead;
-          if (bytesRead > 0) yield buffer.subarray(0, bytesRead);
-          continue;
-        }
-        if (final) return;
-        if (abandoned()) throw new JobError(`the upload of ${path} was abandoned`);
-        await new Promise((resolve) => setTimeout(resolve, GROWING_WAIT_MS));
-      }
-    } finally {
-      await handle.close();
-    }
-  }
-  return Readable.from(chunks(), { objectMode: false, highWaterMark: READ_BYTES });
 }
 
 async function fileSha256(path: string): Promise<string> {
