@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { z } from 'zod';
+import { refuseSeveralDatabases } from '../shared/config/databases';
 import type { ReindexConfig } from '../shared/config/schema';
 import { reindexSection } from '../shared/config/sections';
 import { RefusedError } from '../shared/errors';
@@ -37,7 +38,10 @@ export const reindexJob: JobDefinition<ReindexOptions, ReindexResult> = {
       description: 'list candidates with size, bloat and expected gain; rebuild nothing',
     },
   },
-  run: runReindex,
+  run: (context, options) => {
+    refuseSeveralDatabases('reindex', context.targetName, context.target);
+    return runReindex(context, options);
+  },
   stopsOnSignal: true,
   render: renderReindex,
   failed: (result) => result.status === 'failed',

@@ -2,6 +2,7 @@ import type { Client } from 'pg';
 import { JobError } from '../shared/errors';
 import { inTransaction } from '../shared/in-transaction';
 import type { Logger } from '../shared/logger';
+import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { type BatchShape, chooseBatchShape, readLayout } from './batch-shape';
 import { deleteAroundHeld } from './held-rows';
@@ -10,7 +11,6 @@ import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './pg-errors';
 import { rowPredicate, type TimeBounds } from './predicate';
 import type { StopReason } from './result';
 import { qualifiedName, type RowRule } from './rules';
-import { ident, retentionSql } from './sql-template';
 
 export interface RowDeletion {
   readonly rowsDeleted: number;
@@ -207,7 +207,7 @@ async function deleteSlice(
       async () =>
         (
           await client.query(
-            retentionSql('delete-batch-range', {
+            sqlWithSlots('retention/delete-batch-range', {
               table: ident(rule.schema, rule.table),
               predicate: predicate.sql,
             }),
@@ -232,7 +232,7 @@ async function indexRangeBatch(deps: BatchDeps, cursor: Cursor, limit: number): 
   const { client, rule, cutoff, held } = deps;
   const exclude = held.length > 0 ? held : undefined;
   const scan = rowPredicate(rule, { before: cutoff, from: cursor.from, exclude }, 2);
-  const boundText = retentionSql('batch-upper-bound', {
+  const boundText = sqlWithSlots('retention/batch-upper-bound', {
     table: ident(rule.schema, rule.table),
     column: ident(rule.column),
     predicate: scan.sql,
@@ -296,7 +296,7 @@ async function scanBatch(deps: BatchDeps, limit: number): Promise<Batch> {
 async function limitedBatch(deps: BatchDeps, slice: TimeBounds, limit: number): Promise<Batch> {
   const { client, rule, pacing } = deps;
   const predicate = rowPredicate(rule, slice, 2);
-  const text = retentionSql('delete-batch-limited', {
+  const text = sqlWithSlots('retention/delete-batch-limited', {
     table: ident(rule.schema, rule.table),
     predicate: predicate.sql,
   });
@@ -326,7 +326,7 @@ async function limitedBatch(deps: BatchDeps, slice: TimeBounds, limit: number): 
 /** Expired rows still there (what an incomplete run leaves); null when counting takes too long. */
 export async function countExpiredRows(client: Client, rule: RowRule, cutoff: string, timeoutMs: number) {
   const predicate = rowPredicate(rule, { before: cutoff }, 1);
-  const text = retentionSql('count-expired', {
+  const text = sqlWithSlots('retention/count-expired', {
     table: ident(rule.schema, rule.table),
     predicate: predicate.sql,
   });

@@ -121,17 +121,26 @@ function parseSslMode(value: unknown, where: string, problems: string[]): SslMod
 
 /**
  * Resolves a target's connection settings from its secret (deployed) or URL (local runs); the
- * target's own `sslmode`, when the config sets one, wins over both.
+ * target's own `sslmode` and `dbname`, when the config sets them, win over both.
  */
 export async function resolveConnection(
-  target: { secret?: string | undefined; url?: string | undefined; sslmode?: SslMode | undefined },
+  target: {
+    secret?: string | undefined;
+    url?: string | undefined;
+    sslmode?: SslMode | undefined;
+    dbname?: string | undefined;
+  },
   readSecret: SecretReader,
 ): Promise<ConnectionSettings> {
   let settings: ConnectionSettings;
   if (target.url) settings = settingsFromUrl(target.url);
   else if (target.secret) settings = settingsFromSecret(target.secret, await readSecret(target.secret));
   else throw new ConfigError(['target has neither "secret" nor "url"'], 'bad target');
-  return target.sslmode ? { ...settings, sslMode: target.sslmode } : settings;
+  return {
+    ...settings,
+    ...(target.sslmode ? { sslMode: target.sslmode } : {}),
+    ...(target.dbname ? { database: target.dbname } : {}),
+  };
 }
 
 /** libpq environment for child processes (pg_dump, pg_restore): the password never reaches argv. */

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { quoteIdent } from './identifiers';
+import { ident } from './pg/sql-names';
 import { loadSql } from './sql';
 
 export interface TableRows {
@@ -9,6 +9,8 @@ export interface TableRows {
   readonly rowEstimate: number;
   /** count(*), when asked for. */
   readonly rowCount?: number;
+  /** The backup left this table's rows out (backup.excludeTableData): it holds none, so 0. */
+  readonly dataExcluded?: true;
 }
 
 /**
@@ -18,12 +20,15 @@ export interface TableRows {
  * children are counted once, as themselves. The backup counts in the dump's snapshot; restores
  * and drills count what they restored. `legacy` counts as backups of earlier pgmaint versions
  * did (children inside their parents, no extension tables), to compare with their manifests.
+ * `excluded` (`schema.name` → what the dump leaves out of it): a table left out is not listed, a
+ * table whose data is left out is listed with 0 rows, without counting it.
  */
 export async function tableRows(
   client: Client,
   exact: boolean,
   options: {
     legacy?: boolean;
+    excluded?: ReadonlyMap<string, 'table' | 'data'>;
     /** More sessions on the same database (and snapshot) that count tables beside `client`. */
     counters?: readonly Client[];
   } = {},
@@ -34,20 +39,29 @@ export async function tableRows(
     row_estimate: string;
     extension_config: boolean;
   }>(loadSql('backup/tables'));
-  const entries = tables.rows
-    .filter((table) => !(options.legacy && table.extension_config))
-    .map((table) => ({ schema: table.schema, name: table.name, rowEstimate: Number(table.row_estimate) }));
-  if (!exact) return entries;
+  const result: TableRows[] = [];
+  const toCount: number[] = [];
+  for (const table of tables.rows) {
+    if (options.legacy && table.extension_config) continue;
+    const excluded = options.excluded?.get(`${table.schema}.${table.name}`);
+    if (excluded === 'table') continue;
+    const entry = { schema: table.schema, name: table.name, rowEstimate: Number(table.row_estimate) };
+    if (excluded === 'data') {
+      result.push({ ...entry, ...(exact ? { rowCount: 0 } : {}), dataExcluded: true });
+      continue;
+    }
+    if (exact) toCount.push(result.length);
+    result.push(entry);
+  }
   const only = options.legacy ? '' : 'only ';
-  const result: TableRows[] = new Array(entries.length);
   let next = 0;
   // Each session takes the next table when it is done with one: the big tables do not queue up.
   const counter = async (session: Client) => {
-    while (next < entries.length) {
-      const i = next++;
-      const entry = entries[i] as TableRows;
+    while (next < toCount.length) {
+      const i = toCount[next++] as number;
+      const entry = result[i] as TableRows;
       const counted = await session.query<{ n: string }>(
-        `select count(*) as n from ${only}${quoteIdent(entry.schema)}.${quoteIdent(entry.name)}`,
+        `select count(*) as n from ${only}${ident(entry.schema, entry.name)}`,
       );
       result[i] = { ...entry, rowCount: Number(counted.rows[0]?.n ?? 0) };
     }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { excludePatternProblem, type PatternKind } from '../../backup/exclude-patterns';
 import { HEALTH_CHECKS } from '../../health/checks';
 import { thresholdIssues } from '../../health/thresholds';
-import { identifierProblem, qualifiedNameProblem } from '../identifiers';
+import { identifierProblem, qualifiedNameProblem } from '../pg/sql-names';
 import { REINDEX_MIN_BLOAT, REINDEX_MIN_SIZE } from './defaults';
 import { interval, nonNegativeInt, percent, positiveInt, schedule, size } from './fields';
 import { placementFields } from './placement';
@@ -12,6 +13,22 @@ import { placementFields } from './placement';
  */
 
 const JOBS_ERROR = 'expected "auto" or a whole number of parallel jobs from 1 to 64';
+
+/** pg_dump exclude patterns, each checked here so a bad one fails `validate`, not the nightly run. */
+const dumpPatterns = (kind: PatternKind) =>
+  z
+    .array(
+      z
+        .string({
+          error: `expected a ${kind} pattern like ${kind === 'schema' ? '"scratch"' : '"audit_log*"'}`,
+        })
+        .superRefine((pattern, ctx) => {
+          const problem = excludePatternProblem(pattern, kind);
+          if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(pattern)}: ${problem}` });
+        }),
+      { error: `expected a list of ${kind} patterns` },
+    )
+    .default([]);
 
 export const backupSection = z.strictObject({
   /** EventBridge Scheduler expression; absent = the function exists but runs only on demand. */
@@ -85,6 +102,12 @@ export const backupSection = z.strictObject({
       { error: JOBS_ERROR },
     )
     .default('auto'),
+  /** pg_dump --exclude-schema patterns: these schemas and everything in them are not backed up. */
+  excludeSchemas: dumpPatterns('schema'),
+  /** pg_dump --exclude-table patterns (`table` or `schema.table`, `*` and `?` wildcards). */
+  excludeTables: dumpPatterns('table'),
+  /** pg_dump --exclude-table-data patterns: the tables are backed up, their rows are not. */
+  excludeTableData: dumpPatterns('table'),
 });
 
 const whereValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
