@@ -118,8 +118,20 @@ async function serverDatabases(client: Client): Promise<ServerDatabase[]> {
 }
 
 /**
- * Which databases to back up: "*" = every one that accepts connections and is no template, minus
- * `exclude` (read anew each run, so a database created since is in); a list = those named, each
+ * Databases a managed service keeps for itself: they accept connections on paper but refuse every
+ * customer role (RDS's `rdsadmin`: "permission denied for database"), so "*" would fail on them
+ * every night. Named explicitly in a list, they are tried like any other.
+ */
+export const PROVIDER_DATABASES: readonly string[] = [
+  'rdsadmin',
+  'azure_maintenance',
+  'azure_sys',
+  'cloudsqladmin',
+];
+
+/**
+ * Which databases to back up: "*" = every one that accepts connections and is no template nor a
+ * provider's own (PROVIDER_DATABASES), minus `exclude` (read anew each run, so a database created since is in); a list = those named, each
  * that does not exist or refuses connections a failure of its own (never silently skipped).
  */
 export function planDatabases(
@@ -128,7 +140,9 @@ export function planDatabases(
 ): { names: string[]; missing: FailedDatabase[]; excluded: string[] } {
   const exclude = new Set(target.exclude ?? []);
   if (target.databases === '*') {
-    const candidates = onServer.filter((d) => d.allows_connections && !d.is_template).map((d) => d.name);
+    const candidates = onServer
+      .filter((d) => d.allows_connections && !d.is_template && !PROVIDER_DATABASES.includes(d.name))
+      .map((d) => d.name);
     return {
       names: candidates.filter((name) => !exclude.has(name)),
       missing: [],

@@ -160,6 +160,12 @@ describe('which databases a target with "databases" backs up', () => {
     });
   });
 
+  it('"*" leaves out the databases managed services keep for themselves; a list may still name one', () => {
+    const rds = [...onServer, { name: 'rdsadmin', allows_connections: true, is_template: false }];
+    expect(planDatabases({ databases: '*' }, rds).names).toEqual(['app', 'billing', 'postgres']);
+    expect(planDatabases({ databases: ['rdsadmin'] }, rds).names).toEqual(['rdsadmin']);
+  });
+
   it('a list: those named; one missing or closed to connections is a failure, not skipped', () => {
     const plan = planDatabases({ databases: ['billing', 'gone', 'closed'] }, onServer);
     expect(plan.names).toEqual(['billing']);

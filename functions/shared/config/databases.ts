@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RequestRefusedError } from '../errors';
-import { MAX_IDENTIFIER_BYTES } from '../identifiers';
+import { MAX_IDENTIFIER_BYTES } from '../pg/sql-names';
 
 /**
  * Which database(s) of the server a target's secret or URL names. By default the one database the
