@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { namesSeveralDatabases } from '../shared/config/databases';
 import type { JobDefinition } from '../shared/job';
+import { estimateBackup } from './estimate';
 import { type BackupResult, renderBackup, runBackup } from './run-backup';
 import { runServerBackup, type ServerBackupResult } from './server-backup';
 
@@ -13,6 +14,11 @@ export const backupJob: JobDefinition<BackupOptions, BackupResult | ServerBackup
   options: backupOptions,
   flags: {},
   run: (context) => (namesSeveralDatabases(context.target) ? runServerBackup(context) : runBackup(context)),
+  // One database's size and earlier backups; a server backup of several databases is not estimated.
+  estimate: (context) =>
+    namesSeveralDatabases(context.target)
+      ? Promise.resolve({ basis: 'a backup of several databases is not estimated' })
+      : estimateBackup(context),
   stopsOnSignal: true,
   render: renderBackup,
 };

@@ -15,6 +15,7 @@ import {
 } from '../shared/units';
 import { type EstimateSettings, estimateIndexes, pickCandidates } from './candidates';
 import { reindexDatabase } from './database';
+import { estimateReindex } from './estimate';
 import { dropLeftovers, findLeftovers } from './leftovers';
 import { refusal, type ServerFacts } from './preflight';
 import { plannedOutcome, rebuildCandidates } from './rebuild';
@@ -42,6 +43,7 @@ export const reindexJob: JobDefinition<ReindexOptions, ReindexResult> = {
     refuseSeveralDatabases('reindex', context.targetName, context.target);
     return runReindex(context, options);
   },
+  estimate: estimateReindex,
   stopsOnSignal: true,
   render: renderReindex,
   failed: (result) => result.status === 'failed',

@@ -1,4 +1,5 @@
 import type { JobDefinition } from '../shared/job';
+import { estimateRestore } from './estimate';
 import { type RestoreOptions, restoreOptions } from './restore-options';
 import { type RestoreResult, renderRestore, runRestore } from './run-restore';
 
@@ -36,6 +37,7 @@ export const restoreJob: JobDefinition<RestoreOptions, RestoreResult> = {
     },
   },
   run: runRestore,
+  estimate: estimateRestore,
   render: renderRestore,
   failed: (result) => result.status === 'failed',
 };

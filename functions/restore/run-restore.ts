@@ -115,7 +115,7 @@ function restoredDatabase(
 }
 
 /** The primary store, or with `copy: <region>` the target's verified copy there (backup.copies). */
-function backupSource(context: JobContext, from: string, region: string | undefined): ObjectStore {
+export function backupSource(context: JobContext, from: string, region: string | undefined): ObjectStore {
   if (region === undefined) return context.store();
   const copies = context.config.targets[from]?.backup?.copies ?? [];
   const copy = copies.find((c) => c.region === region);

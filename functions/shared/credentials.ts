@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { sdk } from './aws';
 import { ConfigError, ConnectionError } from './errors';
 import { registerSecret } from './secrets-scrub';
 
@@ -20,20 +21,26 @@ export interface ConnectionSettings {
 
 export type SecretReader = (secretId: string) => Promise<string>;
 
-/** Secrets Manager, cached per warm Lambda for a few minutes so a rotated password is picked up. */
+/**
+ * Secrets Manager, cached per warm Lambda for a few minutes so a rotated password is picked up.
+ * The client is made on the first read: a run whose target has a `url` never loads the SDK.
+ */
 export function cachedSecretReader(
-  client: SecretsManagerClient,
+  makeClient: () => SecretsManagerClient,
   ttlMs = 5 * 60_000,
   now = Date.now,
 ): SecretReader & {
   forget(secretId: string): void;
 } {
   const cache = new Map<string, { value: string; expires: number }>();
+  let client: SecretsManagerClient | undefined;
   const read = async (secretId: string) => {
     const hit = cache.get(secretId);
     if (hit && hit.expires > now()) return hit.value;
     let value: string | undefined;
     try {
+      client ??= makeClient();
+      const { GetSecretValueCommand } = sdk.secretsManager();
       value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
     } catch (error) {
       const name = (error as Error).name;

@@ -7,6 +7,7 @@ import { s3Client } from '../../functions/shared/aws';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { ranHere } from '../helpers/handler-result';
 
 describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
   let db: TestDatabase;
@@ -87,10 +88,9 @@ describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
       backupBucket: bucket,
       targets: { prod: { secret } },
     });
-    const result = (await handler(
-      { target: 'prod' },
-      { awsRequestId: 'b-1', getRemainingTimeInMillis: () => 900_000 },
-    )) as BackupResult;
+    const result = ranHere(
+      await handler({ target: 'prod' }, { awsRequestId: 'b-1', getRemainingTimeInMillis: () => 900_000 }),
+    ) as BackupResult;
     expect(result.status).toBe('succeeded');
     const s3 = s3Client();
     const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
