@@ -110,8 +110,10 @@ export function compressArg(compression: string): string {
 
 /** A one-database target's backup (a target with `databases`: server-backup.ts). */
 export async function runBackup(context: JobContext): Promise<BackupResult> {
-  const staleUploadsAborted = await abortStaleUploads(context);
+  // Housekeeping of older runs' leftovers, beside the dump: it never touches this run's upload.
+  const staleUploadsAborting = abortStaleUploads(context);
   const backup = await backupDatabase(context, { globals: { kind: 'dump' } });
+  const staleUploadsAborted = await staleUploadsAborting;
   await removeOrphans(context);
   return { target: context.targetName, ...backup, staleUploadsAborted };
 }
@@ -144,8 +146,15 @@ export async function backupDatabase(
     const started = context.now();
     const startedMs = performance.now();
     const phases = phaseTimer();
-    const server = await readServer(client);
-    const dumpVersion = await pgToolVersion('pg_dump');
+    // Independent look-ups, at once: each is a round trip (or a process) the dump would wait for.
+    // Awaited in this order so that the first refusal is still the one reported.
+    const serverRead = readServer(client);
+    const versionRead = pgToolVersion('pg_dump');
+    const lockRead = objectLockFor(store, policy, started);
+    const earlierRead = listBackups(store, context.targetName, (m) => context.logger.warn(m), run.database);
+    for (const pending of [versionRead, lockRead, earlierRead]) pending.catch(() => {});
+    const server = await serverRead;
+    const dumpVersion = await versionRead;
     const serverMajor = Math.floor(server.versionNum / 10_000);
     if (serverMajor > dumpVersion.major) {
       throw new RefusedError(
@@ -153,11 +162,9 @@ export async function backupDatabase(
           'pg_dump cannot dump a newer server; deploy pgmaint with a newer PostgreSQL client',
       );
     }
-    const lock = await objectLockFor(store, policy, started);
+    const lock = await lockRead;
     const series = run.database ?? '';
-    const earlier = (
-      await listBackups(store, context.targetName, (m) => context.logger.warn(m), run.database)
-    ).filter((b) => backupSeries(b) === series);
+    const earlier = (await earlierRead).filter((b) => backupSeries(b) === series);
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
     context.signal.throwIfAborted();
 

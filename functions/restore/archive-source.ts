@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type BackupManifest, backupFileKey } from '../shared/backup-catalog';
+import { type BackupFile, type BackupManifest, backupFileKey } from '../shared/backup-catalog';
 import { errorMessage, RefusedError } from '../shared/errors';
 import { hasher } from '../shared/sha256-stream';
 import type { ObjectStore } from '../shared/store';
@@ -46,6 +46,9 @@ export async function prepareArchive(store: ObjectStore, manifest: BackupManifes
   return { kind: 'stream', dispose: async () => {} };
 }
 
+/** Files of a directory-format backup downloading at once. */
+const DOWNLOADS_AT_ONCE = 4;
+
 /** A file name of a directory-format archive: pg_dump's own names, never a path. */
 const FILE_NAME = /^[A-Za-z0-9_.-]+$/;
 
@@ -72,7 +75,20 @@ async function downloadDirectory(store: ObjectStore, manifest: BackupManifest): 
   const dispose = () => rm(dir, { recursive: true, force: true });
   try {
     await mkdir(path);
-    for (const file of files) {
+    // A few files at once: one download at a time leaves the network idle between files.
+    let next = 0;
+    let failed = false;
+    const downloader = async () => {
+      while (!failed && next < files.length) {
+        try {
+          await downloadFile(files[next++] as BackupFile);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    const downloadFile = async (file: BackupFile) => {
       const key = backupFileKey(manifest.key, file.name);
       const digest = hasher();
       try {
@@ -89,7 +105,13 @@ async function downloadDirectory(store: ObjectStore, manifest: BackupManifest): 
             `${actual.bytes} bytes; manifest says ${file.sha256.slice(0, 12)}…, ${file.bytes} bytes): ` +
             'the object is corrupt or was replaced; nothing was restored',
         );
-    }
+    };
+    // Every download settled before the first failure is reported (and the folder removed under none).
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: Math.min(DOWNLOADS_AT_ONCE, files.length) }, downloader),
+    );
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failure) throw failure.reason;
     return { kind: 'file', path, dispose };
   } catch (error) {
     await dispose();

@@ -1,5 +1,5 @@
 import { errorMessage, JobError, RequestRefusedError } from './errors';
-import type { ObjectStore } from './store';
+import type { ObjectStore, StoredObject } from './store';
 import {
   type BackupManifest,
   backupKey,
@@ -64,18 +64,30 @@ export async function listBackups(
 ): Promise<BackupManifest[]> {
   const prefix = database === undefined ? backupPrefix(target) : databasePrefix(target, database);
   const manifests = await manifestObjects(store, prefix);
+  // A month of daily backups is 30 reads: one after the other they add up before every backup.
+  const bodies: Array<Buffer | undefined> = new Array(manifests.length);
+  let next = 0;
+  const reader = async () => {
+    while (next < manifests.length) {
+      const i = next++;
+      bodies[i] = await store.get((manifests[i] as StoredObject).key);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MANIFEST_READS_AT_ONCE, manifests.length) }, reader));
   const result: BackupManifest[] = [];
-  for (const object of manifests) {
-    const body = await store.get(object.key);
-    if (!body) continue; // deleted between list and get
+  manifests.forEach((object, i) => {
+    const body = bodies[i];
+    if (!body) return; // deleted between list and get
     try {
       result.push(readManifest(store, object.key, body));
     } catch (error) {
       warn(`skipped: ${errorMessage(error)}`);
     }
-  }
+  });
   return result;
 }
+
+const MANIFEST_READS_AT_ONCE = 8;
 
 /** Manifest objects under a prefix, newest backup first. */
 async function manifestObjects(store: ObjectStore, prefix: string) {

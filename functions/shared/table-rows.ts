@@ -26,7 +26,12 @@ export interface TableRows {
 export async function tableRows(
   client: Client,
   exact: boolean,
-  options: { legacy?: boolean; excluded?: ReadonlyMap<string, 'table' | 'data'> } = {},
+  options: {
+    legacy?: boolean;
+    excluded?: ReadonlyMap<string, 'table' | 'data'>;
+    /** More sessions on the same database (and snapshot) that count tables beside `client`. */
+    counters?: readonly Client[];
+  } = {},
 ): Promise<TableRows[]> {
   const tables = await client.query<{
     schema: string;
@@ -35,6 +40,7 @@ export async function tableRows(
     extension_config: boolean;
   }>(loadSql('backup/tables'));
   const result: TableRows[] = [];
+  const toCount: number[] = [];
   for (const table of tables.rows) {
     if (options.legacy && table.extension_config) continue;
     const excluded = options.excluded?.get(`${table.schema}.${table.name}`);
@@ -44,15 +50,22 @@ export async function tableRows(
       result.push({ ...entry, ...(exact ? { rowCount: 0 } : {}), dataExcluded: true });
       continue;
     }
-    if (!exact) {
-      result.push(entry);
-      continue;
-    }
-    const only = options.legacy ? '' : 'only ';
-    const counted = await client.query<{ n: string }>(
-      `select count(*) as n from ${only}${ident(table.schema, table.name)}`,
-    );
-    result.push({ ...entry, rowCount: Number(counted.rows[0]?.n ?? 0) });
+    if (exact) toCount.push(result.length);
+    result.push(entry);
   }
+  const only = options.legacy ? '' : 'only ';
+  let next = 0;
+  // Each session takes the next table when it is done with one: the big tables do not queue up.
+  const counter = async (session: Client) => {
+    while (next < toCount.length) {
+      const i = toCount[next++] as number;
+      const entry = result[i] as TableRows;
+      const counted = await session.query<{ n: string }>(
+        `select count(*) as n from ${only}${ident(entry.schema, entry.name)}`,
+      );
+      result[i] = { ...entry, rowCount: Number(counted.rows[0]?.n ?? 0) };
+    }
+  };
+  await Promise.all([client, ...(options.counters ?? [])].map(counter));
   return result;
 }

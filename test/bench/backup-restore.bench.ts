@@ -346,25 +346,29 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Pr
   });
 }
 
-/** Runs a node process, sampling its peak RSS (VmHWM) from /proc until it exits. */
+/**
+ * Runs a node process, sampling its peak RSS (VmHWM) from /proc until it exits, and the peak of
+ * the RSS summed over it and every process below it (pg_dump and its workers, pg_restore, psql)
+ * at the same moment: what the job's machine must hold.
+ */
 export function runTracked(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-): Promise<{ stdout: string; peakRssBytes: number }> {
+): Promise<{ stdout: string; peakRssBytes: number; peakTreeRssBytes: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let peak = 0;
+    let peakTree = 0;
     const sample = () => {
-      try {
-        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-        peak = Math.max(peak, kb * 1024);
-      } catch {
-        // exited between samples
-      }
+      if (child.pid === undefined) return;
+      const own = statusKb(child.pid, 'VmHWM');
+      if (own !== undefined) peak = Math.max(peak, own * 1024);
+      let tree = 0;
+      for (const pid of processTree(child.pid)) tree += (statusKb(pid, 'VmRSS') ?? 0) * 1024;
+      peakTree = Math.max(peakTree, tree);
     };
     const timer = setInterval(sample, 50);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -377,8 +381,90 @@ export function runTracked(
     child.on('exit', () => sample());
     child.on('close', (code) => {
       clearInterval(timer);
-      if (code === 0) resolve({ stdout, peakRssBytes: peak });
+      if (code === 0) resolve({ stdout, peakRssBytes: peak, peakTreeRssBytes: Math.max(peakTree, peak) });
       else reject(new Error(`${args.slice(1, 2).join(' ')} exited ${code}: ${stderr}`));
     });
   });
+}
+
+/** A field of /proc/<pid>/status in kB, or undefined once the process is gone. */
+function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  } catch {
+    return undefined; // exited between samples
+  }
+}
+
+/** `pid` and its descendants (Linux's /proc/<pid>/task/<pid>/children). */
+function processTree(pid: number): number[] {
+  const found = [pid];
+  for (let i = 0; i < found.length; i++) {
+    const current = found[i] as number;
+    try {
+      const text = readFileSync(`/proc/${current}/task/${current}/children`, 'utf8');
+      for (const child of text.split(/\s+/)) if (child) found.push(Number(child));
+    } catch {
+      // exited between samples
+    }
+  }
+  return found;
+}
+
+/** CPU seconds (user + system) of a process, with those of its children it has waited for. */
+function cpuSeconds(pid: number | 'self', live = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // Fields 14-17 of proc(5): utime, stime, cutime, cstime; after the name, index 11 on.
+    const own = (fields[11] ?? 0) + (fields[12] ?? 0);
+    const waited = (fields[13] ?? 0) + (fields[14] ?? 0);
+    return (live ? own + waited : waited) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of a running process and everything below it, exited or not. */
+function treeCpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + cpuSeconds(p, true), 0);
+}
+
+/**
+ * CPU time a run costs, by who spent it: the job's own process tree (this process's waited-for
+ * children: the run must be over), the PostgreSQL server, the S3 emulator. On a machine shared
+ * with other work, wall time mostly measures the queue for the CPU; CPU time measures the work.
+ */
+export function cpuMeter(postgresDataDir: string, motoPid: number | undefined) {
+  const postmaster = Number(readFileSync(join(postgresDataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const read = () => ({
+    job: cpuSeconds('self'),
+    postgres: treeCpuSeconds(postmaster),
+    s3: motoPid === undefined ? 0 : treeCpuSeconds(motoPid),
+  });
+  return {
+    async timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T; cpu: ReturnType<typeof read> }> {
+      const before = read();
+      const { ms, value } = await timed(work);
+      const after = read();
+      return {
+        ms,
+        value,
+        cpu: {
+          job: after.job - before.job,
+          postgres: after.postgres - before.postgres,
+          s3: after.s3 - before.s3,
+        },
+      };
+    },
+  };
+}
+
+export function describeCpu(cpu: { job: number; postgres: number; s3: number }): string {
+  const total = cpu.job + cpu.postgres + cpu.s3;
+  return `CPU ${total.toFixed(1)} s (job ${cpu.job.toFixed(1)}, PostgreSQL ${cpu.postgres.toFixed(1)}, S3 emulator ${cpu.s3.toFixed(1)})`;
 }

@@ -4,6 +4,8 @@ import { freePort } from './local-postgres';
 /** moto_server on loopback: a real AWS API emulator (S3, SNS, SQS, Secrets Manager) in one process. */
 export interface LocalAws {
   readonly endpoint: string;
+  /** moto_server's process id (benchmarks read its CPU time). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startMoto(): Promise<LocalAws> {
   await Promise.race([ready, exited]);
   return {
     endpoint,
+    pid: child.pid,
     stop: async () => {
       child.removeAllListeners('exit');
       child.kill('SIGTERM');

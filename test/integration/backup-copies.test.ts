@@ -129,4 +129,107 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('has no backup copy in "us-east-2"');
   }, 120_000);
+
+  it('copies every file of a parallel (directory-format) backup, checks each at the destination, and restores from it', async () => {
+    const parallelDb = await createTestDatabase('backup_copies_dir');
+    try {
+      await parallelDb.sql(`create table orders (id int primary key, note text);
+        insert into orders select g, 'order ' || g from generate_series(1, 3000) g;
+        create table customers (id int primary key, name text);
+        insert into customers select g, 'customer ' || g from generate_series(1, 700) g;`);
+      const parallelSecret = await createRdsSecret(parallelDb.settings);
+      const parallelPrimary = await createBucket();
+      const parallelOffsite = uniqueName('pgmaint-offsite-dir');
+      await remote.send(
+        new CreateBucketCommand({
+          Bucket: parallelOffsite,
+          CreateBucketConfiguration: { LocationConstraint: REGION },
+        }),
+      );
+      const parallelConfig = writeConfig({
+        backupBucket: parallelPrimary,
+        targets: {
+          prod: {
+            secret: parallelSecret,
+            backup: { jobs: 2, copies: [{ bucket: parallelOffsite, region: REGION }] },
+          },
+        },
+      });
+      const out = await runCli(['backup', '--config', parallelConfig, '--target', 'prod', '--json']);
+      expect(out.code, out.stderr).toBe(0);
+      const backup = JSON.parse(out.stdout);
+      expect(backup).toMatchObject({ format: 'directory', jobs: 2 });
+      expect(backup.copies).toEqual([
+        expect.objectContaining({ bucket: parallelOffsite, region: REGION, sha256: backup.sha256 }),
+      ]);
+
+      // At the destination: every file of the directory, byte for byte as the manifest lists it.
+      const read = async (key: string) => {
+        const object = await remote.send(new GetObjectCommand({ Bucket: parallelOffsite, Key: key }));
+        return Buffer.from(
+          await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+        );
+      };
+      const copiedManifest = JSON.parse((await read(backup.manifestKey)).toString('utf8')) as {
+        format: string;
+        files: Array<{ name: string; bytes: number; sha256: string }>;
+      };
+      expect(copiedManifest.format).toBe('directory');
+      expect(copiedManifest.files.map((f) => f.name)).toContain('toc.dat');
+      expect(copiedManifest.files.length).toBeGreaterThanOrEqual(3);
+      for (const file of copiedManifest.files) {
+        const bytes = await read(`${backup.key}/${file.name}`);
+        expect(bytes.length, file.name).toBe(file.bytes);
+        expect(createHash('sha256').update(bytes).digest('hex'), file.name).toBe(file.sha256);
+      }
+      const listing = await remote.send(
+        new ListObjectsV2Command({ Bucket: parallelOffsite, Prefix: `${backup.key}/` }),
+      );
+      expect((listing.Contents ?? []).map((c) => c.Key).sort()).toEqual(
+        copiedManifest.files.map((f) => `${backup.key}/${f.name}`).sort(),
+      );
+
+      // The primary bucket loses everything; the copy alone restores.
+      const s3 = s3Client();
+      const all = (await s3.send(new ListObjectsV2Command({ Bucket: parallelPrimary }))).Contents ?? [];
+      await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: parallelPrimary,
+          Delete: { Objects: all.map((o) => ({ Key: o.Key as string })) },
+        }),
+      );
+      const restoredName = `${parallelDb.name}_from_copy`;
+      const restored = await runCli([
+        'restore',
+        '--config',
+        parallelConfig,
+        '--target',
+        'prod',
+        '--copy',
+        REGION,
+        '--into',
+        restoredName,
+        '--json',
+      ]);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(JSON.parse(restored.stdout)).toMatchObject({
+        status: 'restored',
+        backupKey: backup.key,
+        source: `s3://${parallelOffsite}`,
+        mismatches: [],
+        rowCountsVerified: true,
+      });
+      const counted = await withAdmin(
+        (c) =>
+          c.query(
+            'select (select count(*) from orders)::int as orders, (select count(*) from customers)::int as customers',
+          ),
+        restoredName,
+      );
+      expect(counted.rows[0]).toEqual({ orders: 3000, customers: 700 });
+      await withAdmin((c) => c.query(`drop database "${restoredName}" with (force)`));
+    } finally {
+      await parallelDb.drop();
+    }
+  }, 120_000);
 });

@@ -284,14 +284,12 @@ describe("index_bloat: one size floor, the reindex job's", () => {
 });
 
 describe('backup.copies and parallel backups', () => {
-  it('refuses copies unless backups are one stream, saying what to set', () => {
+  it('accepts copies of parallel (directory-format) backups as of one-stream ones', () => {
     const config = (backup: Record<string, unknown>) => ({
       targets: { prod: { url: 'postgres://u:p@h/db', backup } },
     });
     const copies = [{ bucket: 'dr-copies', region: 'eu-central-1' }];
-    expect(() => parseConfig(config({ copies }))).toThrow(
-      'targets.prod.backup.jobs: backup.copies copies one-stream backups: set "jobs": 1 (directory-format backups are not copied yet)',
-    );
-    expect(() => parseConfig(config({ copies, jobs: 1 }))).not.toThrow();
+    for (const jobs of [undefined, 'auto', 1, 4])
+      expect(() => parseConfig(config({ copies, ...(jobs === undefined ? {} : { jobs }) }))).not.toThrow();
   });
 });

@@ -30,96 +30,85 @@ const dumpPatterns = (kind: PatternKind) =>
     )
     .default([]);
 
-export const backupSection = z
-  .strictObject({
-    /** EventBridge Scheduler expression; absent = the function exists but runs only on demand. */
-    schedule: schedule().optional(),
-    ...placementFields,
-    retentionDays: positiveInt('a whole number of days, at least 1').default(30),
-    keepAtLeast: positiveInt('a whole number of backups, at least 1').default(3),
-    /** Grandfather-father-son: the first backup of each of the last N days, ISO weeks, months, years. */
-    keepDaily: nonNegativeInt('a whole number of days').optional(),
-    keepWeekly: nonNegativeInt('a whole number of weeks').optional(),
-    keepMonthly: nonNegativeInt('a whole number of months').optional(),
-    keepYearly: nonNegativeInt('a whole number of years').optional(),
-    /**
-     * S3 Object Lock: every object of a backup is locked for `days` from its start, so nobody (not
-     * pgmaint, not a leaked key) can delete or overwrite it before then. Needs a bucket with Object
-     * Lock enabled (the stack creates one; an existing bucket is checked).
-     */
-    objectLock: z
-      .strictObject({
-        mode: z.enum(['GOVERNANCE', 'COMPLIANCE'], { error: 'expected "GOVERNANCE" or "COMPLIANCE"' }),
-        days: positiveInt('a whole number of days, at least 1'),
-      })
-      .optional(),
-    /**
-     * Off-site copies: after a backup is verified, the backup job copies it to each bucket, checks
-     * the copy's sha256 there, and records the verified copy in the manifest.
-     */
-    copies: z
-      .array(
-        z.strictObject({
-          bucket: z
-            .string()
-            .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
-          region: z
-            .string()
-            .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region like "eu-west-1"' }),
-          /** The account that owns the bucket; every call checks it (ExpectedBucketOwner). */
-          account: z
-            .string()
-            .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id' })
-            .optional(),
-          /** Encrypt the copies with this KMS key (its ARN); default: the bucket's own encryption. */
-          kmsKey: z
-            .string()
-            .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, {
-              error: 'expected a KMS key ARN',
-            })
-            .optional(),
-        }),
-      )
-      .refine((copies) => new Set(copies.map((c) => c.region)).size === copies.length, {
-        error: 'one copy per region: restore picks a copy by its region',
-      })
-      .optional(),
-    /** Exact row counts in the dump's snapshot, for restore drills; "auto" = below 10 GB. */
-    countRows: z
-      .union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' })
-      .default('auto'),
-    /**
-     * Parallel dump jobs: above 1, pg_dump --format=directory --jobs N to local disk, every file
-     * uploaded as it completes; 1 = one custom-format stream, nothing on disk. "auto" = the
-     * machine's vCPUs when it has more than one, the database is 1 GiB or more and the temp disk
-     * has room for it; one stream otherwise.
-     */
-    jobs: z
-      .union(
-        [
-          z.literal('auto'),
-          z.number().int({ error: JOBS_ERROR }).min(1, { error: JOBS_ERROR }).max(64, { error: JOBS_ERROR }),
-        ],
-        { error: JOBS_ERROR },
-      )
-      .default('auto'),
-    /** pg_dump --exclude-schema patterns: these schemas and everything in them are not backed up. */
-    excludeSchemas: dumpPatterns('schema'),
-    /** pg_dump --exclude-table patterns (`table` or `schema.table`, `*` and `?` wildcards). */
-    excludeTables: dumpPatterns('table'),
-    /** pg_dump --exclude-table-data patterns: the tables are backed up, their rows are not. */
-    excludeTableData: dumpPatterns('table'),
-  })
-  .superRefine((backup, ctx) => {
-    // A copy is made object by object from a one-stream archive; directory-format backups are not copied yet.
-    if ((backup.copies?.length ?? 0) > 0 && backup.jobs !== 1)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['jobs'],
-        message:
-          'backup.copies copies one-stream backups: set "jobs": 1 (directory-format backups are not copied yet)',
-      });
-  });
+export const backupSection = z.strictObject({
+  /** EventBridge Scheduler expression; absent = the function exists but runs only on demand. */
+  schedule: schedule().optional(),
+  ...placementFields,
+  retentionDays: positiveInt('a whole number of days, at least 1').default(30),
+  keepAtLeast: positiveInt('a whole number of backups, at least 1').default(3),
+  /** Grandfather-father-son: the first backup of each of the last N days, ISO weeks, months, years. */
+  keepDaily: nonNegativeInt('a whole number of days').optional(),
+  keepWeekly: nonNegativeInt('a whole number of weeks').optional(),
+  keepMonthly: nonNegativeInt('a whole number of months').optional(),
+  keepYearly: nonNegativeInt('a whole number of years').optional(),
+  /**
+   * S3 Object Lock: every object of a backup is locked for `days` from its start, so nobody (not
+   * pgmaint, not a leaked key) can delete or overwrite it before then. Needs a bucket with Object
+   * Lock enabled (the stack creates one; an existing bucket is checked).
+   */
+  objectLock: z
+    .strictObject({
+      mode: z.enum(['GOVERNANCE', 'COMPLIANCE'], { error: 'expected "GOVERNANCE" or "COMPLIANCE"' }),
+      days: positiveInt('a whole number of days, at least 1'),
+    })
+    .optional(),
+  /**
+   * Off-site copies: after a backup is verified, the backup job copies it to each bucket, checks
+   * the copy's sha256 there, and records the verified copy in the manifest.
+   */
+  copies: z
+    .array(
+      z.strictObject({
+        bucket: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
+        region: z
+          .string()
+          .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region like "eu-west-1"' }),
+        /** The account that owns the bucket; every call checks it (ExpectedBucketOwner). */
+        account: z
+          .string()
+          .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id' })
+          .optional(),
+        /** Encrypt the copies with this KMS key (its ARN); default: the bucket's own encryption. */
+        kmsKey: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, {
+            error: 'expected a KMS key ARN',
+          })
+          .optional(),
+      }),
+    )
+    .refine((copies) => new Set(copies.map((c) => c.region)).size === copies.length, {
+      error: 'one copy per region: restore picks a copy by its region',
+    })
+    .optional(),
+  /** Exact row counts in the dump's snapshot, for restore drills; "auto" = below 10 GB. */
+  countRows: z
+    .union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' })
+    .default('auto'),
+  /**
+   * Parallel dump jobs: above 1, pg_dump --format=directory --jobs N to local disk, every file
+   * uploaded as it completes; 1 = one custom-format stream, nothing on disk. "auto" = the
+   * machine's vCPUs when it has more than one, the database is 1 GiB or more and the temp disk
+   * has room for it; one stream otherwise.
+   */
+  jobs: z
+    .union(
+      [
+        z.literal('auto'),
+        z.number().int({ error: JOBS_ERROR }).min(1, { error: JOBS_ERROR }).max(64, { error: JOBS_ERROR }),
+      ],
+      { error: JOBS_ERROR },
+    )
+    .default('auto'),
+  /** pg_dump --exclude-schema patterns: these schemas and everything in them are not backed up. */
+  excludeSchemas: dumpPatterns('schema'),
+  /** pg_dump --exclude-table patterns (`table` or `schema.table`, `*` and `?` wildcards). */
+  excludeTables: dumpPatterns('table'),
+  /** pg_dump --exclude-table-data patterns: the tables are backed up, their rows are not. */
+  excludeTableData: dumpPatterns('table'),
+});
 
 const whereValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
   error: 'expected a string, number, boolean or null',
