@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the TypeScript CLI from a checkout (tsx compiles on the fly); the Lambda image ships compiled JS.
+// Runs the TypeScript CLI from a checkout (tsx compiles on the fly); the package and the image ship compiled JS.
 const { join } = require('node:path');
 const { existsSync } = require('node:fs');
 const source = join(__dirname, '..', 'functions', 'cli', 'main.ts');
 const fromSource = existsSync(source);
 if (fromSource) require('tsx/cjs');
+// The npm package ships dist/functions/; the container image has the compiled functions/ beside bin/.
+const compiledBeside = join(__dirname, '..', 'functions', 'cli');
 const cliDir = fromSource
   ? join(__dirname, '..', 'functions', 'cli')
-  : join(__dirname, '..', 'dist', 'functions', 'cli');
+  : existsSync(join(compiledBeside, 'main.js'))
+    ? compiledBeside
+    : join(__dirname, '..', 'dist', 'functions', 'cli');
 require(join(cliDir, 'quiet-warnings')).quietSdkNodeVersionWarning();
 const { main } = require(join(cliDir, 'main'));
 main(process.argv.slice(2)).then(

@@ -1,43 +1,17 @@
-import { Stack } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { JobManifest } from '../functions/shared/manifest';
-import { backupPrefix, statePrefix } from '../functions/shared/store/layout';
-import type { ConfigObjects } from './config-objects';
+import { grantJobAccess, type JobAccess } from './job-grants';
 import { lambdaSizing, maxEventAge } from './job-settings';
+import type { JobTask } from './job-task';
 
-/** One entry of backup.copies, as it appears in the function's config slice. */
-interface CopyGrant {
-  readonly bucket: string;
-  readonly region: string;
-  readonly kmsKey?: string;
-}
-
-export interface JobFunctionProps {
-  /** The job's declaration: sizing, store access, description. */
-  readonly manifest: JobManifest;
+export interface JobFunctionProps extends JobAccess {
   /** The image every job shares; each function only changes the handler command. */
   readonly code: (handler: string, architecture: lambda.Architecture) => lambda.DockerImageCode;
   /** @default lambda.Architecture.X86_64 */
   readonly architecture?: lambda.Architecture;
-  /** Where this job's config object is: the function gets the pointer and read access to it. */
-  readonly configObjects: ConfigObjects;
-  /** This job's slice of the config, for the grants it decides (backup.copies' buckets and keys). */
-  readonly config: Record<string, unknown>;
-  readonly bucket: s3.IBucket;
-  /** The key of a bucket pgmaint did not create. @default - the bucket's own `encryptionKey`, if any */
-  readonly bucketKey?: kms.IKey;
-  readonly alertTopic: sns.ITopic;
-  /** The key of a topic pgmaint did not create. @default - the topic's own key grant, if any */
-  readonly alertTopicKey?: kms.IKey;
-  /** The secrets of the targets this function serves, by target name. */
-  readonly secrets: Readonly<Record<string, secretsmanager.ISecret>>;
   /** Networking, for databases that are not publicly reachable. @default - no VPC */
   readonly vpc?: lambda.FunctionProps['vpc'];
   /** @default - the VPC's private subnets when a VPC is given */
@@ -54,18 +28,31 @@ export interface JobFunctionProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** The variables a run needs wherever it runs: its config object, the bucket, the topic, Powertools. */
+export function jobEnvironment(access: JobAccess): Record<string, string> {
+  return {
+    ...access.configObjects.environment(access.manifest.job),
+    PGMAINT_BACKUP_BUCKET: access.bucket.bucketName,
+    PGMAINT_ALERT_TOPIC_ARN: access.alertTopic.topicArn,
+    POWERTOOLS_SERVICE_NAME: 'pgmaint',
+    POWERTOOLS_METRICS_NAMESPACE: 'pgmaint',
+  };
+}
+
 /**
- * One job's Lambda function with exactly the access the job needs: its targets' secrets, its
- * prefixes in the bucket, the alert topic.
+ * One job's Lambda function with exactly the access the job needs (grantJobAccess): its targets'
+ * secrets, its prefixes in the bucket, the alert topic.
  */
 export class JobFunction extends Construct {
   readonly function: lambda.DockerImageFunction;
+  /** The job's log group: its function's, and its Fargate task's under the stream prefix `fargate`. */
+  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: JobFunctionProps) {
     super(scope, id);
     const { manifest } = props;
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
-    const logGroup = new logs.LogGroup(this, 'Logs', {
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
     this.function = new lambda.DockerImageFunction(this, 'Function', {
@@ -80,157 +67,49 @@ export class JobFunction extends Construct {
       onFailure: props.onFailure,
       // A trace shows where a slow run spent its time (secret fetch, connect, dump, upload).
       tracing: lambda.Tracing.ACTIVE,
-      logGroup,
+      logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       securityGroups: props.vpc ? props.securityGroups : undefined,
       environment: {
-        ...props.configObjects.environment(manifest.job),
-        PGMAINT_BACKUP_BUCKET: props.bucket.bucketName,
-        PGMAINT_ALERT_TOPIC_ARN: props.alertTopic.topicArn,
-        POWERTOOLS_SERVICE_NAME: 'pgmaint',
-        POWERTOOLS_METRICS_NAMESPACE: 'pgmaint',
+        ...jobEnvironment(props),
         ...(props.onFailure ? { PGMAINT_FAILURE_ALERTS: 'destination' } : {}),
       },
     });
-    for (const secret of Object.values(props.secrets)) secret.grantRead(this.function);
-    props.alertTopic.grantPublish(this.function);
-    props.alertTopicKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    if (props.vpc && this.function.role)
+      Validations.of(this.function.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          "AWSLambdaVPCAccessExecutionRole only lets Lambda manage the function's network interfaces in the VPC (and write logs); a hand-written copy would grant the same",
+      });
     // The function must not start with a pointer to an object the deployment has not written yet.
     this.function.node.addDependency(props.configObjects.deployment);
-    props.configObjects.grantRead(manifest.job, this.function, props.bucketKey ?? props.bucket.encryptionKey);
-    this.grantBucket(props, Object.keys(props.secrets));
-  }
-
-  private grantBucket(props: JobFunctionProps, targets: readonly string[]): void {
-    const { bucket } = props;
-    const settings = props.manifest.store;
-    const objects = (prefix: string) => bucket.arnForObjects(`${prefix}*`);
-    const backupPrefixes = targets.map(backupPrefix);
-    const statePrefixes = targets.map(statePrefix);
-    const listPrefixes = [
-      ...(settings.backups !== 'none' ? backupPrefixes : []),
-      ...(settings.state ? statePrefixes : []),
-    ];
-    if (listPrefixes.length === 0) return;
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ListOwnPrefixes',
-        actions: ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': listPrefixes.flatMap((p) => [p, `${p}*`]) } },
-      }),
-    );
-    const read = ['s3:GetObject', 's3:GetObjectAttributes'];
-    const write = [
-      's3:PutObject',
-      's3:AbortMultipartUpload',
-      's3:ListMultipartUploadParts',
-      's3:DeleteObject',
-    ];
-    if (settings.backups !== 'none') {
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: settings.backups === 'write' ? 'ReadWriteBackups' : 'ReadBackups',
-          actions: settings.backups === 'write' ? [...read, ...write] : read,
-          resources: backupPrefixes.map(objects),
-        }),
-      );
-    }
-    if (settings.backups === 'write') this.grantObjectLock(bucket, backupPrefixes);
-    // Health reads only the primary's manifests (they record the copies).
-    if (settings.backups !== 'none' && props.manifest.job !== 'health')
-      this.grantCopies(props.config, settings.backups);
-    if (settings.state) {
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadWriteState',
-          actions: [...read, 's3:PutObject'],
-          resources: statePrefixes.map(objects),
-        }),
-      );
-    }
-    // A bucket encrypted with a customer-managed key needs the key too.
-    const key = props.bucketKey ?? bucket.encryptionKey;
-    if (key) {
-      if (settings.backups === 'write' || settings.state) key.grantEncryptDecrypt(this.function);
-      else key.grantDecrypt(this.function);
-    }
+    grantJobAccess(this.function, props);
   }
 
   /**
-   * backup.copies: the backup job writes (and reads back, to verify) its targets' prefixes in each
-   * destination bucket, with the destination's KMS key; restore reads them, to restore from a copy.
+   * Lets this function hand a run to the job's Fargate task (the `auto` hand-off, the console's
+   * and CLI's "run on Fargate"): where and how to start it in its environment (FARGATE_ENV), and
+   * RunTask on that task definition in that cluster only, passing only that task's two roles.
    */
-  private grantCopies(config: Record<string, unknown>, access: 'read' | 'write'): void {
-    const targets = (config.targets ?? {}) as Record<string, { backup?: { copies?: CopyGrant[] } }>;
-    for (const [target, settings] of Object.entries(targets)) {
-      for (const copy of settings.backup?.copies ?? []) {
-        const bucketArn = `arn:${Stack.of(this).partition}:s3:::${copy.bucket}`;
-        const id = `${target}-${copy.region}`;
-        this.function.addToRolePolicy(
-          new iam.PolicyStatement({
-            sid: `Copy${access === 'write' ? 'Write' : 'Read'}${id.replace(/[^A-Za-z0-9]/g, '')}`,
-            actions:
-              access === 'write'
-                ? ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']
-                : ['s3:GetObject'],
-            resources: [`${bucketArn}/${backupPrefix(target)}*`],
-          }),
-        );
-        this.function.addToRolePolicy(
-          new iam.PolicyStatement({
-            sid: `CopyList${id.replace(/[^A-Za-z0-9]/g, '')}`,
-            actions: ['s3:ListBucket'],
-            resources: [bucketArn],
-            conditions: { StringLike: { 's3:prefix': [backupPrefix(target), `${backupPrefix(target)}*`] } },
-          }),
-        );
-        if (copy.kmsKey) {
-          this.function.addToRolePolicy(
-            new iam.PolicyStatement({
-              sid: `CopyKey${id.replace(/[^A-Za-z0-9]/g, '')}`,
-              actions:
-                access === 'write'
-                  ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']
-                  : ['kms:Decrypt'],
-              resources: [copy.kmsKey],
-            }),
-          );
-        }
-      }
-    }
-  }
-
-  /**
-   * backup.objectLock: the writer may check the bucket has Object Lock, set a retention as it
-   * writes (S3 asks for s3:PutObjectRetention for that), and remove the versions of expired
-   * backups. It can never shorten or lift a lock: without s3:BypassGovernanceRetention (denied
-   * outright, whatever else is attached to the role) a retention can only be lengthened.
-   */
-  private grantObjectLock(bucket: s3.IBucket, backupPrefixes: readonly string[]): void {
-    const objects = backupPrefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`));
+  handOffTo(task: JobTask): void {
+    for (const [name, value] of Object.entries(task.handOffEnvironment()))
+      this.function.addEnvironment(name, value);
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'ObjectLockOfBackups',
-        actions: ['s3:GetBucketObjectLockConfiguration', 's3:ListBucketVersions'],
-        resources: [bucket.bucketArn],
+        sid: 'RunOwnFargateTask',
+        actions: ['ecs:RunTask'],
+        resources: [task.taskDefinition.taskDefinitionArn],
+        conditions: { ArnEquals: { 'ecs:cluster': task.cluster.clusterArn } },
       }),
     );
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'LockBackupsOnWriteAndPurgeExpired',
-        actions: ['s3:PutObjectRetention', 's3:GetObjectRetention', 's3:DeleteObjectVersion'],
-        resources: objects,
-      }),
-    );
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'NeverBypassObjectLock',
-        effect: iam.Effect.DENY,
-        actions: ['s3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration'],
-        resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+        sid: 'PassOwnFargateTaskRoles',
+        actions: ['iam:PassRole'],
+        resources: [task.taskRole.roleArn, task.executionRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     );
   }

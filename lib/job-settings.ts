@@ -1,6 +1,9 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import { JOB_MANIFESTS } from '../functions/manifests';
-import type { JobName, PgmaintConfig } from '../functions/shared/config/schema';
+import type { RunOn } from '../functions/shared/config/placement';
+import { runOnOf } from '../functions/shared/config/placement';
+import type { JobName, PgmaintConfig, TargetConfig } from '../functions/shared/config/schema';
+import { type TaskSize, taskSize } from '../functions/shared/fargate-task';
 import type { JobManifest } from '../functions/shared/manifest';
 
 /** The job's Lambda sizing in CDK's units. */
@@ -41,6 +44,16 @@ export interface ScheduledInvocation {
   readonly expression: string;
   readonly timezone: string;
   readonly input: Record<string, unknown>;
+  /** Where the target's runs of this job go (its section's `runOn`). */
+  readonly runOn: RunOn;
+  /** The target's size of this job's Fargate task. */
+  readonly size: TaskSize;
+}
+
+/** Where one target's runs of a job go, and their Fargate size: the job's own section of the target. */
+export function placementOf(target: TargetConfig, manifest: JobManifest): { runOn: RunOn; size: TaskSize } {
+  const section = target[manifest.job];
+  return { runOn: runOnOf(section), size: taskSize(manifest.fargate, section?.fargate) };
 }
 
 /** Every schedule the jobs' manifests declare, for every target whose config sets its expression. */
@@ -58,6 +71,7 @@ export function scheduledInvocations(config: PgmaintConfig): ScheduledInvocation
             expression,
             timezone: settings.timezone,
             input: { target, ...schedule.event },
+            ...placementOf(settings, manifest),
           });
       }
   return out;

@@ -29,5 +29,10 @@ export class PgmaintStack extends Stack {
     new CfnOutput(this, 'BackupBucket', { value: this.pgmaint.bucket.bucketName });
     new CfnOutput(this, 'AlertTopic', { value: this.pgmaint.alertTopic.topicArn });
     new CfnOutput(this, 'Dashboard', { value: this.pgmaint.dashboard.dashboard.dashboardName });
+    if (this.pgmaint.fargate)
+      new CfnOutput(this, 'FargateCluster', {
+        value: this.pgmaint.fargate.cluster.cluster.clusterName,
+        description: "the ECS cluster the jobs' Fargate tasks run in",
+      });
   }
 }

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,14 +14,17 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { JOB_MANIFESTS } from '../functions/manifests';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
+import { taskSizeProblem } from '../functions/shared/fargate-task';
 import { warnWithoutAbortRule } from './bucket-lifecycle-warning';
 import { ConfigObjects } from './config-objects';
 import { ConsoleTestEvents } from './console-test-events';
 import { FailureAlerts } from './failure-alerts';
-import { pgmaintImage } from './image';
+import { FargateCluster, RunJobTask } from './fargate-tasks';
+import { pgmaintContainerImage, pgmaintImage } from './image';
 import { deadLetterAlarm, failureAlertsAlarm, JobAlarms, TargetJobAlarms } from './job-alarms';
 import { JobFunction } from './job-function';
-import { configSlice, lambdaSizing, scheduledInvocations } from './job-settings';
+import { configSlice, lambdaSizing, placementOf, scheduledInvocations } from './job-settings';
+import { JobTask } from './job-task';
 import { PgmaintDashboard } from './pgmaint-dashboard';
 import { acknowledgePgmaintFindings } from './policy-acknowledgements';
 
@@ -60,6 +64,17 @@ export interface PgmaintProps {
    * @default - built at deploy time from lib/image/Dockerfile (synth needs no Docker)
    */
   readonly code?: (handler: string, architecture: lambda.Architecture) => lambda.DockerImageCode;
+  /**
+   * The same image for the Fargate tasks, started as the `pgmaint` CLI.
+   * @default - the image `code` builds by default (one asset for functions and tasks)
+   */
+  readonly containerImage?: (architecture: lambda.Architecture) => ecs.ContainerImage;
+  /**
+   * CloudWatch Container Insights on the Fargate cluster.
+   * @default false - the tasks are short batch runs; Insights' per-task metrics would cost more
+   *   than the runs, and each run's outcome is watched already (task-stopped alert, JobSucceeded alarms)
+   */
+  readonly containerInsights?: boolean;
   /** A VPC for databases that are not publicly reachable. @default - functions run outside any VPC */
   readonly vpc?: ec2.IVpc;
   /** @default - the VPC's private subnets */
@@ -89,6 +104,11 @@ export class Pgmaint extends Construct {
   readonly dashboard: PgmaintDashboard;
   /** The on-failure destination that sends each finally failed run's one alert. */
   readonly failureAlerts: FailureAlerts;
+  /**
+   * The ECS cluster and each job's Fargate task definition; only with a VPC (a task needs subnets).
+   * Without one every run stays on Lambda.
+   */
+  readonly fargate?: { readonly cluster: FargateCluster; readonly tasks: Readonly<Record<JobName, JobTask>> };
 
   constructor(scope: Construct, id: string, props: PgmaintProps) {
     super(scope, id);
@@ -153,13 +173,20 @@ export class Pgmaint extends Construct {
     // CDK keeps the deployment's handler at stack level (one per stack): tag it as pgmaint's too.
     this.tag(config, configObjects.handler);
     const functions: Partial<Record<JobName, lambda.IFunction>> = {};
+    const tasks: Partial<Record<JobName, JobTask>> = {};
     const invocations = scheduledInvocations(config);
+    const cluster = network.vpc
+      ? new FargateCluster(this, 'Fargate', {
+          vpc: network.vpc,
+          containerInsights: props.containerInsights,
+          alertTopic: this.alertTopic,
+          alertTopicKey,
+        })
+      : undefined;
     for (const job of JOBS) {
       const manifest = JOB_MANIFESTS[job];
-      const jobConstruct = new JobFunction(this, titleCase(job), {
+      const access = {
         manifest,
-        code,
-        architecture,
         configObjects,
         config: configSlice(config, manifest),
         bucket: this.bucket,
@@ -167,6 +194,11 @@ export class Pgmaint extends Construct {
         alertTopic: this.alertTopic,
         alertTopicKey,
         secrets,
+      };
+      const jobConstruct = new JobFunction(this, titleCase(job), {
+        ...access,
+        code,
+        architecture,
         // After the last retry, and for crashes, timeouts and out-of-memory kills that never reach
         // pgmaint's own code: one alert per run that failed for good.
         onFailure: this.failureAlerts.destinationFor(job),
@@ -177,6 +209,26 @@ export class Pgmaint extends Construct {
       Tags.of(jobConstruct).add('pgmaint:job', job);
       // The destination's function must exist before Lambda accepts it in the invoke config.
       jobFunction.node.tryFindChild('EventInvokeConfig')?.node.addDependency(this.failureAlerts.function);
+      if (cluster && network.vpc) {
+        const task = new JobTask(this, `${titleCase(job)}Task`, {
+          ...access,
+          cluster: cluster.cluster,
+          image: props.containerImage ?? pgmaintContainerImage,
+          architecture,
+          logGroup: jobConstruct.logGroup,
+          network: {
+            subnetIds: network.vpc.selectSubnets(network.vpcSubnets).subnetIds,
+            // The function's own groups: whatever the databases let the function in lets the task in.
+            securityGroups: jobFunction.connections.securityGroups,
+            assignPublicIp: config.network?.assignPublicIp,
+          },
+        });
+        Tags.of(task).add('pgmaint:job', job);
+        tasks[job] = task;
+        // Any target that may run this job on Fargate: the function may start the task.
+        if (Object.values(config.targets).some((t) => placementOf(t, manifest).runOn !== 'lambda'))
+          jobConstruct.handOffTo(task);
+      }
       const alarms = new JobAlarms(this, `${titleCase(job)}Alarms`, {
         job,
         function: jobFunction,
@@ -188,7 +240,9 @@ export class Pgmaint extends Construct {
       functions[job] = jobFunction;
     }
     this.functions = functions as Record<JobName, lambda.IFunction>;
+    if (cluster) this.fargate = { cluster, tasks: tasks as Record<JobName, JobTask> };
     for (const invocation of invocations) {
+      // Lambda and Fargate runs both publish JobSucceeded (EMF in the job's log group).
       const alarms = new TargetJobAlarms(this, `${invocation.target}-${invocation.name}-Alarms`, {
         invocation,
         topic: this.alertTopic,
@@ -219,21 +273,36 @@ export class Pgmaint extends Construct {
       }),
     });
     this.key.grant(schedulerRole, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const delivery = {
+      role: schedulerRole,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      deadLetterQueue: this.deadLetterQueue,
+    };
     for (const invocation of invocations) {
+      const task = this.fargate?.tasks[invocation.job];
+      const onFargate = invocation.runOn === 'fargate' && task;
       new scheduler.Schedule(this, `${invocation.target}-${invocation.name}`, {
         scheduleGroup: this.scheduleGroup,
-        description: `pgmaint ${invocation.name} for ${invocation.target}`,
+        description: `pgmaint ${invocation.name} for ${invocation.target}${onFargate ? ' (on Fargate)' : ''}`,
         schedule: scheduler.ScheduleExpression.expression(
           invocation.expression,
           TimeZone.of(invocation.timezone),
         ),
-        target: new targets.LambdaInvoke(this.functions[invocation.job], {
-          input: scheduler.ScheduleTargetInput.fromObject(invocation.input),
-          role: schedulerRole,
-          retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
-          deadLetterQueue: this.deadLetterQueue,
-        }),
+        target: onFargate
+          ? new RunJobTask({
+              ...delivery,
+              task,
+              job: invocation.job,
+              target: invocation.target,
+              event: invocation.input,
+              size: invocation.size,
+              defaults: JOB_MANIFESTS[invocation.job].fargate,
+            })
+          : new targets.LambdaInvoke(this.functions[invocation.job], {
+              ...delivery,
+              input: scheduler.ScheduleTargetInput.fromObject(invocation.input),
+            }),
       });
     }
     this.dashboard = new PgmaintDashboard(this, 'Dashboard', {
@@ -279,6 +348,12 @@ export class Pgmaint extends Construct {
       for (const [id, service] of [
         ['SecretsManagerEndpoint', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
         ['SnsEndpoint', ec2.InterfaceVpcEndpointAwsService.SNS],
+        // Fargate tasks pull the image (ECR, its layers from S3) and write their logs; the
+        // functions' hand-off calls ECS RunTask.
+        ['EcrEndpoint', ec2.InterfaceVpcEndpointAwsService.ECR],
+        ['EcrDockerEndpoint', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
+        ['LogsEndpoint', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+        ['EcsEndpoint', ec2.InterfaceVpcEndpointAwsService.ECS],
       ] as const)
         vpc.addInterfaceEndpoint(id, { service, privateDnsEnabled: true, subnets: vpcSubnets });
     }
@@ -395,6 +470,18 @@ function validateProps(props: PgmaintProps): void {
       problems.push(`targets.${name}.secret: required when deploying`);
     }
   }
+  for (const [name, target] of Object.entries(config.targets))
+    for (const manifest of Object.values(JOB_MANIFESTS)) {
+      const { runOn, size } = placementOf(target, manifest);
+      const where = `targets.${name}.${manifest.job}`;
+      if (runOn === 'fargate' && !props.vpc && !config.network)
+        problems.push(
+          `${where}.runOn: "fargate" needs subnets to run the task in: add "network" (vpcId, availabilityZones, privateSubnetIds) to the config, or run it on "lambda"`,
+        );
+      const sizeProblem = taskSizeProblem(size);
+      if (sizeProblem && target[manifest.job] !== undefined)
+        problems.push(`${where}.fargate: ${sizeProblem}`);
+    }
   if (config.backupBucket?.startsWith('file://') && !props.bucket) {
     problems.push(
       'backupBucket: a file:// store is for local runs; give an S3 bucket name or leave it out to create one',

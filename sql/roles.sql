@@ -59,6 +59,8 @@
 --              VACUUM of a table the role does not own is skipped with a warning; autovacuum gets to it).
 --              Partition rules need ownership (owned_tables): DETACH PARTITION and CREATE TABLE ... PARTITION OF
 --              need the parent's owner, DROP TABLE the partition's owner; new partitions need CREATE on the schema.
+--              Where pg_partman is installed: USAGE on its schema and SELECT on its part_config, to tell which
+--              partition sets pg_partman premakes (without it pgmaint premakes nothing there and warns).
 --   reindex    PostgreSQL 17+: pg_maintain (REINDEX, VACUUM, ANALYZE, CLUSTER, LOCK TABLE on every table; no
 --              data access, no DDL).
 --              Before 17 REINDEX needs the table's owner: list the tables whose indexes pgmaint should rebuild
@@ -327,6 +329,18 @@ begin
     end loop;
   elsif cardinality(retention_oids) > 0 then
     raise warning 'retention_tables given but retention is not in jobs: no table grants made';
+  end if;
+  -- pg_partman, where installed (in any schema): retention reads its part_config to leave premaking the sets
+  -- pg_partman maintains to pg_partman. Nothing to grant where it is not installed.
+  if 'retention' = any (jobs) then
+    for item in
+      select n.nspname
+      from pg_extension e join pg_namespace n on n.oid = e.extnamespace
+      where e.extname = 'pg_partman' and to_regclass(format('%I.part_config', n.nspname)) is not null
+    loop
+      execute format('grant usage on schema %I to %I', item.nspname, role_name);
+      execute format('grant select on table %I.part_config to %I', item.nspname, role_name);
+    end loop;
   end if;
 
   -- Ownership: each listed table with its partitions (recursively); indexes and owned sequences follow.

@@ -10,7 +10,7 @@ import { cachedSecretReader } from '../shared/credentials';
 import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../shared/errors';
 import type { AnyJobDefinition, FlagSpec } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
-import { noMetrics } from '../shared/metrics';
+import { cliMetrics } from '../shared/metrics';
 import { logProgress, type TerminalProgress, terminalProgress } from '../shared/progress';
 import { runJob } from '../shared/run-job';
 import { scrub } from '../shared/secrets-scrub';
@@ -22,7 +22,7 @@ import {
 } from '../shared/stop-signals';
 import { bucketWarnings } from './bucket-warnings';
 import { checkObjectLock } from './lock-check';
-import { listSchedules } from './schedules';
+import { listSchedules, RUNS_ON_TEXT } from './schedules';
 import { packageVersion } from './version';
 
 export interface CliIo {
@@ -125,7 +125,7 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
     const mine = schedules.filter((s) => s.target === target);
     if (mine.length === 0) io.stdout('  no schedules (jobs run on demand only)\n');
     for (const run of mine) {
-      io.stdout(`  ${run.job.padEnd(14)} ${run.expression} (${run.timezone})\n`);
+      io.stdout(`  ${run.job.padEnd(14)} ${run.expression} (${run.timezone}), ${RUNS_ON_TEXT[run.runsOn]}\n`);
       for (const next of run.nextRuns) io.stdout(`  ${''.padEnd(14)}   next: ${next}\n`);
     }
   }
@@ -189,7 +189,7 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     const result = await runJob(definition, input, {
       config,
       logger,
-      metrics: noMetrics,
+      metrics: cliMetrics(io.env),
       alerts,
       readSecret: cachedSecretReader(secretsClient()),
       s3: () => {

@@ -1,4 +1,5 @@
 import { JOB_MANIFESTS } from '../manifests';
+import { type RunOn, runOnOf } from '../shared/config/placement';
 import type { PgmaintConfig } from '../shared/config/schema';
 import { formatInZone, nextRuns, parseSchedule } from '../shared/schedule';
 
@@ -7,8 +8,17 @@ export interface ScheduledRun {
   readonly job: string;
   readonly expression: string;
   readonly timezone: string;
+  /** Where the runs go: the job's section's `runOn` (auto: Lambda, handed to Fargate when it will not fit). */
+  readonly runsOn: RunOn;
   readonly nextRuns: readonly string[];
 }
+
+/** How `validate` says where a schedule's runs go. */
+export const RUNS_ON_TEXT: Readonly<Record<RunOn, string>> = {
+  lambda: 'on Lambda',
+  fargate: 'on Fargate',
+  auto: 'on Lambda, or Fargate when it will not fit',
+};
 
 /** Every schedule the jobs' manifests declare and the config sets, with its next runs, as `validate` prints them. */
 export function listSchedules(config: PgmaintConfig, from: Date, count = 3): ScheduledRun[] {
@@ -25,6 +35,7 @@ export function listSchedules(config: PgmaintConfig, from: Date, count = 3): Sch
           job: schedule.label,
           expression,
           timezone: settings.timezone,
+          runsOn: runOnOf(settings[manifest.job]),
           nextRuns: nextRuns(parsed, settings.timezone, count, from).map((d) =>
             formatInZone(d, settings.timezone),
           ),

@@ -1,12 +1,12 @@
 import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import { NO_TIMEOUTS, setSessionLimits } from '../shared/pg/session-limits';
+import { ident, readableName, type SqlFragment, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { bloatFromExpectedSize, bloatFromPgstatindex, type PgstatindexRow } from './bloat';
 import { ASSUMED_BYTES_PER_SECOND, RESERVE_MS, statementTimeoutMs } from './guards';
 import type { ServerFacts } from './preflight';
-import { setLimits } from './session';
-import { statementFor } from './statement';
 import { analyzeReadBytes, PGSTATTUPLE_ACTION, type StatisticsFacts, statisticsState } from './statistics';
 
 /** One btree index at or above the size floor, with its estimated bloat. */
@@ -16,8 +16,8 @@ export interface IndexEstimate {
   /** schema.index and schema.table, for people (unquoted). */
   readonly name: string;
   readonly table: string;
-  /** Quoted for SQL by the catalog query. */
-  readonly qualifiedName: string;
+  /** schema.index quoted for SQL. */
+  readonly qualifiedName: SqlFragment;
   readonly sizeBytes: number;
   readonly tableBytes: number;
   /** Percent of the current size a fresh build would not need; null when it cannot be estimated. */
@@ -31,8 +31,6 @@ interface CandidateRow {
   schema_name: string;
   index_name: string;
   table_name: string;
-  qualified_name: string;
-  qualified_table: string;
   size_bytes: string;
   table_bytes: string;
   fillfactor: number;
@@ -151,13 +149,16 @@ export async function estimateIndexes(
       });
     if (state.kind === 'unusable') skip(state.reason, state.action);
     else if (failedAnalyze !== undefined)
-      skip(failedAnalyze, `run ANALYZE ${row.qualified_table} as its owner, or ${PGSTATTUPLE_ACTION}`);
+      skip(
+        failedAnalyze,
+        `run ANALYZE ${readableName(row.schema_name, row.table_name)} as its owner, or ${PGSTATTUPLE_ACTION}`,
+      );
     else if (current.expected_bytes === null)
       skip(
         wasAnalyzed
           ? 'still no statistics after ANALYZE: it skips, with a warning, tables the role may not maintain (before 17 only the owner may; on 17+ MAINTAIN allows it), and columns whose statistics target is 0'
           : 'no statistics to estimate it from',
-        `run ANALYZE ${row.qualified_table} as its owner, or ${PGSTATTUPLE_ACTION}`,
+        `run ANALYZE ${readableName(row.schema_name, row.table_name)} as its owner, or ${PGSTATTUPLE_ACTION}`,
       );
     else
       estimates.push({
@@ -185,13 +186,18 @@ async function analyzeTable(
     return `not enough time left to ANALYZE it (~${Math.ceil(readMs / 1000)} s); the next run will`;
   const started = performance.now();
   try {
-    await setLimits(client, statementTimeoutMs(remaining), settings.lockTimeoutMs);
-    await client.query(statementFor('analyze-table', 'table', row.qualified_table));
+    await setSessionLimits(client, {
+      statementTimeoutMs: statementTimeoutMs(remaining),
+      lockTimeoutMs: settings.lockTimeoutMs,
+    });
+    await client.query(
+      sqlWithSlots('reindex/analyze-table', { table: ident(row.schema_name, row.table_name) }),
+    );
     return { durationMs: Math.round(performance.now() - started) };
   } catch (error) {
     return `ANALYZE failed: ${errorMessage(error)}`;
   } finally {
-    await setLimits(client, 0, 0).catch(() => {});
+    await setSessionLimits(client, NO_TIMEOUTS).catch(() => {});
   }
 }
 
@@ -204,7 +210,7 @@ function baseOf(row: CandidateRow) {
     tableOid: Number(row.table_oid),
     name: nameOf(row),
     table: tableOf(row),
-    qualifiedName: row.qualified_name,
+    qualifiedName: ident(row.schema_name, row.index_name),
     sizeBytes: Number(row.size_bytes),
     tableBytes: Number(row.table_bytes),
   };
@@ -230,7 +236,7 @@ async function measureWithPgstatindex(
   name: string,
 ): Promise<number | undefined> {
   try {
-    const sql = statementFor('pgstatindex', 'schema', facts.pgstattuple_schema ?? '');
+    const sql = sqlWithSlots('reindex/pgstatindex', { schema: ident(facts.pgstattuple_schema ?? '') });
     const row = (await client.query<Record<keyof PgstatindexRow, string | number>>(sql, [indexOid])).rows[0];
     if (!row) return undefined;
     // int8 arrives as text from pg; every field is a plain number once converted.

@@ -1,9 +1,9 @@
 import type { Client } from 'pg';
 import type { Logger } from '../shared/logger';
+import { NO_TIMEOUTS, setSessionLimits } from '../shared/pg/session-limits';
+import { ident, readableName, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { formatBytes, formatDuration } from '../shared/units';
-import { setLimits } from './session';
-import { statementFor } from './statement';
 
 export interface DatabaseReindexOutcome {
   readonly durationMs: number;
@@ -12,7 +12,7 @@ export interface DatabaseReindexOutcome {
 }
 
 interface DatabaseRow {
-  quoted_name: string;
+  name: string;
   index_bytes: string;
 }
 
@@ -23,11 +23,11 @@ interface DatabaseRow {
 export async function reindexDatabase(client: Client, logger: Logger): Promise<DatabaseReindexOutcome> {
   const before = await databaseRow(client);
   logger.warn(
-    `reindex: REINDEX DATABASE ${before.quoted_name}: writes to each table block while it rebuilds`,
+    `reindex: REINDEX DATABASE ${readableName(before.name)}: writes to each table block while it rebuilds`,
   );
   const started = performance.now();
-  await setLimits(client, 0, 0);
-  await client.query(statementFor('reindex-database', 'database', before.quoted_name));
+  await setSessionLimits(client, NO_TIMEOUTS);
+  await client.query(sqlWithSlots('reindex/reindex-database', { database: ident(before.name) }));
   const durationMs = Math.round(performance.now() - started);
   const after = await databaseRow(client);
   const outcome = {

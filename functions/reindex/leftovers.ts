@@ -1,11 +1,12 @@
 import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
+import { NO_TIMEOUTS, setSessionLimits } from '../shared/pg/session-limits';
+import { ident, type SqlFragment, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
-import { setLimits } from './session';
-import { statementFor } from './statement';
 
 interface LeftoverRow {
-  qualified_name: string;
+  schema_name: string;
+  index_name: string;
   name: string;
   table_name: string;
   size_bytes: string;
@@ -13,7 +14,7 @@ interface LeftoverRow {
 
 export interface Leftover {
   readonly name: string;
-  readonly qualifiedName: string;
+  readonly qualifiedName: SqlFragment;
   readonly sizeBytes: number;
 }
 
@@ -28,7 +29,7 @@ export async function findLeftovers(client: Client, tableOid: number | null): Pr
   const rows = (await client.query<LeftoverRow>(loadSql('reindex/leftovers'), [tableOid])).rows;
   return rows.map((r) => ({
     name: r.name,
-    qualifiedName: r.qualified_name,
+    qualifiedName: ident(r.schema_name, r.index_name),
     sizeBytes: Number(r.size_bytes),
   }));
 }
@@ -47,13 +48,13 @@ export async function dropLeftovers(
   const problems: string[] = [];
   for (const leftover of await findLeftovers(client, tableOid)) {
     try {
-      await setLimits(client, 0, lockTimeoutMs);
-      await client.query(statementFor('drop-index', 'index', leftover.qualifiedName));
+      await setSessionLimits(client, { statementTimeoutMs: 0, lockTimeoutMs });
+      await client.query(sqlWithSlots('reindex/drop-index', { index: leftover.qualifiedName }));
       dropped.push(leftover);
     } catch (error) {
       problems.push(`could not drop leftover index ${leftover.name}: ${errorMessage(error)}`);
     } finally {
-      await setLimits(client, 0, 0).catch(() => {});
+      await setSessionLimits(client, NO_TIMEOUTS).catch(() => {});
     }
   }
   return { dropped, problems };

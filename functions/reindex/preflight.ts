@@ -5,7 +5,7 @@ export interface ServerFacts {
   readonly server_version_num: number;
   readonly in_recovery: boolean;
   readonly block_size: number;
-  /** The pgstattuple extension's schema, quoted; null when the extension is not installed. */
+  /** The pgstattuple extension's schema as the catalog spells it; null when the extension is not installed. */
   readonly pgstattuple_schema: string | null;
 }
 

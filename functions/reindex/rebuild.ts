@@ -1,6 +1,8 @@
 import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import { NO_TIMEOUTS, setSessionLimits } from '../shared/pg/session-limits';
+import { sqlWithSlots } from '../shared/pg/sql-names';
 import type { Progress } from '../shared/progress';
 import { loadSql } from '../shared/sql';
 import { formatBytes, formatDuration } from '../shared/units';
@@ -15,8 +17,7 @@ import {
 } from './guards';
 import { dropLeftovers, type Leftover } from './leftovers';
 import type { IndexOutcome } from './result';
-import { type Session, setLimits } from './session';
-import { statementFor } from './statement';
+import type { Session } from './session';
 
 export interface RebuildSettings {
   readonly maxTransactionAgeSeconds: number;
@@ -77,12 +78,15 @@ export async function rebuildCandidates(
     });
     const started = performance.now();
     try {
-      await setLimits(session.client, statementTimeoutMs(settings.remainingMs()), lockTimeoutMs);
+      await setSessionLimits(session.client, {
+        statementTimeoutMs: statementTimeoutMs(settings.remainingMs()),
+        lockTimeoutMs,
+      });
       await cancelledOnStop(session.client, settings, () =>
-        session.client.query(statementFor('reindex-index', 'index', candidate.qualifiedName)),
+        session.client.query(sqlWithSlots('reindex/reindex-index', { index: candidate.qualifiedName })),
       );
       const durationMs = Math.round(performance.now() - started);
-      await setLimits(session.client, 0, 0);
+      await setSessionLimits(session.client, NO_TIMEOUTS);
       const sizeAfter = Number(
         (
           await session.client.query<{ size_bytes: string }>(loadSql('reindex/index-size'), [
@@ -109,7 +113,7 @@ export async function rebuildCandidates(
         outcome.indexes.push({ ...planned, durationMs, status: 'failed', reason });
         continue;
       }
-      await setLimits(session.client, 0, 0).catch(() => {});
+      await setSessionLimits(session.client, NO_TIMEOUTS).catch(() => {});
       const cleanup = await dropLeftovers(session.client, candidate.tableOid, lockTimeoutMs);
       outcome.droppedLeftovers.push(...cleanup.dropped);
       outcome.problems.push(...cleanup.problems);

@@ -1,7 +1,6 @@
 import type { Client } from 'pg';
 import type { JobContext } from '../shared/job';
 import { releaseJobLock, tryJobLock } from '../shared/job-lock';
-import { loadSql } from '../shared/sql';
 
 /**
  * The run's one connection. It holds the advisory lock that keeps a second run out; if the server
@@ -16,14 +15,6 @@ export interface Session {
 }
 
 export const tryLock = (client: Client) => tryJobLock(client, 'reindex');
-
-/** Milliseconds, 0 = none; `set_config` takes them as bind parameters. */
-export async function setLimits(client: Client, statementTimeoutMs: number, lockTimeoutMs: number) {
-  await client.query(loadSql('reindex/set-limits'), [
-    String(Math.round(statementTimeoutMs)),
-    String(Math.round(lockTimeoutMs)),
-  ]);
-}
 
 export function openSession(context: JobContext, first: Client): Session {
   let client = first;

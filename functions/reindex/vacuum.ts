@@ -1,10 +1,10 @@
 import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import { NO_TIMEOUTS, setSessionLimits } from '../shared/pg/session-limits';
+import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { RESERVE_MS } from './guards';
-import { setLimits } from './session';
-import { statementFor } from './statement';
 
 /** Dead rows above this share of live rows make a table worth vacuuming (autovacuum's default is 20%). */
 export const VACUUM_DEAD_PERCENT = 10;
@@ -24,7 +24,7 @@ export async function vacuumDeadTables(
 ): Promise<VacuumOutcome> {
   const outcome: VacuumOutcome = { vacuumed: [], problems: [] };
   const tables = (
-    await client.query<{ qualified_name: string; name: string; dead_rows: string }>(
+    await client.query<{ schema_name: string; table_name: string; name: string; dead_rows: string }>(
       loadSql('reindex/vacuum-candidates'),
       [VACUUM_DEAD_PERCENT, VACUUM_MIN_DEAD_ROWS],
     )
@@ -35,14 +35,19 @@ export async function vacuumDeadTables(
       break;
     }
     try {
-      await setLimits(client, Number.isFinite(remainingMs()) ? remainingMs() - RESERVE_MS : 0, 0);
-      await client.query(statementFor('vacuum-table', 'table', table.qualified_name));
+      await setSessionLimits(client, {
+        statementTimeoutMs: Number.isFinite(remainingMs()) ? remainingMs() - RESERVE_MS : 0,
+        lockTimeoutMs: 0,
+      });
+      await client.query(
+        sqlWithSlots('reindex/vacuum-table', { table: ident(table.schema_name, table.table_name) }),
+      );
       logger.info(`reindex: vacuumed ${table.name} (${table.dead_rows} dead rows)`);
       outcome.vacuumed.push(table.name);
     } catch (error) {
       outcome.problems.push(`VACUUM of ${table.name} failed: ${errorMessage(error)}`);
     } finally {
-      await setLimits(client, 0, 0).catch(() => {});
+      await setSessionLimits(client, NO_TIMEOUTS).catch(() => {});
     }
   }
   return outcome;

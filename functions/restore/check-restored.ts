@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { JobError } from '../shared/errors';
 import type { JobContext } from '../shared/job';
+import { ident } from '../shared/pg/sql-names';
 import { describeDatabase } from './archive-database';
 import {
   type ComparedProperty,
@@ -77,7 +78,7 @@ export async function checkRestored(
     const kept =
       mode === 'drill'
         ? 'the drill database was dropped'
-        : `the restored copy is kept as "${name}" to inspect or fix (drop it with DROP DATABASE ${JSON.stringify(name)})`;
+        : `the restored copy is kept as "${name}" to inspect or fix (drop it with DROP DATABASE ${ident(name)})`;
     throw new JobError(
       mode === 'replace'
         ? `refusing to swap the restored copy in for "${live}": ${problems.join('; ')}. "${live}" is still live and untouched; ${kept}`

@@ -1,4 +1,4 @@
-import { quoteIdent } from '../shared/identifiers';
+import { ident } from '../shared/pg/sql-names';
 import { identifierValue, type Statement, splitStatements, startsWith, type Token } from './sql-statements';
 
 /** Stands for the database's name in statements, so the same definition applies under any name. */
@@ -65,11 +65,11 @@ export function readDatabaseDefinition(sql: string): DatabaseDefinition | null {
 
 /** A definition's statement, for the database called `name`. */
 export function forDatabase(statement: string, name: string): string {
-  return statement.split(NAME).join(quoteIdent(name));
+  return statement.split(NAME).join(ident(name));
 }
 
 export function ownerStatement(owner: string, name: string): string {
-  return `ALTER DATABASE ${quoteIdent(name)} OWNER TO ${quoteIdent(owner)}`;
+  return `ALTER DATABASE ${ident(name)} OWNER TO ${ident(owner)}`;
 }
 
 export interface PropertyDifference {

@@ -1,4 +1,4 @@
-import { identifierBytes, MAX_IDENTIFIER_BYTES } from '../shared/identifiers';
+import { identifierBytes, MAX_IDENTIFIER_BYTES } from '../shared/pg/sql-names';
 
 /** yyyymmddhhmm in UTC: names sort by time and say when they were made. */
 export function nameStamp(at: Date): string {

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { RefusedError } from '../shared/errors';
+import { readableName } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import type { ArchiveFacts } from './archive-database';
 
@@ -92,7 +93,7 @@ export async function planOwnership(
     if (!role.canAct)
       throw new RefusedError(
         `${setting} names role "${configured}", but pgmaint's role "${me?.name}" is not a member of it: ` +
-          `run GRANT ${quoteRole(configured)} TO ${quoteRole(me?.name ?? 'pgmaint')}, then retry; nothing was created`,
+          `run GRANT ${readableName(configured)} TO ${readableName(me?.name ?? 'pgmaint')}, then retry; nothing was created`,
       );
     return { kind: 'owner', role: configured, missingRoles: missing };
   }
@@ -105,7 +106,9 @@ export async function planOwnership(
         `or set ${setting} to the role that should own everything, restoring without the backup's grants)`,
     );
   if (cannotAct.length > 0) {
-    const grants = cannotAct.map((r) => `GRANT ${quoteRole(r)} TO ${quoteRole(me?.name ?? 'pgmaint')};`);
+    const grants = cannotAct.map(
+      (r) => `GRANT ${readableName(r)} TO ${readableName(me?.name ?? 'pgmaint')};`,
+    );
     problems.push(
       `pgmaint's role "${me?.name}" is not a member of ${cannotAct.join(', ')}, which own objects in the backup, ` +
         `so it cannot give them their objects back (on RDS pgmaint's role is not a superuser): run ${grants.join(' ')} then retry`,
@@ -158,8 +161,4 @@ function entryOwner(line: string, roles: ReadonlyMap<string, ServerRole>): strin
   for (const name of roles.keys())
     if (name.length > best.length && (line === name || line.endsWith(` ${name}`))) best = name;
   return best || (line.split(' ').pop() ?? '');
-}
-
-function quoteRole(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { errorMessage, JobError } from '../shared/errors';
-import { quoteIdent } from '../shared/identifiers';
+import { ident } from '../shared/pg/sql-names';
 import { createDatabaseFor } from './create-database-options';
 import {
   type ComparedProperty,
@@ -26,7 +26,7 @@ export async function createRestoredDatabase(
   serverVersionNum: number,
 ): Promise<void> {
   if (!source) {
-    await admin.query(`create database ${quoteIdent(name)} template template0`);
+    await admin.query(`create database ${ident(name)} template template0`);
     return;
   }
   try {

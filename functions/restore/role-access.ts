@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { readableName } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 
 /** Per object (the database, each schema, table, view and sequence): role → its privileges. */
@@ -50,6 +51,7 @@ export function describeLost(lost: readonly LostAccess[], limit = 10): string {
 }
 
 function objectLabel(r: { kind: string; schema: string; name: string }): string {
-  const quote = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
-  return r.kind === 'schema' ? `schema ${quote(r.name)}` : `${r.kind} ${quote(r.schema)}.${quote(r.name)}`;
+  return r.kind === 'schema'
+    ? `schema ${readableName(r.name)}`
+    : `${r.kind} ${readableName(r.schema, r.name)}`;
 }

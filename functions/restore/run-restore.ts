@@ -2,8 +2,8 @@ import type { Client } from 'pg';
 import { copyStore } from '../backup/copy-backup';
 import { type BackupManifest, resolveBackup } from '../shared/backup-catalog';
 import { errorMessage, InputError, RefusedError, RequestRefusedError } from '../shared/errors';
-import { quoteIdent } from '../shared/identifiers';
 import type { JobContext, JobResult } from '../shared/job';
+import { ident } from '../shared/pg/sql-names';
 import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
@@ -313,11 +313,11 @@ async function databaseExists(admin: Client, name: string): Promise<boolean> {
 
 async function dropDatabase(admin: Client, name: string, serverVersionNum = 130000): Promise<void> {
   if (serverVersionNum >= 130000) {
-    await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`);
+    await admin.query(`drop database if exists ${ident(name)} with (force)`);
     return;
   }
   await admin.query(loadSql('restore/terminate-sessions'), [name]);
-  await admin.query(`drop database if exists ${quoteIdent(name)}`);
+  await admin.query(`drop database if exists ${ident(name)}`);
 }
 
 async function recordDrill(context: JobContext, outcome: RestoreResult | unknown, startedMs: number) {

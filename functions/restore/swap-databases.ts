@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { errorMessage, JobError } from '../shared/errors';
-import { quoteIdent } from '../shared/identifiers';
+import { ident } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 
 const RENAME_ATTEMPTS = 5;
@@ -15,8 +15,8 @@ export async function swapDatabases(
   admin: Client,
   names: { live: string; restored: string; kept: string },
 ): Promise<void> {
-  const live = quoteIdent(names.live);
-  const kept = quoteIdent(names.kept);
+  const live = ident(names.live);
+  const kept = ident(names.kept);
   await admin.query(`alter database ${live} with allow_connections false`);
   try {
     await renameWithRetry(admin, names.live, names.kept);
@@ -25,7 +25,7 @@ export async function swapDatabases(
     throw error;
   }
   try {
-    await admin.query(`alter database ${quoteIdent(names.restored)} rename to ${live}`);
+    await admin.query(`alter database ${ident(names.restored)} rename to ${live}`);
   } catch (error) {
     await admin.query(`alter database ${kept} rename to ${live}`).catch(() => {});
     await admin.query(`alter database ${live} with allow_connections true`).catch(() => {});
@@ -41,7 +41,7 @@ async function renameWithRetry(admin: Client, from: string, to: string): Promise
   for (let attempt = 0; attempt < RENAME_ATTEMPTS; attempt++) {
     await admin.query(loadSql('restore/terminate-sessions'), [from]);
     try {
-      await admin.query(`alter database ${quoteIdent(from)} rename to ${quoteIdent(to)}`);
+      await admin.query(`alter database ${ident(from)} rename to ${ident(to)}`);
       return;
     } catch (error) {
       lastError = error;

@@ -1,8 +1,8 @@
 import type { Client } from 'pg';
 import { serverVersionNum } from '../shared/db';
+import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import type { RowRule } from './rules';
-import { ident, retentionSql } from './sql-template';
 
 /**
  * What one batch of a row rule covers.
@@ -115,7 +115,7 @@ export async function readLayout(client: Client, rule: RowRule, cutoff: string):
 /** The planner's estimate (EXPLAIN, nothing read) of the rows before the cutoff, as a share of the table. */
 async function estimateExpiredShare(client: Client, rule: RowRule, cutoff: string): Promise<number | null> {
   if (rule.estimatedRows <= 0) return null;
-  const text = retentionSql('expired-share', {
+  const text = sqlWithSlots('retention/expired-share', {
     table: ident(rule.schema, rule.table),
     column: ident(rule.column),
   });

@@ -1,9 +1,9 @@
 import type { Client } from 'pg';
 import { inTransaction } from '../shared/in-transaction';
+import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { LOCK_NOT_AVAILABLE, sqlState } from './pg-errors';
 import { rowPredicate, type TimeBounds } from './predicate';
 import type { RowRule } from './rules';
-import { ident, retentionSql } from './sql-template';
 
 /**
  * Held rows a rule looks for one by one (each costs a few lock waits). Past that, an application holds
@@ -42,12 +42,12 @@ export async function deleteAroundHeld(
   const listed = rowPredicate(rule, slice, 2);
   const ids = (
     await client.query<{ relation: string; ctid: string }>(
-      retentionSql('batch-row-ids', { table, predicate: listed.sql }),
+      sqlWithSlots('retention/batch-row-ids', { table, predicate: listed.sql }),
       [limit, ...listed.values],
     )
   ).rows;
   const recheck = rowPredicate(rule, slice, 3);
-  const text = retentionSql('delete-rows-by-ctid', { table, predicate: recheck.sql });
+  const text = sqlWithSlots('retention/delete-rows-by-ctid', { table, predicate: recheck.sql });
   const held: string[] = [];
 
   const attempt = async (relation: string, ctids: readonly string[]): Promise<number> => {

@@ -1,11 +1,11 @@
 import type { Client } from 'pg';
 import type { RetentionRuleConfig } from '../shared/config/schema';
+import { fixed, ident, type SqlFragment, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { withLockRetries } from './partition-cleanup';
 import type { ChunkInfo, RuleWork } from './result';
 import { qualifiedName, type RuleBase } from './rules';
 import type { RunState } from './run-state';
-import { fixed, ident, retentionSql, type SqlFragment } from './sql-template';
 
 /**
  * TimescaleDB hypertables: whole chunks past the cutoff are dropped with drop_chunks, which only
@@ -107,7 +107,7 @@ interface ListedChunk extends ChunkInfo {
 /** The chunks drop_chunks would drop now, oldest first, with their ranges and sizes. */
 export async function expiredChunks(client: Client, rule: ChunkRule, cutoff: string): Promise<ListedChunk[]> {
   const rows = (
-    await client.query<ChunkRow>(retentionSql('expired-chunks', { cutoff: cutoffAs(rule) }), [
+    await client.query<ChunkRow>(sqlWithSlots('retention/expired-chunks', { cutoff: cutoffAs(rule) }), [
       rule.oid,
       cutoff,
     ])
@@ -127,11 +127,14 @@ export async function previewChunks(client: Client, rule: ChunkRule, cutoff: str
   const listed = await expiredChunks(client, rule, cutoff);
   let rowsToDelete = 0;
   for (const { schema, name } of listed) {
-    const text = retentionSql('count-expired', { table: ident(schema, name), predicate: fixed('true') });
+    const text = sqlWithSlots('retention/count-expired', {
+      table: ident(schema, name),
+      predicate: fixed('true'),
+    });
     rowsToDelete += Number((await client.query<{ rows: string }>(text)).rows[0]?.rows ?? 0);
   }
   const oldest = await client.query<{ oldest: string | null }>(
-    retentionSql('oldest-row', {
+    sqlWithSlots('retention/oldest-row', {
       table: ident(rule.schema, rule.table),
       column: ident(rule.column),
       predicate: fixed('true'),
@@ -166,10 +169,10 @@ export async function cleanUpChunks(
   let droppedNames: string[] = [];
   const attempt = await withLockRetries(run, async () => {
     const rows = (
-      await run.client.query<{ chunk: string }>(retentionSql('drop-chunks', { cutoff: cutoffAs(rule) }), [
-        rule.oid,
-        cutoff,
-      ])
+      await run.client.query<{ chunk: string }>(
+        sqlWithSlots('retention/drop-chunks', { cutoff: cutoffAs(rule) }),
+        [rule.oid, cutoff],
+      )
     ).rows;
     droppedNames = rows.map((row) => row.chunk);
   });

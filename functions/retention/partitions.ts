@@ -1,12 +1,12 @@
 import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import { inTransaction } from '../shared/in-transaction';
+import { fixed, ident, serverLiteral, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { nextPartitionName } from './partition-names';
 import { partmanSet } from './partman-config';
 import { LOCK_NOT_AVAILABLE, sqlState } from './pg-errors';
 import type { PartitionRule } from './rules';
-import { fixed, ident, retentionSql, serverLiteral } from './sql-template';
 
 export interface Partition {
   readonly schema: string;
@@ -163,18 +163,18 @@ export async function dropPartition(
   };
   if (concurrently) {
     try {
-      await client.query(retentionSql('detach-partition-concurrently', slots));
+      await client.query(sqlWithSlots('retention/detach-partition-concurrently', slots));
     } catch (error) {
       // Interrupted after its first transaction, the partition is left "detach pending": finish it.
       if (!(await detachPending(client, partition))) throw error;
-      await client.query(retentionSql('finalize-detach', slots));
+      await client.query(sqlWithSlots('retention/finalize-detach', slots));
     }
-    await client.query(retentionSql('drop-table', { partition: slots.partition }));
+    await client.query(sqlWithSlots('retention/drop-table', { partition: slots.partition }));
     return;
   }
   await inTransaction(client, async () => {
-    await client.query(retentionSql('detach-partition', slots));
-    await client.query(retentionSql('drop-table', { partition: slots.partition }));
+    await client.query(sqlWithSlots('retention/detach-partition', slots));
+    await client.query(sqlWithSlots('retention/drop-table', { partition: slots.partition }));
   });
 }
 
@@ -196,7 +196,7 @@ export async function createPartition(
 ): Promise<{ created: true } | { created: false; lockTimeout: boolean; reason: string }> {
   try {
     await client.query(
-      retentionSql('create-partition', {
+      sqlWithSlots('retention/create-partition', {
         partition: ident(rule.schema, planned.name),
         parent: ident(rule.schema, rule.table),
         lower: serverLiteral(planned.lowerBound),
@@ -215,7 +215,7 @@ export async function createPartition(
 
 /** Exact rows in each partition (dry runs only: it reads them all). */
 export async function countPartitionRows(client: Client, partition: Partition): Promise<number> {
-  const text = retentionSql('count-expired', {
+  const text = sqlWithSlots('retention/count-expired', {
     table: ident(partition.schema, partition.name),
     predicate: fixed('true'),
   });

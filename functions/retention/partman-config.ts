@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
+import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
-import { ident, retentionSql } from './sql-template';
 
 /** How pg_partman maintains one partition set, when it does. */
 export type PartmanSet =
@@ -18,7 +18,7 @@ export async function partmanSet(client: Client, parentOid: string): Promise<Par
   if (!extension.readable) return { managed: 'unknown', schema: extension.schema };
   const config = (
     await client.query<{ premake: number; partition_interval: string }>(
-      retentionSql('partman-config', { config: ident(extension.schema, 'part_config') }),
+      sqlWithSlots('retention/partman-config', { config: ident(extension.schema, 'part_config') }),
       [parentOid],
     )
   ).rows[0];

@@ -1,5 +1,5 @@
+import { fixed, ident, joinFragments, type SqlFragment } from '../shared/pg/sql-names';
 import type { RowRule } from './rules';
-import { fixed, ident, joinFragments, type SqlFragment } from './sql-template';
 
 export interface Predicate {
   readonly sql: SqlFragment;

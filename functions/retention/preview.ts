@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { fixed, ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { previewChunks } from './hypertables';
 import { countPartitionRows, expiredPartitions, listPartitions, plannedPartitions } from './partitions';
@@ -6,7 +7,6 @@ import { rowPredicate } from './predicate';
 import type { RetentionPreview, RulePreview } from './result';
 import type { ResolvedRule } from './rules';
 import { describeRule, type RunState } from './run-state';
-import { fixed, ident, retentionSql } from './sql-template';
 
 /** A dry run: per rule what would go (rows or partitions), the oldest row it covers, the table's size. */
 export async function preview(
@@ -41,7 +41,7 @@ async function previewRule(client: Client, rule: ResolvedRule, cutoff: string) {
     let rowsToDelete = 0;
     for (const partition of toDrop) rowsToDelete += await countPartitionRows(client, partition);
     const oldest = await client.query<{ oldest: string | null }>(
-      retentionSql('oldest-row', { table, column: ident(rule.column), predicate: fixed('true') }),
+      sqlWithSlots('retention/oldest-row', { table, column: ident(rule.column), predicate: fixed('true') }),
     );
     const { planned, premakeBy } = await plannedPartitions(client, rule, partitions);
     return {
@@ -55,12 +55,12 @@ async function previewRule(client: Client, rule: ResolvedRule, cutoff: string) {
   }
   const expired = rowPredicate(rule, { before: cutoff }, 1);
   const count = await client.query<{ rows: string }>(
-    retentionSql('count-expired', { table, predicate: expired.sql }),
+    sqlWithSlots('retention/count-expired', { table, predicate: expired.sql }),
     [...expired.values],
   );
   const covered = rowPredicate(rule, {}, 1);
   const oldest = await client.query<{ oldest: string | null }>(
-    retentionSql('oldest-row', { table, column: ident(rule.column), predicate: covered.sql }),
+    sqlWithSlots('retention/oldest-row', { table, column: ident(rule.column), predicate: covered.sql }),
     [...covered.values],
   );
   return {

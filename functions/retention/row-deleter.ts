@@ -2,6 +2,8 @@ import type { Client } from 'pg';
 import { JobError } from '../shared/errors';
 import { inTransaction } from '../shared/in-transaction';
 import type { Logger } from '../shared/logger';
+import { resetSessionLimits, setSessionLimits } from '../shared/pg/session-limits';
+import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { type BatchShape, chooseBatchShape, readLayout } from './batch-shape';
 import { deleteAroundHeld } from './held-rows';
@@ -10,7 +12,6 @@ import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './pg-errors';
 import { rowPredicate, type TimeBounds } from './predicate';
 import type { StopReason } from './result';
 import { qualifiedName, type RowRule } from './rules';
-import { ident, retentionSql } from './sql-template';
 
 export interface RowDeletion {
   readonly rowsDeleted: number;
@@ -61,18 +62,12 @@ export async function deleteExpiredRows(
 ): Promise<RowDeletion> {
   // Each batch is one statement in its own transaction, one round trip: its short lock wait is set
   // once for the rule's batches, not per transaction (SET LOCAL would cost three round trips more).
-  const sessionLockWait = await setLockWait(deps.client, `${deps.pacing.directLockWaitMs}ms`);
+  await setSessionLimits(deps.client, { lockTimeoutMs: deps.pacing.directLockWaitMs });
   try {
     return await deleteInBatches(deps, rule, cutoff);
   } finally {
-    await setLockWait(deps.client, sessionLockWait);
+    await resetSessionLimits(deps.client, ['lockTimeoutMs']);
   }
-}
-
-/** Sets the session's lock_timeout and returns the one it replaces. */
-async function setLockWait(client: Client, value: string): Promise<string> {
-  const text = "select current_setting('lock_timeout') as was, set_config('lock_timeout', $1, false)";
-  return (await client.query<{ was: string }>(text, [value])).rows[0]?.was ?? '0';
 }
 
 async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string): Promise<RowDeletion> {
@@ -221,7 +216,7 @@ async function deleteSlice(
   try {
     // One statement, its own transaction: its row locks last exactly as long as the batch, and it
     // waits at most the rule's short lock_timeout (deleteExpiredRows) for a held row.
-    const text = retentionSql('delete-batch-range', {
+    const text = sqlWithSlots('retention/delete-batch-range', {
       table: ident(rule.schema, rule.table),
       predicate: predicate.sql,
     });
@@ -242,7 +237,7 @@ async function indexRangeBatch(deps: BatchDeps, cursor: Cursor, limit: number): 
   const { client, rule, cutoff, held } = deps;
   const exclude = held.length > 0 ? held : undefined;
   const scan = rowPredicate(rule, { before: cutoff, from: cursor.from, exclude }, 2);
-  const boundText = retentionSql('batch-upper-bound', {
+  const boundText = sqlWithSlots('retention/batch-upper-bound', {
     table: ident(rule.schema, rule.table),
     column: ident(rule.column),
     predicate: scan.sql,
@@ -306,7 +301,7 @@ async function scanBatch(deps: BatchDeps, limit: number): Promise<Batch> {
 async function limitedBatch(deps: BatchDeps, slice: TimeBounds, limit: number): Promise<Batch> {
   const { client, rule, pacing } = deps;
   const predicate = rowPredicate(rule, slice, 2);
-  const text = retentionSql('delete-batch-limited', {
+  const text = sqlWithSlots('retention/delete-batch-limited', {
     table: ident(rule.schema, rule.table),
     predicate: predicate.sql,
   });
@@ -333,7 +328,7 @@ async function limitedBatch(deps: BatchDeps, slice: TimeBounds, limit: number): 
 /** Expired rows still there (what an incomplete run leaves); null when counting takes too long. */
 export async function countExpiredRows(client: Client, rule: RowRule, cutoff: string, timeoutMs: number) {
   const predicate = rowPredicate(rule, { before: cutoff }, 1);
-  const text = retentionSql('count-expired', {
+  const text = sqlWithSlots('retention/count-expired', {
     table: ident(rule.schema, rule.table),
     predicate: predicate.sql,
   });

@@ -1,10 +1,10 @@
 import type { Client } from 'pg';
 import type { RetentionRuleConfig } from '../shared/config/schema';
 import { errorMessage } from '../shared/errors';
+import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { parseIntervalSeconds } from '../shared/units';
 import { type ChunkRule, resolveChunkRule } from './hypertables';
-import { ident, retentionSql } from './sql-template';
 
 /** A `where` entry as the rule means it: the column as the catalog spells it, values as text, null = IS NULL. */
 export interface WhereFilter {
@@ -254,7 +254,10 @@ async function valueFits(
 ): Promise<true | string> {
   try {
     await client.query(
-      retentionSql('value-fits', { table: ident(table.schema, table.table), column: ident(column) }),
+      sqlWithSlots('retention/value-fits', {
+        table: ident(table.schema, table.table),
+        column: ident(column),
+      }),
       [text],
     );
     return true;

@@ -1,9 +1,10 @@
+import { resetSessionLimits, setSessionLimits } from '../shared/pg/session-limits';
+import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './pg-errors';
 import type { RuleOutcome } from './result';
 import { qualifiedName, type ResolvedRule } from './rules';
 import type { RunState } from './run-state';
-import { ident, retentionSql } from './sql-template';
 
 /** VACUUM only starts with at least this much time left before the reserve. */
 const VACUUM_MIN_MS = 60_000;
@@ -41,15 +42,15 @@ export async function vacuumShrunkTables(
     }
     try {
       // Until the deadline on Lambda; as long as it takes on the CLI.
-      await run.client.query(`set statement_timeout = ${Number.isFinite(leftMs) ? Math.round(leftMs) : 0}`);
-      await run.client.query(retentionSql('vacuum', { table: ident(rule.schema, rule.table) }));
+      await setSessionLimits(run.client, { statementTimeoutMs: Number.isFinite(leftMs) ? leftMs : 0 });
+      await run.client.query(sqlWithSlots('retention/vacuum', { table: ident(rule.schema, rule.table) }));
       vacuumed.push(name);
     } catch (error) {
       const state = sqlState(error);
       if (state !== QUERY_CANCELED && state !== LOCK_NOT_AVAILABLE) throw error;
       run.warnings.push(`${name}: VACUUM stopped (${(error as Error).message}); autovacuum will get to it`);
     } finally {
-      await run.client.query('reset statement_timeout');
+      await resetSessionLimits(run.client, ['statementTimeoutMs']);
     }
   }
   return vacuumed;

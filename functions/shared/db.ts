@@ -1,13 +1,12 @@
 import { Client, type ClientConfig } from 'pg';
 import { type ConnectionSettings, describeConnection, type SslMode } from './credentials';
 import { ConnectionError } from './errors';
+import { type SessionLimits, startupSettings } from './pg/session-limits';
 
-export interface SessionOptions {
+export interface SessionOptions extends SessionLimits {
   /** application_name becomes `pgmaint/<job>`, so a DBA sees who is connected. */
   readonly job: string;
   readonly connectTimeoutMs?: number;
-  readonly statementTimeoutMs?: number;
-  readonly lockTimeoutMs?: number;
   /** Connect to another database on the same server (restore, drills). */
   readonly database?: string;
 }
@@ -45,12 +44,10 @@ async function open(
     user: settings.user,
     password: settings.password,
     database: options.database ?? settings.database,
-    application_name: `pgmaint/${options.job}`,
+    ...startupSettings(options.job, options),
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     ssl: sslConfig(sslMode),
   };
-  if (options.statementTimeoutMs !== undefined) config.statement_timeout = options.statementTimeoutMs;
-  if (options.lockTimeoutMs !== undefined) config.lock_timeout = options.lockTimeoutMs;
   const client = new Client(config);
   // An error event on an idle client would otherwise crash the process; the next query reports it.
   client.on('error', () => {});

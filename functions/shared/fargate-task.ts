@@ -33,3 +33,68 @@ export function taskCommand(
   if (Object.keys(options).length > 0) command.push('--event', JSON.stringify(options));
   return command;
 }
+
+/** One run's Fargate size. */
+export interface TaskSize {
+  /** CPU units (1024 = 1 vCPU). */
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly ephemeralStorageGiB: number;
+}
+
+/** A target's size of one job's task: its `fargate` settings over the job's defaults (its manifest). */
+export function taskSize(defaults: TaskSize, configured: Partial<TaskSize> | undefined): TaskSize {
+  return {
+    ...defaults,
+    ...Object.fromEntries(Object.entries(configured ?? {}).filter(([, v]) => v !== undefined)),
+  };
+}
+
+/** The memory Fargate allows with each CPU size: [lowest, highest, step] in MiB. */
+const FARGATE_MEMORY: Readonly<Record<number, readonly [number, number, number]>> = {
+  256: [512, 2048, 512],
+  512: [1024, 4096, 1024],
+  1024: [2048, 8192, 1024],
+  2048: [4096, 16384, 1024],
+  4096: [8192, 30720, 1024],
+  8192: [16384, 61440, 4096],
+  16384: [32768, 122880, 8192],
+};
+
+/** Why Fargate would refuse this size (RunTask fails at run time), or undefined. */
+export function taskSizeProblem(size: TaskSize): string | undefined {
+  const memory = FARGATE_MEMORY[size.cpu];
+  if (!memory) return `cpu ${size.cpu} is not a Fargate size (${Object.keys(FARGATE_MEMORY).join(', ')})`;
+  const [low, high, step] = memory;
+  if (size.memoryMiB < low || size.memoryMiB > high || size.memoryMiB % step !== 0) {
+    const fix = size.cpu === 256 ? '512, 1024 or 2048' : `${low} to ${high} in steps of ${step}`;
+    return `Fargate runs cpu ${size.cpu} with memoryMiB ${fix}, not ${size.memoryMiB}`;
+  }
+  return undefined;
+}
+
+/**
+ * The RunTask `overrides` of one run: the container's command, and the task's size where it is not
+ * the task definition's (one task definition per job; each target's size travels with the run).
+ */
+export function taskOverrides(
+  container: string,
+  command: readonly string[],
+  size: TaskSize,
+  defaults: TaskSize,
+): {
+  containerOverrides: Array<{ name: string; command: string[] }>;
+  cpu?: string;
+  memory?: string;
+  ephemeralStorage?: { sizeInGiB: number };
+} {
+  const resized = size.cpu !== defaults.cpu || size.memoryMiB !== defaults.memoryMiB;
+  return {
+    containerOverrides: [{ name: container, command: [...command] }],
+    // Fargate takes the task's CPU and memory as a pair: both, or neither.
+    ...(resized ? { cpu: String(size.cpu), memory: String(size.memoryMiB) } : {}),
+    ...(size.ephemeralStorageGiB !== defaults.ephemeralStorageGiB
+      ? { ephemeralStorage: { sizeInGiB: size.ephemeralStorageGiB } }
+      : {}),
+  };
+}

@@ -1,10 +1,5 @@
 import type { Client } from 'pg';
-
-/** Timeouts that hold for one transaction only (SET LOCAL), in milliseconds. */
-export interface TransactionLimits {
-  readonly lockTimeoutMs?: number;
-  readonly statementTimeoutMs?: number;
-}
+import { type SessionLimits, setTransactionLimits } from './pg/session-limits';
 
 /**
  * Runs `work` in one transaction: committed when it returns, rolled back when it throws (the
@@ -13,17 +8,11 @@ export interface TransactionLimits {
 export async function inTransaction<T>(
   client: Client,
   work: () => Promise<T>,
-  limits: TransactionLimits = {},
+  limits: SessionLimits = {},
 ): Promise<T> {
   await client.query('begin');
   try {
-    const settings = [
-      limits.lockTimeoutMs !== undefined ? `set local lock_timeout = ${whole(limits.lockTimeoutMs)}` : '',
-      limits.statementTimeoutMs !== undefined
-        ? `set local statement_timeout = ${whole(limits.statementTimeoutMs)}`
-        : '',
-    ].filter(Boolean);
-    if (settings.length > 0) await client.query(settings.join('; '));
+    await setTransactionLimits(client, limits);
     const result = await work();
     await client.query('commit');
     return result;
@@ -32,6 +21,3 @@ export async function inTransaction<T>(
     throw error;
   }
 }
-
-/** A timeout of at least 1 ms: 0 would mean "none". */
-const whole = (ms: number) => Math.max(1, Math.round(ms));

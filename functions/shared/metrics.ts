@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { optionalEnv } from './env';
 
 export type MetricUnitName = 'Count' | 'Seconds' | 'Milliseconds' | 'Bytes' | 'Percent' | 'None';
 
@@ -51,3 +52,15 @@ export function emfMetrics(namespace = 'pgmaint'): MetricsSink {
 }
 
 export const noMetrics: MetricsSink = { add() {}, flush() {} };
+
+/**
+ * `PGMAINT_METRICS=emf`: the CLI writes its metrics as EMF lines on stdout too. A Fargate task
+ * sets it: its stdout is the job's CloudWatch log group, where CloudWatch extracts them as it
+ * does a Lambda run's, so JobSucceeded (the "no successful run" alarms' metric) counts task runs.
+ */
+export const METRICS_ENV = 'PGMAINT_METRICS';
+
+/** The CLI's metrics: none, unless the environment asks for EMF (see METRICS_ENV). */
+export function cliMetrics(env: NodeJS.ProcessEnv): MetricsSink {
+  return optionalEnv(METRICS_ENV, env) === 'emf' ? emfMetrics() : noMetrics;
+}

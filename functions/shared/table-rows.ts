@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { quoteIdent } from './identifiers';
+import { ident } from './pg/sql-names';
 import { loadSql } from './sql';
 
 export interface TableRows {
@@ -40,7 +40,7 @@ export async function tableRows(
     }
     const only = options.legacy ? '' : 'only ';
     const counted = await client.query<{ n: string }>(
-      `select count(*) as n from ${only}${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
+      `select count(*) as n from ${only}${ident(table.schema, table.name)}`,
     );
     result.push({ ...entry, rowCount: Number(counted.rows[0]?.n ?? 0) });
   }

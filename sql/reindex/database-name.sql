@@ -1,5 +1,5 @@
--- database-name: this database's name quoted as an identifier, and the total size of its indexes.
+-- database-name: this database's name, and the total size of its indexes.
 -- Any role; PostgreSQL 9.0+.
-select format('%I', current_database()) as quoted_name,
+select current_database() as name,
        (select coalesce(sum(pg_relation_size(c.oid)), 0) from pg_class c where c.relkind = 'i')::int8
          as index_bytes

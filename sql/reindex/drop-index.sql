@@ -1,3 +1,3 @@
--- drop-index: drops one leftover index ({{index}}, quoted by the catalog query) without blocking
+-- drop-index: drops one leftover index ({index}, quoted by functions/shared/pg/sql-names.ts) without blocking
 -- writes. Must run outside a transaction block. Index owner; PostgreSQL 9.2+.
-DROP INDEX CONCURRENTLY IF EXISTS {{index}}
+DROP INDEX CONCURRENTLY IF EXISTS {index}

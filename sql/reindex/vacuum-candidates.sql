@@ -1,6 +1,6 @@
 -- vacuum-candidates: user tables whose dead rows exceed $1 percent of their live rows (and at least
 -- $2 rows), most dead rows first. Any role; PostgreSQL 10+.
-select format('%I.%I', schemaname, relname) as qualified_name,
+select schemaname as schema_name, relname as table_name,
        schemaname || '.' || relname as name,
        n_dead_tup::int8 as dead_rows
   from pg_stat_user_tables

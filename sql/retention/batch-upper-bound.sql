@@ -1,7 +1,7 @@
 -- batch-upper-bound: where the next range batch of a row rule ends: the time of the ($1 + 1)-th expired row, in
 -- time order, from where the last batch ended; null when no more than $1 are left. Deleting every expired row
 -- before it then deletes at most $1 rows. Walks the time column's index; SELECT on the table. The slots in braces
--- are catalog names, quoted (functions/retention/sql-template.ts).
+-- are catalog names, quoted (functions/shared/pg/sql-names.ts).
 select {column}::text as upper
 from {table}
 where {predicate}

@@ -2,7 +2,7 @@
 -- by the slice's scan and deleted by ctid, each re-checked (READ COMMITTED). No FOR UPDATE: the caller's short
 -- lock_timeout bounds the wait for a held row. On a partitioned table a ctid may name rows in several partitions;
 -- each one deleted still matches the rule. DELETE and SELECT on the table; PostgreSQL 10+. Slots: quoted catalog
--- names (sql-template.ts).
+-- names (functions/shared/pg/sql-names.ts).
 with found as (
   select array(select ctid from {table} where {predicate} limit $1) as ctids
 ), deleted as (

@@ -8,16 +8,36 @@ import { deployedConfigObjects } from '../helpers/config-objects';
 
 const TARGETS = 50;
 
-/** A fleet: 50 targets, each backed up, with retention rules and health thresholds of its own. */
+/** CloudFormation's limit of resources in one stack. */
+const CLOUDFORMATION_RESOURCE_LIMIT = 500;
+/** Targets whose backups (and restore drills) run on Fargate. */
+const ON_FARGATE = 10;
+
+/**
+ * A fleet: 50 targets in a VPC, each backed up, with retention rules and health thresholds of its
+ * own; the first ten back up (and drill restores) on Fargate, one of them on a bigger task.
+ */
 const fleet = parseConfig({
   alerts: { emails: ['ops@example.com'] },
+  network: {
+    vpcId: 'vpc-0abc1234',
+    availabilityZones: ['eu-west-2a', 'eu-west-2b'],
+    privateSubnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'],
+    securityGroupIds: ['sg-0ccc3333'],
+  },
   targets: Object.fromEntries(
     Array.from({ length: TARGETS }, (_, i) => [
       `shop-${String(i).padStart(2, '0')}`,
       {
         secret: `fleet/shop-${i}`,
         timezone: 'Europe/Berlin',
-        backup: { schedule: 'cron(0 2 * * ? *)', retentionDays: 14 },
+        backup: {
+          schedule: 'cron(0 2 * * ? *)',
+          retentionDays: 14,
+          ...(i < ON_FARGATE ? { runOn: 'fargate' } : {}),
+          ...(i === 0 ? { fargate: { cpu: 4096, memoryMiB: 8192, ephemeralStorageGiB: 200 } } : {}),
+        },
+        ...(i < ON_FARGATE ? { restore: { drillSchedule: 'cron(0 5 ? * SAT *)', runOn: 'fargate' } } : {}),
         retention: {
           schedule: 'cron(30 2 * * ? *)',
           rules: [
@@ -63,6 +83,25 @@ describe('a fleet of 50 targets', () => {
     for (const job of JOBS) expect(() => parseConfig(JSON.parse(objects[`${job}.json`] ?? ''))).not.toThrow();
   });
 
+  it(`stays under CloudFormation's ${CLOUDFORMATION_RESOURCE_LIMIT} resources with ${ON_FARGATE} targets on Fargate: one task definition per job`, () => {
+    const count = Object.keys(template.toJSON().Resources).length;
+    expect(count).toBeLessThan(CLOUDFORMATION_RESOURCE_LIMIT);
+    template.resourceCountIs('AWS::ECS::TaskDefinition', JOBS.length);
+    const onFargate = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter(
+      (s) => s.Properties.Target.EcsParameters,
+    );
+    expect(onFargate).toHaveLength(2 * ON_FARGATE);
+    expect(
+      onFargate.map((s) => JSON.parse(s.Properties.Target.Input).containerOverrides[0].command[2]),
+    ).toContain('shop-09');
+    const big = onFargate.find((s) => s.Properties.Target.Input.includes('"shop-00"]'));
+    expect(JSON.parse(big?.Properties.Target.Input)).toMatchObject({
+      cpu: '4096',
+      memory: '8192',
+      ephemeralStorage: { sizeInGiB: 200 },
+    });
+  });
+
   it('points every job function at its own config object, and lets it read only that one', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
       JSON.stringify(f.Properties.ImageConfig ?? {}).includes('/handler.handler'),
@@ -82,7 +121,8 @@ describe('a fleet of 50 targets', () => {
     const reads = policies
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .filter((s) => s.Sid === 'ReadOwnConfig');
-    expect(reads).toHaveLength(JOBS.length);
+    // Each job's function and its Fargate task.
+    expect(reads).toHaveLength(2 * JOBS.length);
     for (const statement of reads) {
       expect(statement.Action).toBe('s3:GetObject');
       expect(JSON.stringify(statement.Resource)).toMatch(/\/\.pgmaint\/config\/\w+\.json"/);

@@ -658,3 +658,65 @@ describe('sql/roles.sql on PostgreSQL 17: pg_maintain instead of ownership', () 
     }
   });
 });
+
+describe('sql/roles.sql where pg_partman maintains a partition set', () => {
+  const role = `pgmaint_${randomBytes(4).toString('hex')}`;
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const appRole = `${role}_app`;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('roles_partman');
+    // pg_partman 4 (Debian's, in the test server) makes and maintains a daily set the application owns.
+    await db.sql(`
+      set timezone = 'UTC';
+      create role ${appRole};
+      create schema partman;
+      create extension pg_partman schema partman;
+      create table public.ev_daily (id bigserial, at timestamptz not null) partition by range (at);
+      alter table public.ev_daily owner to ${appRole};
+      select partman.create_parent('public.ev_daily', 'at', 'native', 'daily', p_premake := 3,
+                                   p_start_partition := (now() - interval '10 days')::text);
+      insert into public.ev_daily (at) select g from generate_series(now() - interval '10 days', now(), interval '1 day') g;
+    `);
+    const out = await rolesSql(db, {
+      role,
+      pgmaint_password: password,
+      jobs: 'retention',
+      owned_tables: 'public.ev_daily',
+    });
+    expect(out.code, out.stderr).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    await db?.drop();
+    await withAdmin(async (admin) => {
+      await admin.query(`drop role if exists ${role}`);
+      await admin.query(`drop role if exists ${appRole}`);
+    });
+  });
+
+  it("lets the role read partman.part_config, so retention drops the set's expired partitions and leaves premaking to pg_partman", async () => {
+    const [grants] = await db.sql(
+      `select has_schema_privilege('${role}', 'partman', 'usage') as usage,
+              has_table_privilege('${role}', 'partman.part_config', 'select') as part_config`,
+    );
+    expect(grants).toEqual({ usage: true, part_config: true });
+
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = password;
+    const rules = [{ table: 'ev_daily', partitions: true, olderThan: '5 days' }];
+    const configPath = writeConfig({ targets: { t: { url: url.toString(), retention: { rules } } } });
+    const out = await runCli(['retention', '--config', configPath, '--target', 't', '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as RetentionRun;
+    expect(result.status).toBe('complete');
+    expect(result.warnings).toEqual([]);
+    expect(result.rules[0]?.premakeBy).toBe('pg_partman');
+    expect(result.rules[0]?.partitionsCreated).toEqual([]);
+    expect(result.rules[0]?.partitionsDropped?.length).toBeGreaterThanOrEqual(4);
+    // pg_partman, run by the DBA, carries on maintaining the set pgmaint trimmed.
+    await db.sql('select partman.run_maintenance(p_analyze := false)');
+  });
+});

@@ -39,3 +39,32 @@ describe('pgmaint validate refuses what would fail every run', () => {
     );
   });
 });
+
+describe('pgmaint validate says where each schedule runs', () => {
+  it('lists lambda, fargate and auto (the default) per target and job, in text and JSON', async () => {
+    const path = writeConfig({
+      targets: {
+        prod: {
+          url: 'postgres://pgmaint@127.0.0.1:1/nowhere',
+          backup: { schedule: 'cron(0 2 * * ? *)', runOn: 'fargate', fargate: { ephemeralStorageGiB: 100 } },
+          retention: { schedule: 'cron(0 3 * * ? *)', runOn: 'lambda' },
+          health: { schedule: 'rate(15 minutes)' },
+        },
+      },
+    });
+    const out = await runCli(['validate', '--config', path]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('backup         cron(0 2 * * ? *) (UTC), on Fargate\n');
+    expect(out.stdout).toContain('retention      cron(0 3 * * ? *) (UTC), on Lambda\n');
+    expect(out.stdout).toContain(
+      'health         rate(15 minutes) (UTC), on Lambda, or Fargate when it will not fit\n',
+    );
+    const json = await runCli(['validate', '--config', path, '--json']);
+    const { schedules } = JSON.parse(json.stdout) as { schedules: Array<{ job: string; runsOn: string }> };
+    expect(Object.fromEntries(schedules.map((s) => [s.job, s.runsOn]))).toEqual({
+      backup: 'fargate',
+      retention: 'lambda',
+      health: 'auto',
+    });
+  });
+});

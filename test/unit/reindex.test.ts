@@ -9,8 +9,8 @@ import {
   transactionProblem,
 } from '../../functions/reindex/guards';
 import { refusal, type ServerFacts } from '../../functions/reindex/preflight';
-import { isQuotedIdentifier, statementFor } from '../../functions/reindex/statement';
 import { analyzeReadBytes, type StatisticsFacts, statisticsState } from '../../functions/reindex/statistics';
+import { ident, sqlWithSlots } from '../../functions/shared/pg/sql-names';
 
 const facts = (version: number, inRecovery = false): ServerFacts => ({
   server_version: `${Math.floor(version / 10000)}.${version % 100}`,
@@ -76,7 +76,7 @@ describe('candidate choice', () => {
     tableOid: 2,
     name,
     table: 'public.t',
-    qualifiedName: name,
+    qualifiedName: ident('public', name),
     sizeBytes,
     tableBytes: sizeBytes * 4,
     bloatPercent,
@@ -124,20 +124,21 @@ describe('guards', () => {
 });
 
 describe('identifiers in utility statements', () => {
-  it.each(['public.t_idx', '"My Schema"."odd""name"', 'shop', '"a.b"'])('accepts quoted %s', (name) =>
-    expect(isQuotedIdentifier(name)).toBe(true),
+  it.each([
+    [['public', 't_idx'], 'REINDEX INDEX CONCURRENTLY "public"."t_idx"'],
+    [['My Schema', 'odd"name'], 'REINDEX INDEX CONCURRENTLY "My Schema"."odd""name"'],
+    [['public', 'x; drop table y'], 'REINDEX INDEX CONCURRENTLY "public"."x; drop table y"'],
+  ])('fills the index %j quoted', (parts, statement) =>
+    expect(
+      sqlWithSlots('reindex/reindex-index', { index: ident(...parts) })
+        .trim()
+        .split('\n')
+        .at(-1),
+    ).toBe(statement),
   );
 
-  it.each(['public.t_idx; drop table x', 'Public.T', 'a b', '"unterminated', 'a.b.c', ''])(
-    'rejects %s',
-    (name) => expect(isQuotedIdentifier(name)).toBe(false),
-  );
-
-  it('fills the placeholder everywhere and refuses unquoted text', () => {
-    expect(statementFor('reindex-index', 'index', 'public.t_idx')).toMatch(
-      /REINDEX INDEX CONCURRENTLY public\.t_idx$/m,
-    );
-    expect(() => statementFor('reindex-index', 'index', 'x; drop table y')).toThrow(/not quoted/);
+  it('refuses a statement without its identifier', () => {
+    expect(() => sqlWithSlots('reindex/vacuum-table', {})).toThrow(/no value for \{table\}/);
   });
 });
 

@@ -11,7 +11,7 @@ import { boundParts, nextPartitionName } from '../../functions/retention/partiti
 import { expiredPartitions, newestPartition, type Partition } from '../../functions/retention/partitions';
 import { rowPredicate } from '../../functions/retention/predicate';
 import { renderRetention } from '../../functions/retention/render';
-import { retentionSql } from '../../functions/retention/sql-template';
+import { sqlWithSlots } from '../../functions/shared/pg/sql-names';
 
 describe('retention batch pacing', () => {
   it.each([
@@ -96,9 +96,9 @@ describe('retention where clauses', () => {
   });
 
   it('refuses a template slot it was not given, and a slot the template lacks', () => {
-    expect(() => retentionSql('vacuum', {})).toThrow(/no value for \{table\}/);
+    expect(() => sqlWithSlots('retention/vacuum', {})).toThrow(/no value for \{table\}/);
     expect(() =>
-      retentionSql('vacuum', {
+      sqlWithSlots('retention/vacuum', {
         table: rowPredicate(rule([]), {}, 1).sql,
         column: rowPredicate(rule([]), {}, 1).sql,
       }),

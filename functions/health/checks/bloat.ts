@@ -1,6 +1,6 @@
 import { REINDEX_MIN_BLOAT, REINDEX_MIN_SIZE } from '../../shared/config/defaults';
 import type { TargetConfig } from '../../shared/config/schema';
-import { quoteIdent } from '../../shared/identifiers';
+import { ident } from '../../shared/pg/sql-names';
 import { loadSql } from '../../shared/sql';
 import { formatBytes, parsePercent, parseSizeBytes } from '../../shared/units';
 import type { HealthCheck, Measurement, Query } from '../check';
@@ -147,7 +147,7 @@ export function reindexAdvice(
   const reindex = target.reindex;
   const minSize = reindex?.minSize ?? REINDEX_MIN_SIZE;
   const minBloat = reindex?.minBloat ?? REINDEX_MIN_BLOAT;
-  const statement = `REINDEX INDEX CONCURRENTLY ${quoteIdent(index.schema)}.${quoteIdent(index.index ?? '')}`;
+  const statement = `REINDEX INDEX CONCURRENTLY ${ident(index.schema, index.index ?? '')}`;
   const command = `\`pgmaint reindex --target ${targetName}\``;
   const path = `targets.${targetName}.reindex`;
   if (index.bytes < (parseSizeBytes(minSize) ?? 0))

@@ -1,3 +1,4 @@
+import { fillSlots, ident } from '../../shared/pg/sql-names';
 import { extensionVersionNum, loadSql, loadSqlFor, type SqlVariant } from '../../shared/sql';
 import { formatDuration } from '../../shared/units';
 import type { HealthCheck } from '../check';
@@ -35,12 +36,11 @@ export const slowQueriesCheck: HealthCheck = {
       'pg_stat_statements',
     ]);
     if (!extension) return { skipped: 'pg_stat_statements is not installed in this database' };
-    // The schema comes from pg_extension, quoted by the server's quote_ident.
-    const sql = loadSqlFor(
-      extensionVersionNum(extension.version),
-      SLOW_QUERIES_SQL,
-      'pg_stat_statements',
-    ).replaceAll('@extschema@', extension.schema);
+    const sql = fillSlots(
+      loadSqlFor(extensionVersionNum(extension.version), SLOW_QUERIES_SQL, 'pg_stat_statements'),
+      { extschema: ident(extension.schema) },
+      'sql/health/slow_queries',
+    );
     const rows = await query<Row>(sql, [SLOW_QUERY_MIN_CALLS]);
     const worst = rows[0];
     if (!worst)

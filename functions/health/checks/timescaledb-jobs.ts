@@ -1,3 +1,4 @@
+import { fixed, ident, sqlWithSlots } from '../../shared/pg/sql-names';
 import { loadSql } from '../../shared/sql';
 import type { HealthCheck, Query } from '../check';
 
@@ -39,12 +40,9 @@ export const timescaledbJobsCheck: HealthCheck = {
   async run({ query }) {
     const [extension] = await query<{ schema: string }>(loadSql('health/extension'), ['timescaledb']);
     if (!extension) return { skipped: 'TimescaleDB is not installed in this database' };
-    // Where the per-job statistics table lives moved between releases; to_regclass finds it and quotes it.
-    const [found] = await query<{ name: string | null }>(
-      "select coalesce(to_regclass('_timescaledb_internal.bgw_job_stat'), to_regclass('_timescaledb_catalog.bgw_job_stat'))::text as name",
-    );
-    const stats = found?.name ?? '(select null::int as job_id)';
-    const failing = await query<Row>(loadSql('health/timescaledb_jobs').replaceAll('@bgw_job_stat@', stats));
+    const [found] = await query<{ schema: string; name: string }>(loadSql('health/timescaledb_job_stat'));
+    const jobstat = found ? ident(found.schema, found.name) : fixed('(select null::int as job_id)');
+    const failing = await query<Row>(sqlWithSlots('health/timescaledb_jobs', { jobstat }));
     const rows = await withLastErrors(query, failing);
     const worst = Math.max(0, ...rows.map((r) => r.consecutiveFailures));
     return {

@@ -86,6 +86,11 @@ const networkSchema = z
       .optional(),
     /** Create the S3 gateway and Secrets Manager / SNS interface endpoints private subnets need. */
     createEndpoints: z.boolean().default(false),
+    /**
+     * Fargate tasks get a public IP: only for subnets that reach AWS through an internet gateway
+     * (no NAT, no endpoints). Lambda functions never get one. Default: no public IP.
+     */
+    assignPublicIp: z.boolean().default(false),
   })
   .superRefine((network, ctx) => {
     if (network.createEndpoints && !network.vpcCidrBlock)

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HEALTH_CHECKS } from '../../health/checks';
 import { thresholdIssues } from '../../health/thresholds';
-import { identifierProblem, qualifiedNameProblem } from '../identifiers';
+import { identifierProblem, qualifiedNameProblem } from '../pg/sql-names';
 import { REINDEX_MIN_BLOAT, REINDEX_MIN_SIZE } from './defaults';
 import { interval, nonNegativeInt, percent, positiveInt, schedule, size } from './fields';
 import { placementFields } from './placement';
