@@ -5,7 +5,6 @@ const { join } = require('node:path');
 const { existsSync } = require('node:fs');
 const source = join(__dirname, '..', 'functions', 'cli', 'main.ts');
 const fromSource = existsSync(source);
-if (fromSource) require('tsx/cjs');
 // The npm package ships dist/functions/; the container image has the compiled functions/ beside bin/.
 const compiledBeside = join(__dirname, '..', 'functions', 'cli');
 const cliDir = fromSource
@@ -13,17 +12,32 @@ const cliDir = fromSource
   : existsSync(join(compiledBeside, 'main.js'))
     ? compiledBeside
     : join(__dirname, '..', 'dist', 'functions', 'cli');
-require(join(cliDir, 'quiet-warnings')).quietSdkNodeVersionWarning();
-const { main } = require(join(cliDir, 'main'));
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Stopped by SIGINT (130) or SIGTERM (143) and cleaned up: requests the run abandoned (a part
-    // upload still in flight, which S3 now refuses) must not keep the process alive.
-    if (code === 130 || code === 143) process.exit(code);
-  },
-  (error) => {
-    process.stderr.write(`pgmaint: unexpected error: ${error?.stack ? error.stack : error}\n`);
-    process.exitCode = 1;
-  },
-);
+// Node 22.1+ keeps compiled code between runs (a monitoring server starts `pgmaint health` every
+// few minutes); older Node has no such cache and goes on without it.
+if (!fromSource) require('node:module').enableCompileCache?.();
+// From source, tsx compiles on the fly: its require hook for the static imports, its import hook
+// for the commands the CLI loads only when they run (functions/jobs.ts).
+const ready = fromSource
+  ? import('tsx/esm/api').then((tsx) => {
+      require('tsx/cjs');
+      tsx.register();
+    })
+  : Promise.resolve();
+ready
+  .then(() => {
+    require(join(cliDir, 'quiet-warnings')).quietSdkNodeVersionWarning();
+    const { main } = require(join(cliDir, 'main'));
+    return main(process.argv.slice(2));
+  })
+  .then(
+    (code) => {
+      process.exitCode = code;
+      // Stopped by SIGINT (130) or SIGTERM (143) and cleaned up: requests the run abandoned (a part
+      // upload still in flight, which S3 now refuses) must not keep the process alive.
+      if (code === 130 || code === 143) process.exit(code);
+    },
+    (error) => {
+      process.stderr.write(`pgmaint: unexpected error: ${error?.stack ? error.stack : error}\n`);
+      process.exitCode = 1;
+    },
+  );

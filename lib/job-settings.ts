@@ -86,6 +86,9 @@ export function configSlice(config: PgmaintConfig, manifest: JobManifest): Recor
   for (const [name, target] of Object.entries(config.targets)) {
     const slice: Record<string, unknown> = { secret: target.secret, timezone: target.timezone };
     if (target.sslmode) slice.sslmode = target.sslmode;
+    // Which database(s) the secret's server is about: every job connects by them.
+    for (const field of ['dbname', 'databases', 'exclude'] as const)
+      if (target[field] !== undefined) slice[field] = target[field];
     for (const section of manifest.sections)
       if (target[section] !== undefined) slice[section] = target[section];
     targets[name] = slice;

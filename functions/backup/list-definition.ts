@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listBackups } from '../shared/backup-catalog';
+import { bySeries, listBackups } from '../shared/backup-catalog';
 import { backupSection } from '../shared/config/sections';
 import type { JobDefinition, JobResult } from '../shared/job';
 import { formatBytes, formatDuration } from '../shared/units';
@@ -31,7 +31,7 @@ export interface BackupListing extends JobResult {
 /** `pgmaint backups`: verified backups (those with a manifest), newest first. Read-only. */
 export const backupsCommand: JobDefinition<Record<string, never>, BackupListing> = {
   name: 'backups',
-  summary: 'list the verified backups of a target, newest first',
+  summary: 'list the verified backups of a target (of each of its databases), newest first',
   options: z.strictObject({}),
   flags: {},
   alertOnFailure: false,
@@ -39,7 +39,12 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
     const store = context.store();
     const manifests = await listBackups(store, context.targetName, (m) => context.logger.warn(m));
     const policy = backupSection.parse(context.target.backup ?? {});
-    const reasons = keepReasons(manifests, policy, context.now(), context.target.timezone);
+    // Each database of a target with `databases` is kept by the rules on its own.
+    const reasons = new Map(
+      [...bySeries(manifests).values()].flatMap((series) => [
+        ...keepReasons(series, policy, context.now(), context.target.timezone),
+      ]),
+    );
     return {
       target: context.targetName,
       status: 'ok',
@@ -66,11 +71,13 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
   },
   render(result) {
     if (result.backups.length === 0) return `${result.target}: no verified backups in ${result.store}`;
+    const databases = new Set(result.backups.map((b) => b.database));
+    const width = Math.max(...[...databases].map((d) => d.length));
     return [
       `${result.target}: ${result.backups.length} verified backup(s) in ${result.store}, newest first`,
       ...result.backups.map(
         (b) =>
-          `  ${b.finishedAt}  ${formatBytes(b.bytes).padStart(10)}  ${formatDuration(b.durationMs).padStart(8)}  ${b.key}${b.format === 'directory' ? '/ (directory)' : ''}  kept by ${b.keptBy.join(', ') || 'nothing (deleted after the next backup)'}`,
+          `  ${b.finishedAt}  ${databases.size > 1 ? `${b.database.padEnd(width)}  ` : ''}${formatBytes(b.bytes).padStart(10)}  ${formatDuration(b.durationMs).padStart(8)}  ${b.key}${b.format === 'directory' ? '/ (directory)' : ''}  kept by ${b.keptBy.join(', ') || 'nothing (deleted after the next backup)'}`,
       ),
     ].join('\n');
   },

@@ -4,6 +4,7 @@ import {
   type BackupManifest,
   backupFileKey,
   backupKey,
+  backupSeries,
   directoryBackupKey,
   globalsKey,
   listBackups,
@@ -19,15 +20,18 @@ import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
 import { abortable, deadlineSignal } from '../shared/stop-signals';
-import type { BackupCopy } from '../shared/store/layout';
+import type { ObjectStore } from '../shared/store';
+import type { BackupCopy, DumpExcludes } from '../shared/store/layout';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
 import { copyToDestinations } from './copy-destinations';
 import { type DirectoryArchive, dumpDirectoryToStore } from './directory-dump';
 import { dumpGlobals } from './dump-globals';
 import { chooseDumpJobs } from './dump-jobs';
+import { excludeArgs, noExcludes } from './exclude-patterns';
 import { objectLockFor, withLock } from './object-lock';
 import { backupsToPrune, deleteBackups, orphanDumps } from './prune-backups';
+import type { ServerBackupResult } from './server-backup';
 import { openDumpSnapshot } from './snapshot-counts';
 import { streamVerifiedDump } from './stream-verified-dump';
 
@@ -64,12 +68,25 @@ export interface BackupResult extends JobResult {
   readonly stillLocked?: readonly string[];
   /** backup.copies: where verified copies of this backup are. */
   readonly copies?: readonly BackupCopy[];
+  /** What backup.excludeSchemas/excludeTables/excludeTableData left out; absent: nothing. */
+  readonly excludes?: DumpExcludes;
   /**
    * Incomplete uploads under this target's prefix, begun over a day ago (runs killed mid-upload),
    * that this run aborted; null when listing them failed (the run goes on, with a warning).
    */
   readonly staleUploadsAborted: number | null;
 }
+
+/** One database's backup within a run of a target with `databases` (no target-wide fields). */
+export type DatabaseBackup = Omit<BackupResult, 'target' | 'staleUploadsAborted'>;
+
+/**
+ * How one database's backup gets its globals: dumped beside it (a one-database target), or the
+ * server's, saved once for the whole run (a target with `databases`).
+ */
+export type GlobalsSource =
+  | { readonly kind: 'dump' }
+  | { readonly kind: 'shared'; readonly key?: string; readonly skipped?: string };
 
 /** Exact counts in the dump's snapshot are cheap enough below this size ("auto"). */
 const COUNT_ROWS_AUTO_LIMIT_BYTES = 10 * 1024 ** 3;
@@ -91,12 +108,36 @@ export function compressArg(compression: string): string {
   return method === 'gzip' ? `--compress=${level}` : `--compress=${compression}`;
 }
 
+/** A one-database target's backup (a target with `databases`: server-backup.ts). */
 export async function runBackup(context: JobContext): Promise<BackupResult> {
+  const staleUploadsAborted = await abortStaleUploads(context);
+  const backup = await backupDatabase(context, { globals: { kind: 'dump' } });
+  await removeOrphans(context);
+  return { target: context.targetName, ...backup, staleUploadsAborted };
+}
+
+/**
+ * Backs up one database: the target's own, or `database` of a target with `databases` (its own
+ * key prefix, manifest and retention series). Takes the job's lock in that database.
+ */
+export async function backupDatabase(
+  context: JobContext,
+  run: { readonly database?: string; readonly globals: GlobalsSource },
+): Promise<DatabaseBackup> {
   const policy = backupSection.parse(context.target.backup ?? {});
   const store = context.store();
   const settings = await context.connection();
+  const excludes: DumpExcludes = {
+    schemas: policy.excludeSchemas,
+    tables: policy.excludeTables,
+    tableData: policy.excludeTableData,
+  };
   // No statement timeout: exact counts on big tables take as long as they take, under the deadline.
-  const client = await context.connect({ statementTimeoutMs: 0, lockTimeoutMs: 60_000 });
+  const client = await context.connect({
+    statementTimeoutMs: 0,
+    lockTimeoutMs: 60_000,
+    ...(run.database !== undefined ? { database: run.database } : {}),
+  });
   try {
     // Held by this session until it ends: a retry or a manual run never dumps beside this one.
     await takeJobLockOrRefuse(client, 'backup');
@@ -113,23 +154,27 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       );
     }
     const lock = await objectLockFor(store, policy, started);
-    const earlier = await listBackups(store, context.targetName, (m) => context.logger.warn(m));
+    const series = run.database ?? '';
+    const earlier = (
+      await listBackups(store, context.targetName, (m) => context.logger.warn(m), run.database)
+    ).filter((b) => backupSeries(b) === series);
     refuseIfItCannotFit(context, server.sizeBytes, earlier[0]);
-    const staleUploadsAborted = await abortStaleUploads(context);
     context.signal.throwIfAborted();
 
     const { jobs, tmp } = await chooseDumpJobs(policy.jobs, server.sizeBytes);
     const directory = jobs > 1;
-    const key = directory
-      ? directoryBackupKey(context.targetName, started)
-      : backupKey(context.targetName, started);
+    const key = await unusedKey(store, started, (at) =>
+      directory
+        ? directoryBackupKey(context.targetName, at, run.database)
+        : backupKey(context.targetName, at, run.database),
+    );
     const compression = dumpCompression(dumpVersion.major);
     const exactCounts =
       policy.countRows === 'auto' ? server.sizeBytes < COUNT_ROWS_AUTO_LIMIT_BYTES : policy.countRows;
 
     const snapshot = await openDumpSnapshot(client);
     phases.end('preflightMs');
-    const env = libpqEnv(settings, 'pgmaint/backup');
+    const env = libpqEnv(settings, 'pgmaint/backup', server.database);
     const deadline = deadlineSignal(
       context.remainingMs(),
       DEADLINE_MARGIN_MS,
@@ -140,10 +185,12 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     );
     const signal = AbortSignal.any([context.signal, deadline.signal]);
     // Counting runs in the exported snapshot while pg_dump streams: the same rows, no extra wait.
-    const counting = snapshot.countRows(exactCounts);
+    const counting = snapshot.countRows(exactCounts, excludes);
     counting.catch(() => {});
     // Roles and tablespaces are not in the snapshot anyway: read them meanwhile, off the tail.
-    const globalsDumped = dumpGlobals(env, server.database);
+    const globalsDumped =
+      run.globals.kind === 'dump' ? dumpGlobals(env, server.database) : Promise.resolve(undefined);
+    globalsDumped.catch(() => {});
     let archive: Awaited<ReturnType<typeof streamVerifiedDump>> | DirectoryArchive;
     context.progress.update({ phase: 'dump', bytes: 0 });
     try {
@@ -156,7 +203,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
             dir: join(parent, 'archive'),
             pgDump: pgToolPath('pg_dump'),
             pgRestore: pgToolPath('pg_restore'),
-            args: dumpArgs(compression, snapshot.id).filter((a) => !a.startsWith('--format=')),
+            args: dumpArgs(compression, snapshot.id, excludes).filter((a) => !a.startsWith('--format=')),
             env,
             jobs,
             logger: context.logger,
@@ -166,7 +213,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
           await rm(parent, { recursive: true, force: true });
         }
       } else {
-        const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id), env);
+        const dump = spawnTool(pgToolPath('pg_dump'), dumpArgs(compression, snapshot.id, excludes), env);
         const verifier = spawnTool(pgToolPath('pg_restore'), ['--file=/dev/null'], {}, 'pipe');
         archive = await streamVerifiedDump({
           store: withLock(store, lock),
@@ -190,12 +237,13 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       const tables = await abortable(context.signal, counting);
       await snapshot.close();
       const saved = await abortable(context.signal, globalsDumped);
-      if (saved.sql !== undefined) await store.put(globalsKey(key), saved.sql, 'application/sql', lock);
-      else context.logger.warn(`globals not saved: ${saved.skipped}`);
+      if (saved?.sql !== undefined) await store.put(globalsKey(key), saved.sql, 'application/sql', lock);
+      else if (saved) context.logger.warn(`globals not saved: ${saved.skipped}`);
       context.signal.throwIfAborted();
-      return { ...saved, tables };
+      return { saved, tables };
     });
     const { tables } = globals;
+    const globalsFields = globalsOf(run.globals, globals.saved, key);
 
     const durationMs = Math.round(performance.now() - startedMs);
     const manifest: BackupManifest = {
@@ -203,7 +251,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       target: context.targetName,
       database: server.database,
       key,
-      ...(globals.sql !== undefined ? { globalsKey: globalsKey(key) } : { globalsSkipped: globals.skipped }),
+      ...globalsFields,
       startedAt: started.toISOString(),
       finishedAt: context.now().toISOString(),
       durationMs,
@@ -220,6 +268,7 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       rowCountsOnly: true,
       ...('files' in archive ? { format: 'directory' as const, files: archive.files, jobs } : {}),
       ...(lock ? { lockedUntil: lock.until.toISOString(), lockMode: lock.mode } : {}),
+      ...(noExcludes(excludes) ? {} : { excludes }),
     };
     // Written last: from this moment, and not before, the backup exists.
     await store.put(manifestKey(key), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json', lock);
@@ -228,12 +277,14 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
     const copies = await copyToDestinations(context, withLock(store, lock), manifest, policy.copies ?? []);
     phases.end('finishMs');
     const throughputMBps = archive.bytes / 1024 / 1024 / Math.max(durationMs / 1000, 0.001);
-    const dimensions = { target: context.targetName };
+    const dimensions = {
+      target: context.targetName,
+      ...(run.database !== undefined ? { database: run.database } : {}),
+    };
     context.metrics.add('BackupBytes', 'Bytes', archive.bytes, dimensions);
     context.metrics.add('BackupDurationMs', 'Milliseconds', durationMs, dimensions);
     context.metrics.add('DatabaseSizeBytes', 'Bytes', server.sizeBytes, dimensions);
     return {
-      target: context.targetName,
       status: 'succeeded',
       key,
       manifestKey: manifestKey(key),
@@ -255,14 +306,37 @@ export async function runBackup(context: JobContext): Promise<BackupResult> {
       ...(lock ? { lockedUntil: lock.until.toISOString() } : {}),
       ...(stillLocked.length > 0 ? { stillLocked } : {}),
       ...(copies.length > 0 ? { copies } : {}),
-      staleUploadsAborted,
+      ...(manifest.excludes ? { excludes: manifest.excludes } : {}),
     };
   } finally {
     await client.end().catch(() => {});
   }
 }
 
-export function renderBackup(result: BackupResult): string {
+export function renderBackup(result: BackupResult | ServerBackupResult): string {
+  if ('databases' in result) return renderServerBackup(result);
+  return [
+    ...databaseLines(result),
+    ...(result.staleUploadsAborted
+      ? [`  aborted     ${result.staleUploadsAborted} incomplete upload(s) older than a day`]
+      : []),
+  ].join('\n');
+}
+
+function renderServerBackup(result: ServerBackupResult): string {
+  const failed = result.databases.filter((d) => d.status === 'failed');
+  return [
+    `${result.target}: backup of ${result.databases.length} database(s) ${result.status}${failed.length > 0 ? ` (${failed.length} failed)` : ''}`,
+    `  globals     ${result.globalsKey ? `${result.store}/${result.globalsKey}` : `not saved: ${result.globalsSkipped}`}`,
+    ...result.databases.flatMap((d) =>
+      d.status === 'failed'
+        ? [`${d.database}: FAILED: ${d.error}`]
+        : databaseLines({ ...d, target: d.database }),
+    ),
+  ].join('\n');
+}
+
+function databaseLines(result: DatabaseBackup & { target: string }): string[] {
   return [
     `${result.target}: backup ${result.status}`,
     `  key         ${result.store}/${result.key}`,
@@ -277,13 +351,47 @@ export function renderBackup(result: BackupResult): string {
     ...(result.stillLocked
       ? [`  kept        ${result.stillLocked.join(', ')} (expired, but still locked in the store)`]
       : []),
-    ...(result.staleUploadsAborted
-      ? [`  aborted     ${result.staleUploadsAborted} incomplete upload(s) older than a day`]
-      : []),
-  ].join('\n');
+    ...(result.excludes ? [`  excluded    ${describeExcludes(result.excludes)}`] : []),
+  ];
 }
 
-function dumpArgs(compression: string, snapshotId: string): string[] {
+function describeExcludes(excludes: DumpExcludes): string {
+  return [
+    ...(excludes.schemas.length > 0 ? [`schemas ${excludes.schemas.join(', ')}`] : []),
+    ...(excludes.tables.length > 0 ? [`tables ${excludes.tables.join(', ')}`] : []),
+    ...(excludes.tableData.length > 0 ? [`data of ${excludes.tableData.join(', ')}`] : []),
+  ].join('; ');
+}
+
+/** The manifest's globals fields: the backup's own globals, or the run's shared ones. */
+function globalsOf(
+  source: GlobalsSource,
+  saved: { sql?: string | undefined; skipped?: string | undefined } | undefined,
+  key: string,
+): Pick<BackupManifest, 'globalsKey' | 'globalsSkipped'> {
+  if (source.kind === 'shared')
+    return source.key ? { globalsKey: source.key } : { globalsSkipped: source.skipped ?? 'not dumped' };
+  return saved?.sql !== undefined
+    ? { globalsKey: globalsKey(key) }
+    : { globalsSkipped: saved?.skipped ?? '' };
+}
+
+/**
+ * The key for a backup started at `startedAt`, moved on a millisecond at a time while the store
+ * already holds something there: a clock that stood still or stepped back never makes a backup
+ * replace another.
+ */
+async function unusedKey(store: ObjectStore, startedAt: Date, keyAt: (at: Date) => string): Promise<string> {
+  for (let offset = 0; offset < 1000; offset++) {
+    const key = keyAt(new Date(startedAt.getTime() + offset));
+    if ((await store.list(key)).length === 0) return key;
+  }
+  throw new JobError(
+    `every backup key within a second of ${startedAt.toISOString()} is taken; nothing was dumped`,
+  );
+}
+
+function dumpArgs(compression: string, snapshotId: string, excludes: DumpExcludes): string[] {
   return [
     '--format=custom',
     '--no-password',
@@ -291,6 +399,7 @@ function dumpArgs(compression: string, snapshotId: string): string[] {
     // Never queue behind an ACCESS EXCLUSIVE lock for long (everything else would queue behind us).
     '--lock-wait-timeout=60000',
     `--snapshot=${snapshotId}`,
+    ...excludeArgs(excludes),
   ];
 }
 
@@ -330,7 +439,7 @@ function refuseIfItCannotFit(context: JobContext, sizeBytes: number, previous: B
 }
 
 /** Aborts what killed runs left under this target's prefix; a failure only warns. */
-async function abortStaleUploads(context: JobContext): Promise<number | null> {
+export async function abortStaleUploads(context: JobContext): Promise<number | null> {
   const startedBefore = new Date(context.now().getTime() - STALE_UPLOAD_MS);
   try {
     const aborted = await context.store().abortStaleUploads(`${context.targetName}/`, startedBefore);
@@ -370,14 +479,25 @@ async function prune(
     const { deleted, locked } = await deleteBackups(store, expired);
     if (locked.length > 0)
       context.logger.warn(`kept ${locked.length} expired object(s) the store still holds locked`, { locked });
-    const orphans = await orphanDumps(store, context.targetName, context.now());
+    return { pruned: deleted, stillLocked: locked };
+  } catch (error) {
+    throw new JobError(
+      `the backup is verified and stored, but deleting expired backups failed: ${errorMessage(error)}`,
+    );
+  }
+}
+
+/** Once per run, after the backups: what runs that died left under the target's prefix. */
+export async function removeOrphans(context: JobContext, extra: readonly string[] = []): Promise<void> {
+  const store = context.store();
+  try {
+    const orphans = [...(await orphanDumps(store, context.targetName, context.now())), ...extra];
     if (orphans.length > 0) {
       context.logger.warn(`removing ${orphans.length} unverified dump object(s) older than a day`, {
         orphans,
       });
       await store.delete(orphans);
     }
-    return { pruned: deleted, stillLocked: locked };
   } catch (error) {
     throw new JobError(
       `the backup is verified and stored, but deleting expired backups failed: ${errorMessage(error)}`,

@@ -1,5 +1,7 @@
 import type { Client } from 'pg';
+import type { DumpExcludes } from '../shared/store/layout';
 import { type TableRows, tableRows } from '../shared/table-rows';
+import { excludedTables } from './exclude-patterns';
 
 /**
  * A transaction whose snapshot pg_dump imports (`--snapshot`), so row counts taken here are exactly
@@ -8,8 +10,11 @@ import { type TableRows, tableRows } from '../shared/table-rows';
  */
 export interface DumpSnapshot {
   readonly id: string;
-  /** Per-table estimates, and exact counts in the snapshot when asked. */
-  countRows(exact: boolean): Promise<TableRows[]>;
+  /**
+   * Per-table estimates, and exact counts in the snapshot when asked, of what the dump holds:
+   * tables the excludes leave out are not listed, those whose data they leave out have 0 rows.
+   */
+  countRows(exact: boolean, excludes: DumpExcludes): Promise<TableRows[]>;
   close(): Promise<void>;
 }
 
@@ -20,7 +25,8 @@ export async function openDumpSnapshot(client: Client): Promise<DumpSnapshot> {
   if (!id) throw new Error('pg_export_snapshot returned nothing');
   return {
     id,
-    countRows: (exact) => tableRows(client, exact),
+    countRows: async (exact, excludes) =>
+      tableRows(client, exact, { excluded: await excludedTables(client, excludes) }),
     async close() {
       await client.query('commit').catch(() => {});
     },

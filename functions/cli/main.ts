@@ -1,16 +1,21 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { JOB_DEFINITIONS } from '../jobs';
+import { COMMANDS, loadCommand } from '../jobs';
 import { type AlertSink, snsAlerts, stderrAlerts } from '../shared/alerts';
 import { s3Client, secretsClient, snsClient } from '../shared/aws';
+import { CONFIG_OBJECT_ENV, loadDeployedConfig } from '../shared/config/deployed';
 import { loadConfigFile } from '../shared/config/load';
 import type { PgmaintConfig } from '../shared/config/schema';
 import { cachedSecretReader } from '../shared/credentials';
+import { optionalEnv } from '../shared/env';
 import { ConfigError, errorMessage, InputError, RequestRefusedError } from '../shared/errors';
-import type { AnyJobDefinition, FlagSpec } from '../shared/job';
+import { ecsClient, fargatePlacement, type Placement } from '../shared/fargate-handoff';
+import { loadFargateSettings } from '../shared/fargate-settings';
+import { type HandedOffResult, isHandedOff } from '../shared/handed-off';
+import type { AnyJobDefinition, FlagSpec, JobResult } from '../shared/job';
 import { stderrLogger } from '../shared/logger';
-import { cliMetrics } from '../shared/metrics';
+import { cliMetrics, METRICS_ENV } from '../shared/metrics';
 import { logProgress, type TerminalProgress, terminalProgress } from '../shared/progress';
 import { runJob } from '../shared/run-job';
 import { scrub } from '../shared/secrets-scrub';
@@ -58,6 +63,14 @@ const COMMON_FLAGS: Record<string, FlagSpec> = {
   json: { type: 'boolean', description: 'print exactly one JSON object on stdout' },
   verbose: { type: 'boolean', description: 'debug logs on stderr' },
   quiet: { type: 'boolean', description: 'no progress on stderr (bytes, rows, the index being rebuilt)' },
+  event: {
+    type: 'string',
+    description: 'the options as the Lambda event, in JSON (e.g. \'{"drill":true}\'), instead of their flags',
+  },
+  on: {
+    type: 'string',
+    description: '"fargate": start the run as the job\'s task in the deployed stack and print its ARN',
+  },
   help: { type: 'boolean', description: 'show help' },
 };
 
@@ -80,7 +93,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return command ? 0 : 2;
   }
   if (command === 'validate') return validate(rest, io);
-  const definition = JOB_DEFINITIONS.find((d) => d.name === command);
+  const definition = await loadCommand(command);
   if (!definition) {
     io.stderr(`pgmaint: unknown command "${command}"\n\n${usage()}`);
     return 2;
@@ -101,7 +114,7 @@ async function validate(args: readonly string[], io: CliIo): Promise<number> {
     );
     return 0;
   }
-  const loaded = loadConfig(parsed.config as string | undefined, io);
+  const loaded = await loadConfig(parsed.config as string | undefined, io);
   if (!loaded) return 2;
   const schedules = listSchedules(loaded.config, io.now());
   const objectLock = await checkObjectLock(loaded.config, io.env);
@@ -154,9 +167,14 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
     io.stdout(commandUsage(definition));
     return 0;
   }
-  const loaded = loadConfig(flags.config as string | undefined, noting);
-  if (!loaded) return cannotRun(flags.json);
+  const loaded = await loadConfig(flags.config as string | undefined, noting);
+  // The deployment's Fargate task (METRICS_ENV=emf, set on every task and nowhere else): its
+  // stdout is the job's log, where the result goes as JSON, as a Lambda run returns it.
+  const json = flags.json === true || optionalEnv(METRICS_ENV, io.env) === 'emf';
+  if (!loaded) return cannotRun(json);
   const { config } = loaded;
+  const input = jobInput(definition, flags, noting);
+  if (!input) return cannotRun(json);
   let line: TerminalProgress | undefined;
   // A log line or an alert never lands in the middle of the progress line.
   const stderr = (text: string) => {
@@ -181,26 +199,37 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
   const topicArn = config.alerts.topicArn;
   const alerts: AlertSink = topicArn ? snsAlerts(snsClient(topicArn), topicArn) : stderrAlerts(stderr);
   let s3: ReturnType<typeof s3Client> | undefined;
-  const input: Record<string, unknown> = { target: flags.target };
-  for (const name of Object.keys(definition.flags)) {
-    if (flags[name] !== undefined) input[camelCase(name)] = flags[name];
+  const s3Once = () => {
+    s3 ??= s3Client(io.env);
+    return s3;
+  };
+  if (flags.on !== undefined && flags.on !== 'fargate') {
+    noting.stderr(
+      `pgmaint: --on: expected "fargate" (start the run as the job's Fargate task), got "${flags.on}"; without --on it runs here\n`,
+    );
+    return cannotRun(json);
   }
   try {
-    const result = await runJob(definition, input, {
+    const deps = {
       config,
       logger,
       metrics: cliMetrics(io.env),
       alerts,
-      readSecret: cachedSecretReader(secretsClient()),
-      s3: () => {
-        s3 ??= s3Client(io.env);
-        return s3;
-      },
+      readSecret: cachedSecretReader(secretsClient),
+      s3: s3Once,
       now: io.now,
       signal: stop?.signal,
       progress: flags.quiet ? undefined : progress,
-    });
-    io.stdout(flags.json ? `${JSON.stringify(result)}\n` : `${definition.render(result)}\n`);
+    };
+    const result: JobResult | HandedOffResult =
+      flags.on === 'fargate'
+        ? await runJob(definition, input, deps, onFargate(config, io.env, s3Once))
+        : await runJob(definition, input, deps);
+    if (isHandedOff(result)) {
+      io.stdout(json ? `${JSON.stringify(result)}\n` : `${renderHandedOff(result)}\n`);
+      return 0;
+    }
+    io.stdout(json ? `${JSON.stringify(result)}\n` : `${definition.render(result)}\n`);
     return definition.exitCode?.(result) ?? 0;
   } catch (error) {
     // One line that says what failed; the details went to the log and the alert.
@@ -211,15 +240,15 @@ async function runCommand(definition: AnyJobDefinition, args: readonly string[],
       io.stderr(
         `pgmaint ${definition.name} ${flags.target}: ${refused ? 'refused: ' : ''}${message.split('\n').join(' ')}\n`,
       );
-    if (flags.json && !(error instanceof ConfigError)) {
+    if (json && !(error instanceof ConfigError)) {
       const status = refused ? 'refused' : 'failed';
       io.stdout(`${JSON.stringify({ target: flags.target, status, error: message })}\n`);
     }
     const stoppedBy = stop?.received();
     if (stoppedBy) return STOP_SIGNAL_EXIT_CODES[stoppedBy];
-    if (error instanceof InputError || refused) return cannotRun(flags.json, message);
+    if (error instanceof InputError || refused) return cannotRun(json, message);
     const code = definition.exitCodeOnError?.(error) ?? 1;
-    if (definition.renderError && !flags.json)
+    if (definition.renderError && !json)
       io.stdout(`${definition.renderError(error)}
 `);
     return code;
@@ -261,10 +290,21 @@ const CONFIG_HINT =
  * found by chance (in a clone that is the repository's example): a cdk.json is used only when named.
  * Which file was used, and why, goes to stderr.
  */
-function loadConfig(
+async function loadConfig(
   path: string | undefined,
   io: CliIo,
-): { config: PgmaintConfig; path: string } | undefined {
+): Promise<{ config: PgmaintConfig; path: string } | undefined> {
+  const deployed = optionalEnv(CONFIG_OBJECT_ENV, io.env);
+  if (!path && deployed) {
+    // A deployed task: the object the stack wrote, its SHA-256 checked, as the job's Lambda reads it.
+    io.stderr(`pgmaint: config ${deployed} (${CONFIG_OBJECT_ENV})\n`);
+    try {
+      return { config: await loadDeployedConfig(io.env, () => s3Client(io.env)), path: deployed };
+    } catch (error) {
+      io.stderr(`pgmaint: ${errorMessage(error)}\n`);
+      return undefined;
+    }
+  }
   const cwd = io.cwd ?? process.cwd();
   const local = resolve(cwd, 'pgmaint.json');
   const chosen = path
@@ -288,6 +328,78 @@ function loadConfig(
   }
 }
 
+/**
+ * The job's input: `--target` and the job's flags, or with `--event` the event a Lambda would get
+ * (the schema then reports its problems exactly as for the Lambda). Undefined after a usage error.
+ */
+function jobInput(
+  definition: AnyJobDefinition,
+  flags: Record<string, unknown>,
+  io: CliIo,
+): Record<string, unknown> | undefined {
+  if (flags.event === undefined) {
+    const input: Record<string, unknown> = { target: flags.target };
+    for (const name of Object.keys(definition.flags)) {
+      if (flags[name] !== undefined) input[camelCase(name)] = flags[name];
+    }
+    return input;
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(flags.event as string);
+  } catch (error) {
+    io.stderr(
+      `pgmaint: --event: not JSON (${errorMessage(error)}); give an object like '{"target":"prod"}'\n`,
+    );
+    return undefined;
+  }
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    io.stderr(`pgmaint: --event: expected a JSON object like '{"target":"prod"}', got ${flags.event}\n`);
+    return undefined;
+  }
+  const both = Object.keys(definition.flags).filter((name) => flags[name] !== undefined);
+  if (both.length > 0) {
+    io.stderr(
+      `pgmaint: --event carries the whole event: put ${both.map((n) => `--${n}`).join(', ')} in it (as ${both.map(camelCase).join(', ')}), or leave out --event\n`,
+    );
+    return undefined;
+  }
+  const fields = event as Record<string, unknown>;
+  if (flags.target !== undefined && fields.target !== undefined && fields.target !== flags.target) {
+    io.stderr(
+      `pgmaint: --target is "${flags.target}" but the event's target is ${JSON.stringify(fields.target)}; give one\n`,
+    );
+    return undefined;
+  }
+  return { ...fields, target: flags.target ?? fields.target };
+}
+
+/** `--on fargate`: the job's task in the deployed stack, found from FARGATE_ENV or the stack's settings object. */
+function onFargate(
+  config: PgmaintConfig,
+  env: NodeJS.ProcessEnv,
+  s3: () => ReturnType<typeof s3Client>,
+): Placement {
+  let ecs: ReturnType<typeof ecsClient> | undefined;
+  return fargatePlacement(
+    (job) => loadFargateSettings(job, config.backupBucket, env, s3),
+    () => {
+      ecs ??= ecsClient();
+      return ecs;
+    },
+    '--on fargate',
+  );
+}
+
+function renderHandedOff(result: HandedOffResult): string {
+  return [
+    `${result.target}: ${result.job} started as a Fargate task`,
+    `  task    ${result.taskArn}`,
+    `  reason  ${result.reason}`,
+    "  its result, alerts and metrics come from the task (its log is in the job's log group)",
+  ].join('\n');
+}
+
 function camelCase(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
@@ -295,7 +407,7 @@ function camelCase(flag: string): string {
 function usage(): string {
   const commands = [
     ['validate', 'check the config and show each schedule with its next three runs'],
-    ...JOB_DEFINITIONS.map((d) => [d.name, d.summary]),
+    ...COMMANDS.map((c) => [c.name, c.summary]),
   ];
   return [
     `pgmaint ${packageVersion()}: PostgreSQL backups, restores, retention, reindex and health checks`,

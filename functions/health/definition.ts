@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refuseSeveralDatabases } from '../shared/config/databases';
 import { ConfigError, ConnectionError, errorMessage } from '../shared/errors';
 import type { JobContext, JobDefinition } from '../shared/job';
 import type { MetricUnitName } from '../shared/metrics';
@@ -71,6 +72,7 @@ export const healthJob: JobDefinition<HealthOptions, HealthResult> = {
     },
   },
   async run(context, options) {
+    refuseSeveralDatabases('health', context.targetName, context.target);
     const checks = options.check
       ? HEALTH_CHECKS.filter((c) => options.check?.includes(c.name))
       : HEALTH_CHECKS;

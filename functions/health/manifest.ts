@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { namesSeveralDatabases } from '../shared/config/databases';
 import { jobManifest } from '../shared/manifest';
 import type { healthOptions } from './definition';
 
@@ -9,7 +10,9 @@ export const healthManifest = jobManifest<z.input<typeof healthOptions>>({
   sections: ['health', 'backup', 'restore', 'reindex'],
   store: { backups: 'read', state: true },
   schedules: [{ name: 'health', label: 'health', expression: (t) => t.health?.schedule, event: {} }],
-  consoleExamples: (target) => ({ [`${target}-health-now`]: {} }),
+  // A target with "databases" names several: health refuses it, so no example.
+  consoleExamples: (target, { targets }) =>
+    namesSeveralDatabases(targets[target] ?? {}) ? {} : { [`${target}-health-now`]: {} },
   lambda: { memoryMiB: 512, timeoutMinutes: 2, ephemeralStorageMiB: 512, retryAttempts: 2 },
   fargate: { cpu: 256, memoryMiB: 512, ephemeralStorageGiB: 21 },
 });

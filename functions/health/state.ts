@@ -1,15 +1,12 @@
 import type { Alert } from '../shared/alerts';
 import type { ObjectStore } from '../shared/store';
-import {
-  type HealthState,
-  healthStateKey,
-  healthStateSchema,
-  parseStored,
-  storedJson,
-} from '../shared/store/layout';
+import type { HealthState } from '../shared/store/layout';
 import type { CheckResult, CheckStatus } from './check';
 
-export { type HealthState, healthStateKey } from '../shared/store/layout';
+export type { HealthState } from '../shared/store/layout';
+
+// The store's layout (and the zod schemas it builds) loads only for a target with a store.
+const layout = () => import('../shared/store/layout');
 
 /**
  * The state of the last run. One that does not parse is an error naming the key, not a fresh
@@ -17,6 +14,7 @@ export { type HealthState, healthStateKey } from '../shared/store/layout';
  * never alert) without saying why. Delete the object to start afresh.
  */
 export async function loadState(store: ObjectStore, target: string): Promise<HealthState | undefined> {
+  const { healthStateKey, healthStateSchema, parseStored } = await layout();
   const key = healthStateKey(target);
   const body = await store.get(key);
   if (!body) return undefined;
@@ -24,6 +22,7 @@ export async function loadState(store: ObjectStore, target: string): Promise<Hea
 }
 
 export async function saveState(store: ObjectStore, target: string, state: HealthState): Promise<void> {
+  const { healthStateKey, storedJson } = await layout();
   await store.put(healthStateKey(target), storedJson(state), 'application/json');
 }
 

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { z } from 'zod';
+import { refuseSeveralDatabases } from '../shared/config/databases';
 import type { ReindexConfig } from '../shared/config/schema';
 import { reindexSection } from '../shared/config/sections';
 import { RefusedError } from '../shared/errors';
@@ -14,6 +15,7 @@ import {
 } from '../shared/units';
 import { type EstimateSettings, estimateIndexes, pickCandidates } from './candidates';
 import { reindexDatabase } from './database';
+import { estimateReindex } from './estimate';
 import { dropLeftovers, findLeftovers } from './leftovers';
 import { refusal, type ServerFacts } from './preflight';
 import { plannedOutcome, rebuildCandidates } from './rebuild';
@@ -37,7 +39,11 @@ export const reindexJob: JobDefinition<ReindexOptions, ReindexResult> = {
       description: 'list candidates with size, bloat and expected gain; rebuild nothing',
     },
   },
-  run: runReindex,
+  run: (context, options) => {
+    refuseSeveralDatabases('reindex', context.targetName, context.target);
+    return runReindex(context, options);
+  },
+  estimate: estimateReindex,
   stopsOnSignal: true,
   render: renderReindex,
   failed: (result) => result.status === 'failed',

@@ -12,6 +12,8 @@ export interface CountMismatch {
 /**
  * Tables whose restored row count differs from the exact count the backup took in the dump's own
  * snapshot, plus tables missing on either side. Empty when the backup has no exact counts.
+ * A table the backup left out (backup.excludeTables/Schemas) is not in its manifest, so it must
+ * not be restored either; one whose data it left out (excludeTableData) must come back empty.
  */
 export function compareCounts(manifest: BackupManifest, restored: readonly TableRows[]): CountMismatch[] {
   if (!manifest.rowCountsExact) return [];
@@ -19,7 +21,7 @@ export function compareCounts(manifest: BackupManifest, restored: readonly Table
   const actual = new Map(restored.map((t) => [label(t), t.rowCount ?? 0]));
   const mismatches: CountMismatch[] = [];
   for (const table of manifest.tables) {
-    const expected = table.rowCount ?? null;
+    const expected = table.dataExcluded ? 0 : (table.rowCount ?? null);
     const got = actual.get(label(table)) ?? null;
     if (expected !== got) mismatches.push({ table: label(table), expected, actual: got });
     actual.delete(label(table));

@@ -1,4 +1,5 @@
 import type { JobDefinition } from '../shared/job';
+import { estimateRestore } from './estimate';
 import { type RestoreOptions, restoreOptions } from './restore-options';
 import { type RestoreResult, renderRestore, runRestore } from './run-restore';
 
@@ -9,6 +10,10 @@ export const restoreJob: JobDefinition<RestoreOptions, RestoreResult> = {
   flags: {
     from: { type: 'string', description: "restore this target's backup (e.g. refresh staging from prod)" },
     backup: { type: 'string', description: 'a backup key, or "latest" (default)' },
+    database: {
+      type: 'string',
+      description: 'a target with "databases": which database to restore (its latest backup by default)',
+    },
     copy: {
       type: 'string',
       description: 'read the backup from its copy in this region (backup.copies), when the primary is gone',
@@ -32,6 +37,7 @@ export const restoreJob: JobDefinition<RestoreOptions, RestoreResult> = {
     },
   },
   run: runRestore,
+  estimate: estimateRestore,
   render: renderRestore,
   failed: (result) => result.status === 'failed',
 };

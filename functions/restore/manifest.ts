@@ -19,14 +19,25 @@ export const restoreManifest = jobManifest<RestoreInput>({
     },
   ],
   consoleExamples: (target, { others, targets }) => {
+    // A target with "databases" needs one named: its first listed (none is known for "*").
+    const database = (name: string): { database?: string } | undefined => {
+      const databases = targets[name]?.databases;
+      if (databases === undefined) return {};
+      return Array.isArray(databases) && databases[0] !== undefined ? { database: databases[0] } : undefined;
+    };
+    const own = database(target);
+    if (!own) return {};
     const examples: Record<string, RestoreInput> = {
-      [`${target}-restore-latest-into-new-database`]: { backup: 'latest' },
-      [`${target}-restore-drill`]: { drill: true },
+      [`${target}-restore-latest-into-new-database`]: { backup: 'latest', ...own },
+      [`${target}-restore-drill`]: { drill: true, ...own },
     };
     // Refresh this target from each other one that backs up (prod → staging is the everyday case),
     // into a new database: the operator adds replace + confirm deliberately, never by picking.
-    for (const from of others.filter((name) => targets[name]?.backup))
-      examples[`refresh-${target}-from-${from}`] = { from, backup: 'latest' };
+    for (const from of others.filter((name) => targets[name]?.backup)) {
+      const fromDatabase = database(from);
+      if (fromDatabase)
+        examples[`refresh-${target}-from-${from}`] = { from, backup: 'latest', ...own, ...fromDatabase };
+    }
     return examples;
   },
   lambda: { memoryMiB: 2048, timeoutMinutes: 15, ephemeralStorageMiB: 10_240, retryAttempts: 0 },

@@ -9,6 +9,11 @@ export const restoreOptions = z
     /** Restore this target's backup (refresh staging from prod); default: the target's own. */
     from: z.string({ error: 'expected the name of a target in the config' }).min(1).optional(),
     backup: z.string({ error: 'expected "latest" or a backup key' }).min(1).default('latest'),
+    /**
+     * A target with `databases`: the database whose backups to restore (and, when this target has
+     * `databases`, the live database a replace swaps).
+     */
+    database: z.string({ error: 'expected a database name' }).min(1).optional(),
     /** Read the backup from its verified copy in this region (backup.copies), e.g. when the primary is gone. */
     copy: z.string({ error: 'expected the region of a backup copy, like "eu-west-1"' }).min(1).optional(),
     into: z

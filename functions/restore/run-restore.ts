@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { copyStore } from '../backup/copy-backup';
 import { type BackupManifest, resolveBackup } from '../shared/backup-catalog';
+import { namesSeveralDatabases } from '../shared/config/databases';
 import { errorMessage, InputError, RefusedError, RequestRefusedError } from '../shared/errors';
 import type { JobContext, JobResult } from '../shared/job';
 import { ident } from '../shared/pg/sql-names';
@@ -64,7 +65,7 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
     ]);
   }
   const settings = await context.connection();
-  const live = settings.database;
+  const { live, database } = restoredDatabase(context, from, options, settings.database);
   const mode = options.drill ? 'drill' : options.replace ? 'replace' : 'new';
   if (mode === 'replace' && options.confirm !== live) {
     throw new RequestRefusedError(
@@ -73,7 +74,7 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
   }
   const drilling = mode === 'drill';
   try {
-    const result = await restore(context, options, { from, live, mode, startedMs });
+    const result = await restore(context, options, { from, live, database, mode, startedMs });
     if (drilling) await recordDrill(context, result, startedMs);
     return result;
   } catch (error) {
@@ -82,8 +83,36 @@ export async function runRestore(context: JobContext, options: RestoreOptions): 
   }
 }
 
+/**
+ * Which database a restore is about. A target with `databases` backs up several: `database` picks
+ * whose backups are restored (from such a target), and is the live database (of such a target).
+ */
+function restoredDatabase(
+  context: JobContext,
+  from: string,
+  options: RestoreOptions,
+  connected: string,
+): { live: string; database: string | undefined } {
+  const several = (name: string) => namesSeveralDatabases(context.config.targets[name] ?? {});
+  const fromSeveral = several(from);
+  const intoSeveral = several(context.targetName);
+  const named = options.database;
+  if (named === undefined && (fromSeveral || intoSeveral))
+    throw new InputError([
+      `database: target "${fromSeveral ? from : context.targetName}" backs up several databases ("databases"); name the one to restore with --database (\`pgmaint backups --target ${from}\` lists each database's backups)`,
+    ]);
+  if (named !== undefined && !fromSeveral && !intoSeveral)
+    throw new InputError([
+      `database: target "${from}" backs up one database ("${connected}"); leave out --database, it is for targets with "databases"`,
+    ]);
+  return {
+    live: intoSeveral && named !== undefined ? named : connected,
+    database: fromSeveral ? named : undefined,
+  };
+}
+
 /** The primary store, or with `copy: <region>` the target's verified copy there (backup.copies). */
-function backupSource(context: JobContext, from: string, region: string | undefined): ObjectStore {
+export function backupSource(context: JobContext, from: string, region: string | undefined): ObjectStore {
   if (region === undefined) return context.store();
   const copies = context.config.targets[from]?.backup?.copies ?? [];
   const copy = copies.find((c) => c.region === region);
@@ -98,11 +127,22 @@ function backupSource(context: JobContext, from: string, region: string | undefi
 async function restore(
   context: JobContext,
   options: RestoreOptions,
-  run: { from: string; live: string; mode: RestoreResult['mode']; startedMs: number },
+  run: {
+    from: string;
+    live: string;
+    database: string | undefined;
+    mode: RestoreResult['mode'];
+    startedMs: number;
+  },
 ): Promise<RestoreResult> {
   const { from, live, mode } = run;
   const store = backupSource(context, from, options.copy);
-  const manifest = await resolveBackup(store, from, mode === 'drill' ? 'latest' : options.backup);
+  const manifest = await resolveBackup(
+    store,
+    from,
+    mode === 'drill' ? 'latest' : options.backup,
+    run.database,
+  );
   await refuseUnreadableArchive(manifest);
   const now = context.now();
   const name = mode === 'drill' ? drillName(live) : (options.into ?? restoreName(live, now));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refuseSeveralDatabases } from '../shared/config/databases';
 import type { JobDefinition } from '../shared/job';
 import { renderRetention } from './render';
 import type { RetentionResult } from './result';
@@ -20,7 +21,10 @@ export const retentionJob: JobDefinition<RetentionOptions, RetentionResult> = {
       description: 'show what would be deleted (rows, partitions), delete nothing',
     },
   },
-  run: (context, options) => runRetention(context, { dryRun: options.dryRun ?? false }),
+  run: (context, options) => {
+    refuseSeveralDatabases('retention', context.targetName, context.target);
+    return runRetention(context, { dryRun: options.dryRun ?? false });
+  },
   stopsOnSignal: true,
   render: renderRetention,
 };

@@ -1,4 +1,5 @@
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { sdk } from './aws';
 import { errorMessage } from './errors';
 import type { Logger } from './logger';
 import { scrub } from './secrets-scrub';
@@ -44,6 +45,7 @@ export function alertBody(alert: Alert): string {
 export function snsAlerts(client: SNSClient, topicArn: string): AlertSink {
   return {
     async publish(alert) {
+      const { PublishCommand } = sdk.sns();
       await client.send(
         new PublishCommand({ TopicArn: topicArn, Subject: alertSubject(alert), Message: alertBody(alert) }),
       );

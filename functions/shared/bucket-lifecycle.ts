@@ -1,4 +1,5 @@
-import { GetBucketLifecycleConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { sdk } from './aws';
 import { errorMessage } from './errors';
 
 /** A lifecycle rule as far as aborting incomplete uploads goes (S3's API and CloudFormation spell it differently). */
@@ -37,6 +38,7 @@ export async function checkAbortRule(
   prefixes: readonly string[],
   abortSignal?: AbortSignal,
 ): Promise<LifecycleCheck> {
+  const { GetBucketLifecycleConfigurationCommand } = sdk.s3();
   let rules: AbortRule[];
   try {
     const response = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }), {

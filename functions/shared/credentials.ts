@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { sdk } from './aws';
 import { ConfigError, ConnectionError } from './errors';
 import { registerSecret } from './secrets-scrub';
 
@@ -20,20 +21,26 @@ export interface ConnectionSettings {
 
 export type SecretReader = (secretId: string) => Promise<string>;
 
-/** Secrets Manager, cached per warm Lambda for a few minutes so a rotated password is picked up. */
+/**
+ * Secrets Manager, cached per warm Lambda for a few minutes so a rotated password is picked up.
+ * The client is made on the first read: a run whose target has a `url` never loads the SDK.
+ */
 export function cachedSecretReader(
-  client: SecretsManagerClient,
+  makeClient: () => SecretsManagerClient,
   ttlMs = 5 * 60_000,
   now = Date.now,
 ): SecretReader & {
   forget(secretId: string): void;
 } {
   const cache = new Map<string, { value: string; expires: number }>();
+  let client: SecretsManagerClient | undefined;
   const read = async (secretId: string) => {
     const hit = cache.get(secretId);
     if (hit && hit.expires > now()) return hit.value;
     let value: string | undefined;
     try {
+      client ??= makeClient();
+      const { GetSecretValueCommand } = sdk.secretsManager();
       value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
     } catch (error) {
       const name = (error as Error).name;
@@ -121,17 +128,26 @@ function parseSslMode(value: unknown, where: string, problems: string[]): SslMod
 
 /**
  * Resolves a target's connection settings from its secret (deployed) or URL (local runs); the
- * target's own `sslmode`, when the config sets one, wins over both.
+ * target's own `sslmode` and `dbname`, when the config sets them, win over both.
  */
 export async function resolveConnection(
-  target: { secret?: string | undefined; url?: string | undefined; sslmode?: SslMode | undefined },
+  target: {
+    secret?: string | undefined;
+    url?: string | undefined;
+    sslmode?: SslMode | undefined;
+    dbname?: string | undefined;
+  },
   readSecret: SecretReader,
 ): Promise<ConnectionSettings> {
   let settings: ConnectionSettings;
   if (target.url) settings = settingsFromUrl(target.url);
   else if (target.secret) settings = settingsFromSecret(target.secret, await readSecret(target.secret));
   else throw new ConfigError(['target has neither "secret" nor "url"'], 'bad target');
-  return target.sslmode ? { ...settings, sslMode: target.sslmode } : settings;
+  return {
+    ...settings,
+    ...(target.sslmode ? { sslMode: target.sslmode } : {}),
+    ...(target.dbname ? { database: target.dbname } : {}),
+  };
 }
 
 /** libpq environment for child processes (pg_dump, pg_restore): the password never reaches argv. */

@@ -1,7 +1,7 @@
 import { Client, type ClientConfig } from 'pg';
 import { type ConnectionSettings, describeConnection, type SslMode } from './credentials';
 import { ConnectionError } from './errors';
-import { type SessionLimits, startupSettings } from './pg/session-limits';
+import { type SessionLimits, setSessionLimits, startupSettings, unlimitedOnes } from './pg/session-limits';
 
 export interface SessionOptions extends SessionLimits {
   /** application_name becomes `pgmaint/<job>`, so a DBA sees who is connected. */
@@ -53,6 +53,7 @@ async function open(
   client.on('error', () => {});
   try {
     await client.connect();
+    await setSessionLimits(client, unlimitedOnes(options));
   } catch (error) {
     await client.end().catch(() => {});
     throw error;

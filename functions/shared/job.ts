@@ -44,6 +44,19 @@ export interface JobContext {
   store(): ObjectStore;
 }
 
+/**
+ * What a run of a job is expected to need, for the Lambda run's `auto` hand-off to Fargate
+ * (functions/shared/fargate-handoff.ts). Each field absent = no estimate of that resource.
+ */
+export interface RunEstimate {
+  /** Expected duration, margins included. */
+  readonly durationMs?: number;
+  /** Bytes of local disk (/tmp) the run will need. */
+  readonly tmpBytes?: number;
+  /** How the figures were reached, for the log and the hand-off's reason ("30 GB at 35 MB/s, ..."). */
+  readonly basis: string;
+}
+
 export type FlagType = 'string' | 'boolean' | 'number';
 
 export interface FlagSpec {
@@ -64,6 +77,13 @@ export interface JobDefinition<Options, Result extends JobResult> {
   /** CLI flags in kebab-case; each maps to the camelCase option of the same name. */
   readonly flags: Readonly<Record<string, FlagSpec>>;
   run(context: JobContext, options: Options): Promise<Result>;
+  /**
+   * What a run will need, read cheaply before it starts (sizes from the catalog or the store): a
+   * Lambda run of a target whose `runOn` is "auto" hands the run to its Fargate task when this
+   * says it will not fit. Absent: the job always fits on Lambda (retention and health pace
+   * themselves by the time left).
+   */
+  estimate?(context: JobContext, options: Options): Promise<RunEstimate>;
   /** Human-readable lines for the CLI without --json. */
   render(result: Result): string;
   /** A returned result that still means the run failed: alert and fail (Lambda error, CLI exit 1). */

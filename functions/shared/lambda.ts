@@ -1,11 +1,11 @@
 import type { AlertSink } from './alerts';
 import { snsAlerts, stderrAlerts } from './alerts';
 import { s3Client, secretsClient, snsClient } from './aws';
-import { parseConfigJson, readDeployedConfigText } from './config/deployed';
-import { parseConfig } from './config/load';
-import type { PgmaintConfig } from './config/schema';
+import { loadDeployedConfig } from './config/deployed';
 import { cachedSecretReader } from './credentials';
 import { optionalEnv } from './env';
+import { ecsClient, lambdaPlacement } from './fargate-handoff';
+import type { HandedOffResult } from './handed-off';
 import type { JobDefinition, JobResult } from './job';
 import { lambdaLogger } from './logger';
 import { emfMetrics } from './metrics';
@@ -18,33 +18,6 @@ import { processSignals, type SignalSource, stopOnSignals } from './stop-signals
 export interface LambdaContextLike {
   readonly awsRequestId?: string;
   getRemainingTimeInMillis?(): number;
-}
-
-/**
- * The config a function runs with: the slice of the pgmaint config this job needs (an S3 object
- * the stack wrote, see config/deployed.ts), with the bucket and topic the stack created (or
- * imported) from the environment beside it.
- */
-export function withDeployedResources(
-  slice: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-): Record<string, unknown> {
-  const bucket = optionalEnv('PGMAINT_BACKUP_BUCKET', env);
-  const topicArn = optionalEnv('PGMAINT_ALERT_TOPIC_ARN', env);
-  return {
-    ...slice,
-    ...(bucket ? { backupBucket: bucket } : {}),
-    ...(topicArn ? { alerts: { ...(slice.alerts as object | undefined), topicArn } } : {}),
-  };
-}
-
-/** Reads and validates the deployed config (every problem at once), as a function or task runs with it. */
-export async function loadDeployedConfig(
-  env: NodeJS.ProcessEnv,
-  s3: () => ReturnType<typeof s3Client>,
-): Promise<PgmaintConfig> {
-  const { text, source } = await readDeployedConfigText(env, s3);
-  return parseConfig(withDeployedResources(parseConfigJson(text, source), env), source);
 }
 
 export async function lambdaDeps(
@@ -68,7 +41,7 @@ export async function lambdaDeps(
     alerts,
     // Periodic structured lines: a long run shows in the log while it goes, not only at its end.
     progress: (job, target) => logProgress({ job, target, logger }),
-    readSecret: cachedSecretReader(secretsClient()),
+    readSecret: cachedSecretReader(secretsClient),
     s3: s3Once,
   };
 }
@@ -83,11 +56,18 @@ export async function lambdaDeps(
 export function makeHandler<Options, Result extends JobResult>(
   definition: JobDefinition<Options, Result>,
   signals: SignalSource = processSignals,
+  env: NodeJS.ProcessEnv = process.env,
 ) {
   // The config is read once per warm container; a failed read is tried again on the next event.
   let pending: ReturnType<typeof lambdaDeps> | undefined;
-  return async (event: unknown, context?: LambdaContextLike): Promise<Result> => {
-    pending ??= lambdaDeps(definition.name).catch((error: unknown) => {
+  let ecs: ReturnType<typeof ecsClient> | undefined;
+  // runOn "fargate", or "auto" with an estimate that does not fit: the run goes to the job's task.
+  const placement = lambdaPlacement(definition as Parameters<typeof lambdaPlacement>[0], env, () => {
+    ecs ??= ecsClient();
+    return ecs;
+  });
+  return async (event: unknown, context?: LambdaContextLike): Promise<Result | HandedOffResult> => {
+    pending ??= lambdaDeps(definition.name, env).catch((error: unknown) => {
       pending = undefined;
       throw error;
     });
@@ -97,12 +77,17 @@ export function makeHandler<Options, Result extends JobResult>(
       ? stopOnSignals(signals, (signal) => deps?.logger.warn(`${signal}: stopping and cleaning up`))
       : undefined;
     try {
-      return await runJob(definition, event, {
-        ...deps,
-        runId: context?.awsRequestId,
-        remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
-        signal: stop?.signal,
-      });
+      return await runJob(
+        definition,
+        event,
+        {
+          ...deps,
+          runId: context?.awsRequestId,
+          remainingMs: remaining ?? (() => Number.POSITIVE_INFINITY),
+          signal: stop?.signal,
+        },
+        placement,
+      );
     } catch (error) {
       // The runtime copies the message into the failure record the alert is made from, outside
       // this process, where the secrets this run read are not known: scrub it here.

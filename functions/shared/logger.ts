@@ -1,4 +1,4 @@
-import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { scrub } from './secrets-scrub';
 
 /** The narrow logging shape the job cores use; two implementations, Lambda and CLI. */
@@ -18,7 +18,10 @@ function scrubExtra(extra: Record<string, unknown> | undefined): Record<string, 
  * and CloudWatch Logs Insights can query every field).
  */
 export function lambdaLogger(job: string): Logger & { raw: PowertoolsLogger } {
-  const raw = new PowertoolsLogger({ serviceName: 'pgmaint', persistentKeys: { job } });
+  // Loaded here, not at the top: the CLI logs with stderrLogger and need not pay for it.
+  const { Logger: Powertools } =
+    require('@aws-lambda-powertools/logger') as typeof import('@aws-lambda-powertools/logger');
+  const raw = new Powertools({ serviceName: 'pgmaint', persistentKeys: { job } });
   return {
     raw,
     debug: (message, extra) => raw.debug(scrub(message), scrubExtra(extra)),

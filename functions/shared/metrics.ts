@@ -1,4 +1,4 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { optionalEnv } from './env';
 
 export type MetricUnitName = 'Count' | 'Seconds' | 'Milliseconds' | 'Bytes' | 'Percent' | 'None';
@@ -9,20 +9,22 @@ export interface MetricsSink {
   flush(): void;
 }
 
-const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
-  Count: MetricUnit.Count,
-  Seconds: MetricUnit.Seconds,
-  Milliseconds: MetricUnit.Milliseconds,
-  Bytes: MetricUnit.Bytes,
-  Percent: MetricUnit.Percent,
-  None: MetricUnit.NoUnit,
-};
-
 /**
  * Powertools Metrics: EMF lines that CloudWatch turns into metrics with no API calls and no
  * extra latency. Each dimension set gets its own EMF document (one per target and check).
  */
 export function emfMetrics(namespace = 'pgmaint'): MetricsSink {
+  // Loaded here, not at the top: a CLI run without PGMAINT_METRICS=emf need not pay for Powertools.
+  const { Metrics, MetricUnit: Unit } =
+    require('@aws-lambda-powertools/metrics') as typeof import('@aws-lambda-powertools/metrics');
+  const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+    Count: Unit.Count,
+    Seconds: Unit.Seconds,
+    Milliseconds: Unit.Milliseconds,
+    Bytes: Unit.Bytes,
+    Percent: Unit.Percent,
+    None: Unit.NoUnit,
+  };
   const pending: Array<{
     name: string;
     unit: MetricUnitName;

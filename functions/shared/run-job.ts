@@ -15,6 +15,8 @@ import {
   PgmaintError,
   RequestRefusedError,
 } from './errors';
+import type { Placement } from './fargate-handoff';
+import type { HandedOffResult } from './handed-off';
 import type { JobContext, JobDefinition, JobResult } from './job';
 import type { Logger } from './logger';
 import type { MetricsSink } from './metrics';
@@ -84,7 +86,23 @@ export async function runJob<Options, Result extends JobResult>(
   definition: JobDefinition<Options, Result>,
   input: unknown,
   deps: RunnerDeps,
-): Promise<Result> {
+): Promise<Result>;
+/**
+ * With a placement (the Lambda's hand-off to Fargate, the CLI's `--on fargate`), asked before the
+ * core starts: a run it hands off returns its HandedOffResult, counted as neither a success nor a failure.
+ */
+export async function runJob<Options, Result extends JobResult>(
+  definition: JobDefinition<Options, Result>,
+  input: unknown,
+  deps: RunnerDeps,
+  placement: Placement,
+): Promise<Result | HandedOffResult>;
+export async function runJob<Options, Result extends JobResult>(
+  definition: JobDefinition<Options, Result>,
+  input: unknown,
+  deps: RunnerDeps,
+  placement?: Placement,
+): Promise<Result | HandedOffResult> {
   const { targetName, options } = parseJobInput(definition, input, deps.config);
   const context = createContext(definition.name, targetName, deps);
   const started = Date.now();
@@ -93,6 +111,15 @@ export async function runJob<Options, Result extends JobResult>(
   let result: Result | undefined;
   try {
     context.signal.throwIfAborted();
+    const handedOff = await placement?.(context, options, input as Record<string, unknown>);
+    if (handedOff) {
+      deps.metrics.add('JobHandedOff', 'Count', 1, dimensions);
+      deps.logger.info(`${definition.name} ${targetName}: handed off to Fargate task ${handedOff.taskArn}`, {
+        runId: context.runId,
+        reason: handedOff.reason,
+      });
+      return handedOff;
+    }
     result = await definition.run(context, options);
     if (definition.failed?.(result)) {
       throw new JobFailedError(`${definition.name} ${targetName}: ${result.status}`, result);

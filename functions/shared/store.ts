@@ -5,19 +5,8 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  GetObjectLockConfigurationCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  NoSuchKey,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { sdk } from './aws';
 import { errorMessage, JobError } from './errors';
 
 export interface StoredObject {
@@ -85,6 +74,17 @@ export function openStore(location: string, s3: () => S3Client): ObjectStore {
 }
 
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
+  const {
+    AbortMultipartUploadCommand,
+    DeleteObjectsCommand,
+    GetObjectCommand,
+    GetObjectLockConfigurationCommand,
+    ListMultipartUploadsCommand,
+    ListObjectsV2Command,
+    ListObjectVersionsCommand,
+    NoSuchKey,
+    PutObjectCommand,
+  } = sdk.s3();
   return {
     location: `s3://${bucket}`,
     async put(key, body, contentType, lock) {
@@ -116,6 +116,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
     async putStream(key, body, contentType, lock) {
       // lib-storage: bounded memory (partSize × queueSize), parts checksummed by the SDK and
       // checked by S3 on receipt, PutObject for small bodies. It completes only when the body ends.
+      const { Upload } = sdk.storage();
       const upload = new Upload({
         client,
         params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...lockParams(lock) },
@@ -273,6 +274,7 @@ const UPLOAD_QUEUE = 2;
 const ABORT_RETRY_DELAYS_MS = [0, 1_000, 2_000, 4_000, 8_000, 15_000];
 
 async function abortIncompleteUploads(client: S3Client, bucket: string, key: string): Promise<void> {
+  const { AbortMultipartUploadCommand, ListMultipartUploadsCommand } = sdk.s3();
   let lastError: unknown;
   for (const delay of ABORT_RETRY_DELAYS_MS) {
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));

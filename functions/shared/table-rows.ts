@@ -9,6 +9,8 @@ export interface TableRows {
   readonly rowEstimate: number;
   /** count(*), when asked for. */
   readonly rowCount?: number;
+  /** The backup left this table's rows out (backup.excludeTableData): it holds none, so 0. */
+  readonly dataExcluded?: true;
 }
 
 /**
@@ -18,11 +20,13 @@ export interface TableRows {
  * children are counted once, as themselves. The backup counts in the dump's snapshot; restores
  * and drills count what they restored. `legacy` counts as backups of earlier pgmaint versions
  * did (children inside their parents, no extension tables), to compare with their manifests.
+ * `excluded` (`schema.name` → what the dump leaves out of it): a table left out is not listed, a
+ * table whose data is left out is listed with 0 rows, without counting it.
  */
 export async function tableRows(
   client: Client,
   exact: boolean,
-  options: { legacy?: boolean } = {},
+  options: { legacy?: boolean; excluded?: ReadonlyMap<string, 'table' | 'data'> } = {},
 ): Promise<TableRows[]> {
   const tables = await client.query<{
     schema: string;
@@ -33,7 +37,13 @@ export async function tableRows(
   const result: TableRows[] = [];
   for (const table of tables.rows) {
     if (options.legacy && table.extension_config) continue;
+    const excluded = options.excluded?.get(`${table.schema}.${table.name}`);
+    if (excluded === 'table') continue;
     const entry = { schema: table.schema, name: table.name, rowEstimate: Number(table.row_estimate) };
+    if (excluded === 'data') {
+      result.push({ ...entry, ...(exact ? { rowCount: 0 } : {}), dataExcluded: true });
+      continue;
+    }
     if (!exact) {
       result.push(entry);
       continue;

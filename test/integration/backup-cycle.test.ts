@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/backup/handler';
+import type { BackupResult } from '../../functions/backup/run-backup';
 import { s3Client } from '../../functions/shared/aws';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { ranHere } from '../helpers/handler-result';
 
 describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
   let db: TestDatabase;
@@ -40,7 +42,7 @@ describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
     expect(out.code).toBe(0);
     const result = JSON.parse(out.stdout);
     expect(result).toMatchObject({ target: 'prod', status: 'succeeded', database: db.name });
-    expect(result.key).toMatch(/^prod\/\d{4}\/\d{2}\/\d{2}\/prod-\d{8}T\d{6}Z\.dump$/);
+    expect(result.key).toMatch(/^prod\/\d{4}\/\d{2}\/\d{2}\/prod-\d{8}T\d{9}Z\.dump$/);
     expect(result.manifestKey).toBe(`${result.key}.manifest.json`);
     expect(result.bytes).toBeGreaterThan(1000);
     expect(result.durationMs).toBeGreaterThan(0);
@@ -86,10 +88,9 @@ describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
       backupBucket: bucket,
       targets: { prod: { secret } },
     });
-    const result = await handler(
-      { target: 'prod' },
-      { awsRequestId: 'b-1', getRemainingTimeInMillis: () => 900_000 },
-    );
+    const result = ranHere(
+      await handler({ target: 'prod' }, { awsRequestId: 'b-1', getRemainingTimeInMillis: () => 900_000 }),
+    ) as BackupResult;
     expect(result.status).toBe('succeeded');
     const s3 = s3Client();
     const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));

@@ -90,7 +90,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
     expect(result).toMatchObject({ status: 'succeeded', format: 'directory', jobs: 2 });
     // Four tables dumped by two workers: the first tables' files go up while the others dump.
     expect(result.uploadedDuringDump).toBeGreaterThan(0);
-    expect(result.key).toMatch(/^prod\/\d{4}\/\d{2}\/\d{2}\/prod-\d{8}T\d{6}Z\.dir$/);
+    expect(result.key).toMatch(/^prod\/\d{4}\/\d{2}\/\d{2}\/prod-\d{8}T\d{9}Z\.dir$/);
     const manifest = JSON.parse((await readObject(bucket, result.manifestKey)).toString());
     expect(manifest).toMatchObject({ format: 'directory', jobs: 2, rowCountsExact: true });
     const names = manifest.files.map((f: { name: string }) => f.name);

@@ -7,6 +7,7 @@ import { PgmaintStack } from '../../lib/pgmaint-stack';
 import { createBucket, createRdsSecret } from '../helpers/aws';
 import { deployedConfigObjects } from '../helpers/config-objects';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { ranHere } from '../helpers/handler-result';
 
 /**
  * The health function as the stack deploys it: the config object the BucketDeployment writes and
@@ -73,12 +74,12 @@ describe('a deployed function reads its config from its object in the bucket', (
     await put('.pgmaint/config/health.json', object);
     const handler = await coldStart(env);
     const context = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 };
-    const first = await handler({ target: 'prod' }, context);
+    const first = ranHere(await handler({ target: 'prod' }, context));
     expect(first.target).toBe('prod');
     expect(first.checks.find((c) => c.name === 'connection')?.status).toBe('ok');
     // The object changes; the warm container keeps the config it read at its start.
     await put('.pgmaint/config/health.json', '{ not json');
-    const second = await handler({ target: 'prod' }, { ...context, awsRequestId: 'r2' });
+    const second = ranHere(await handler({ target: 'prod' }, { ...context, awsRequestId: 'r2' }));
     expect(second.checks.find((c) => c.name === 'connection')?.status).toBe('ok');
   }, 120_000);
 

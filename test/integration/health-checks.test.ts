@@ -6,12 +6,14 @@ import { pathToFileURL } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthResult } from '../../functions/health/definition';
 import { handler } from '../../functions/health/handler';
 import { backupKey, manifestKey } from '../../functions/shared/backup-catalog';
 import { s3Store } from '../../functions/shared/store';
 import { createBucket, createTopicInbox, type Inbox } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
+import { ranHere } from '../helpers/handler-result';
 import { UNGRADED_SERVER_WIDE } from '../helpers/health';
 
 interface Check {
@@ -764,11 +766,10 @@ describe('health: every check provoked for real on PostgreSQL', () => {
       written.push(String(chunk));
       return true;
     }) as typeof process.stdout.write;
-    let result: Awaited<ReturnType<typeof handler>>;
+    let result: HealthResult;
     try {
-      result = await handler(
-        { target: 't' },
-        { awsRequestId: 'req-emf', getRemainingTimeInMillis: () => 60_000 },
+      result = ranHere(
+        await handler({ target: 't' }, { awsRequestId: 'req-emf', getRemainingTimeInMillis: () => 60_000 }),
       );
     } finally {
       process.stdout.write = write;
@@ -803,9 +804,8 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     let asked = 0;
     // Plenty of time for the first three checks, then less than a statement timeout.
     const remaining = () => (++asked <= 3 ? 60_000 : 9_000);
-    const result = await handler(
-      { target: 't' },
-      { awsRequestId: 'req-late', getRemainingTimeInMillis: remaining },
+    const result = ranHere(
+      await handler({ target: 't' }, { awsRequestId: 'req-late', getRemainingTimeInMillis: remaining }),
     );
     expect(result.checks).toHaveLength(CHECK_NAMES.length);
     expect(result.checks.slice(0, 3).map((c) => c.status)).toEqual(['ok', 'ok', 'ok']);

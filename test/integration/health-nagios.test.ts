@@ -72,4 +72,45 @@ describe('pgmaint health as a Nagios plugin (the CLI as a process)', () => {
     expect(unknown.code).toBe(3);
     expect(unknown.stdout).toMatch(/^PGMAINT UNKNOWN - invalid input: .*unknown check "conection"/);
   });
+
+  it('CRITICAL: a check past its critical threshold from the config, under --check, exit 2', async () => {
+    const strict = writeConfig({
+      targets: {
+        t: { url: db.url, health: { thresholds: { connections: { warning: null, critical: 1 } } } },
+      },
+    });
+    // The run's own session is one: at least the critical count.
+    const out = await runBinary(['health', '--config', strict, '--target', 't', '--check', 'connections']);
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stdout.split('\n')[0]).toMatch(
+      /^PGMAINT CRITICAL - connections: \d+ of \d+ connections in use \([\d.]+%\) \| 'connections'=\d+;;1;0;$/,
+    );
+  });
+
+  it('cannot connect: CRITICAL on the first line of stdout, exit 2', async () => {
+    const unreachable = writeConfig({ targets: { t: { url: 'postgres://pgmaint@127.0.0.1:1/app' } } });
+    const out = await runBinary(['health', '--config', unreachable, '--target', 't']);
+    expect(out.code).toBe(2);
+    expect(out.stdout.split('\n')[0]).toMatch(
+      /^PGMAINT CRITICAL - cannot connect to pgmaint@127\.0\.0\.1:1\/app: /,
+    );
+  });
+
+  it('usage errors are UNKNOWN (exit 3) with a first line on stdout; other commands keep exit 2', async () => {
+    const unknownTarget = await runBinary(['health', '--config', config, '--target', 'nope']);
+    expect(unknownTarget.code).toBe(3);
+    expect(unknownTarget.stdout).toMatch(/^PGMAINT UNKNOWN - invalid input: .*"nope" is not in the config/);
+    const unknownFlag = await health('--bogus');
+    expect(unknownFlag.code).toBe(3);
+    expect(unknownFlag.stdout).toMatch(/^PGMAINT UNKNOWN - Unknown option '--bogus'/);
+    const noConfig = await runBinary(['health', '--target', 't'], {
+      ...process.env,
+      PGMAINT_CONFIG_FILE: '',
+    });
+    expect(noConfig.code).toBe(3);
+    expect(noConfig.stdout).toMatch(/^PGMAINT UNKNOWN - no config file: /);
+    const retention = await runBinary(['retention', '--config', config, '--target', 't', '--bogus']);
+    expect(retention.code).toBe(2);
+    expect(retention.stdout).toBe('');
+  });
 });

@@ -83,4 +83,19 @@ describe('identifiers and session limits on a real server', () => {
     await setSessionLimits(client, { statementTimeoutMs: 50 });
     await expect(client.query('select pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
   });
+
+  it('turns a timeout off when asked for none, even where the database sets one', async () => {
+    const db = await database('pg_no_limits');
+    const admin = await db.connect();
+    defer(() => admin.end());
+    await admin.query(`alter database ${ident(db.name)} set statement_timeout = '100ms'`);
+    const client = await connect(db.settings, { job: 'test', statementTimeoutMs: 0 });
+    defer(() => client.end());
+    const setting = await client.query<{ v: string }>(`select current_setting('statement_timeout') as v`);
+    expect(setting.rows[0]?.v).toBe('0');
+    await expect(client.query('select pg_sleep(0.3)')).resolves.toBeDefined();
+    const limited = await connect(db.settings, { job: 'test' });
+    defer(() => limited.end());
+    await expect(limited.query('select pg_sleep(0.3)')).rejects.toThrow(/statement timeout/);
+  });
 });

@@ -7,6 +7,7 @@ import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject
 import { runCli, writeConfig } from '../helpers/cli';
 import { adminUrl, createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { createFidelitySchema, databaseText } from '../helpers/fidelity';
+import { ranHere } from '../helpers/handler-result';
 
 async function databasesLike(prefix: string): Promise<string[]> {
   return withAdmin(async (client) => {
@@ -232,9 +233,11 @@ describe('restore: new database by default, replace only when confirmed, drills'
       alerts: { topicArn: inbox.topicArn },
       targets: { prod: { secret: prodSecret } },
     });
-    const result = await handler(
-      { target: 'prod', drill: true },
-      { awsRequestId: 'drill-1', getRemainingTimeInMillis: () => 900_000 },
+    const result = ranHere(
+      await handler(
+        { target: 'prod', drill: true },
+        { awsRequestId: 'drill-1', getRemainingTimeInMillis: () => 900_000 },
+      ),
     );
     expect(result).toMatchObject({
       status: 'passed',

@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReindexResult } from '../../functions/reindex/result';
 import { runCli, writeConfig } from '../helpers/cli';
@@ -122,6 +127,34 @@ describe('health and reindex statistics on PostgreSQL 17', () => {
       await busy.end();
       await sql("select pg_drop_replication_slot('idle_slot')");
     }
+  });
+
+  it('checkpoints: requested checkpoints since the previous run, read from pg_stat_checkpointer', async () => {
+    // Counters are compared with the previous run's, which a store keeps.
+    const store = pathToFileURL(mkdtempSync(join(tmpdir(), 'pgmaint-pg17-state-'))).toString();
+    const path = writeConfig({ backupBucket: store, targets: { t: { url } } });
+    const checkpoints = async () => {
+      const out = await runCli(['health', '--config', path, '--target', 't', '--json']);
+      const found = (JSON.parse(out.stdout) as { checks: Check[] }).checks.find(
+        (c) => c.name === 'checkpoints',
+      );
+      if (!found) throw new Error(`no checkpoints in ${out.stdout}\n${out.stderr}`);
+      return found;
+    };
+    const requested = async () =>
+      Number((await sql('select num_requested::int as n from pg_stat_checkpointer'))[0]?.n);
+    await checkpoints();
+    const before = await requested();
+    for (let i = 0; i < 3; i++) await sql('checkpoint');
+    const deadline = Date.now() + 20_000;
+    while ((await requested()) < before + 3) {
+      if (Date.now() > deadline) throw new Error('pg_stat_checkpointer never counted the checkpoints');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const forced = await checkpoints();
+    expect(forced.status).toBe('warning');
+    expect(forced.details.requested).toBeGreaterThanOrEqual(3);
+    expect(forced.message).toMatch(/checkpoints were requested, not timed .* since the previous run$/);
   });
 
   it('reindex: a never-analyzed table is analyzed, in the dry run too, and its emptied index listed', async () => {

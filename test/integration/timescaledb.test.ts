@@ -224,6 +224,108 @@ describe('retention on a hypertable', () => {
   });
 });
 
+describe('retention on a hypertable at exactly the cutoff', () => {
+  // A date dimension: the cutoff is a day, so a chunk can end exactly on it and rows can sit exactly
+  // on it, which a timestamptz cutoff (now() to the microsecond) never lets a test arrange.
+  const DAYS = 12;
+  let boundary: string;
+  let aligned: number;
+
+  beforeAll(async () => {
+    await rows(`
+      create table daily_ticks (day date not null, v int);
+      select create_hypertable('daily_ticks', by_range('day', interval '3 days'));
+      create table daily_ticks_rows (day date not null, v int)`);
+    // Where 3-day chunks begin, found from a chunk TimescaleDB makes: the boundary 20 to 22 days ago.
+    await rows('insert into daily_ticks values (current_date - 22, 0)');
+    const [chunk] = await rows<{ range_end: string }>(
+      "select range_end::date::text as range_end from timescaledb_information.chunks where hypertable_name = 'daily_ticks'",
+    );
+    boundary = chunk?.range_end ?? '';
+    await rows('truncate daily_ticks');
+    // One row a day from 6 days before the boundary to 5 days after: chunks [b-6, b-3), [b-3, b),
+    // [b, b+3), [b+3, b+6); the same rows in a plain table for the row rule.
+    for (const table of ['daily_ticks', 'daily_ticks_rows'])
+      await rows(`insert into ${table} select $1::date + g, g from generate_series(-6, ${DAYS - 7}) g`, [
+        boundary,
+      ]);
+    const [age] = await rows<{ days: number }>('select (current_date - $1::date)::int as days', [boundary]);
+    aligned = age?.days ?? 0;
+    // The cutoff pgmaint computes (now() - the age) falls on the boundary day.
+    const [check] = await rows<{ day: string }>(
+      'select (now() - make_interval(secs => $1))::date::text as day',
+      [aligned * 86_400],
+    );
+    expect(check?.day).toBe(boundary);
+  });
+  afterAll(async () => {
+    // One at a time: TimescaleDB refuses to drop a hypertable along with other tables.
+    await rows('drop table daily_ticks');
+    await rows('drop table daily_ticks_rows');
+  });
+
+  const rules = () => [
+    // Cutoff on the boundary: chunks ending on it hold only older rows.
+    { table: 'daily_ticks', hypertable: true, olderThan: `${aligned} days` },
+    // Cutoff a day into [b, b+3): that chunk holds a row older than it, one on it and one newer.
+    { table: 'daily_ticks', hypertable: true, olderThan: `${aligned - 1} days` },
+    // The row rule on the same rows, the same age as the first.
+    { table: 'daily_ticks_rows', column: 'day', olderThan: `${aligned} days` },
+  ];
+  const days = async (table: string) =>
+    (await rows<{ day: string }>(`select day::text as day from ${table} order by day`)).map((r) => r.day);
+  const shift = (offset: number) => {
+    const day = new Date(`${boundary}T00:00:00Z`);
+    day.setUTCDate(day.getUTCDate() + offset);
+    return day.toISOString().slice(0, 10);
+  };
+
+  it('lists in a dry run exactly the chunks entirely older than the cutoff, for either cutoff', async () => {
+    const result = await runCli([
+      'retention',
+      '--config',
+      configWith(rules()),
+      '--target',
+      'mt5',
+      '--dry-run',
+      '--json',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const [onBoundary, inside, rowRule] = JSON.parse(result.stdout).rules;
+    const ranges = (rule: { chunksToDrop: Array<{ rangeStart: string; rangeEnd: string }> }) =>
+      rule.chunksToDrop.map((c) => [c.rangeStart.slice(0, 10), c.rangeEnd.slice(0, 10)]);
+    const older = [
+      [shift(-6), shift(-3)],
+      [shift(-3), shift(0)],
+    ];
+    expect(ranges(onBoundary)).toEqual(older);
+    expect(onBoundary.rowsToDelete).toBe(6);
+    // The chunk the second cutoff falls in is not listed: it holds a row newer than the cutoff.
+    expect(ranges(inside)).toEqual(older);
+    expect(inside.rowsToDelete).toBe(6);
+    // The row rule counts the same six rows: those strictly older than the cutoff day.
+    expect(rowRule.rowsToDelete).toBe(6);
+    expect(await days('daily_ticks')).toHaveLength(DAYS);
+  });
+
+  it('drops those chunks; the row on the cutoff survives, as under the row rule; the straddling chunk stays whole', async () => {
+    const result = await runCli(['retention', '--config', configWith(rules()), '--target', 'mt5', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const [onBoundary, inside] = JSON.parse(result.stdout).rules;
+    expect(onBoundary.chunksDropped).toHaveLength(2);
+    expect(inside.chunksDropped).toEqual([]);
+    const left = await days('daily_ticks');
+    expect(left[0]).toBe(boundary);
+    expect(left).toEqual(await days('daily_ticks_rows'));
+    // The chunk [b, b+3) keeps the row older than the second cutoff (b), the one on it (b+1) and b+2.
+    expect(left.slice(0, 3)).toEqual([shift(0), shift(1), shift(2)]);
+    const chunks = await rows<{ range_start: string }>(
+      "select range_start::date::text as range_start from timescaledb_information.chunks where hypertable_name = 'daily_ticks' order by range_start",
+    );
+    expect(chunks.map((c) => c.range_start)).toEqual([shift(0), shift(3)]);
+  });
+});
+
 describe('health checks of TimescaleDB', () => {
   it('timescaledb_chunks: chunk count and size per hypertable; says the Apache build has no compression', async () => {
     const result = await runCli(['health', '--config', configWith([]), '--target', 'mt5', '--json']);

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { JOB_DEFINITIONS } from '../../functions/jobs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../functions/jobs';
 import { JOB_MANIFESTS } from '../../functions/manifests';
 import { parseConfig } from '../../functions/shared/config/load';
 import { JOBS } from '../../functions/shared/config/schema';
+import type { AnyJobDefinition } from '../../functions/shared/job';
 import { testEvents } from '../../lib/console-test-events';
 import { scheduledInvocations } from '../../lib/job-settings';
 
@@ -20,8 +21,13 @@ const config = parseConfig({
   },
 });
 
+let definitions: AnyJobDefinition[] = [];
+beforeAll(async () => {
+  definitions = await Promise.all(COMMANDS.map((c) => c.load()));
+});
+
 function optionsSchema(job: string) {
-  const definition = JOB_DEFINITIONS.find((d) => d.name === job);
+  const definition = definitions.find((d) => d.name === job);
   if (!definition) throw new Error(`no job definition named ${job}`);
   return definition.options;
 }

@@ -179,10 +179,10 @@ describe('backupsToPrune', () => {
   });
 
   it.each([
-    ['2027-01-01T00:10:00Z', 'prod/2027/01/01/prod-20270101T001000Z.dump'],
-    ['2026-12-31T23:59:59.999Z', 'prod/2026/12/31/prod-20261231T235959Z.dump'],
-    ['2028-02-29T23:30:00Z', 'prod/2028/02/29/prod-20280229T233000Z.dump'],
-    ['2027-10-31T00:59:00Z', 'prod/2027/10/31/prod-20271031T005900Z.dump'],
+    ['2027-01-01T00:10:00Z', 'prod/2027/01/01/prod-20270101T001000000Z.dump'],
+    ['2026-12-31T23:59:59.999Z', 'prod/2026/12/31/prod-20261231T235959999Z.dump'],
+    ['2028-02-29T23:30:00Z', 'prod/2028/02/29/prod-20280229T233000000Z.dump'],
+    ['2027-10-31T00:59:00Z', 'prod/2027/10/31/prod-20271031T005900000Z.dump'],
   ])('a backup started at %s is stored under its UTC date: %s', (at, key) => {
     expect(backupKey('prod', new Date(at))).toBe(key);
   });

@@ -1,4 +1,3 @@
-import { listBackups } from '../../shared/backup-catalog';
 import { formatDuration } from '../../shared/units';
 import type { HealthCheck, Measurement } from '../check';
 import { round } from './numbers';
@@ -17,6 +16,7 @@ export const backupCopiesCheck: HealthCheck = {
     const wanted = target.backup?.copies ?? [];
     if (wanted.length === 0) return { skipped: 'no backup copies configured (backup.copies)' };
     if (!store) return { skipped: 'no backup store configured (backupBucket)' };
+    const { listBackups } = await import('../../shared/backup-catalog');
     const backups = await listBackups(store, targetName);
     const newest = backups[0];
     if (!newest) return { skipped: `no verified backup of ${targetName} yet` };

@@ -1,4 +1,4 @@
-import { type BackupManifest, listBackups } from '../../shared/backup-catalog';
+import type { BackupManifest } from '../../shared/backup-catalog';
 import { formatBytes, formatDuration } from '../../shared/units';
 import type { CheckInput, HealthCheck, Measurement } from '../check';
 import { round } from './numbers';
@@ -6,6 +6,8 @@ import { round } from './numbers';
 /** The verified backups of the target, or why they cannot be judged. */
 async function backupsOf({ store, target, targetName }: CheckInput): Promise<BackupManifest[] | string> {
   if (!store) return 'no backup store configured (backupBucket)';
+  // The catalog (and the store layout's schemas) loads only for a target with a store.
+  const { listBackups } = await import('../../shared/backup-catalog');
   const backups = await listBackups(store, targetName);
   if (backups.length === 0 && !target.backup)
     return `target "${targetName}" has no backup section and no backup`;

@@ -1,4 +1,3 @@
-import { drillRecordKey, drillRecordSchema, parseStored } from '../../shared/store/layout';
 import { formatDuration } from '../../shared/units';
 import type { HealthCheck, Measurement } from '../check';
 import { round } from './numbers';
@@ -11,6 +10,7 @@ export const restoreDrillCheck: HealthCheck = {
   defaults: { warning: '8 days', critical: null },
   async run({ store, targetName, now }): Promise<Measurement> {
     if (!store) return { skipped: 'no backup store configured (backupBucket)' };
+    const { drillRecordKey, drillRecordSchema, parseStored } = await import('../../shared/store/layout');
     const key = drillRecordKey(targetName);
     const body = await store.get(key);
     if (!body) return { skipped: `no restore drill has run for ${targetName} yet` };

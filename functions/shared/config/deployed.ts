@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { sdk } from '../aws';
 import { optionalEnv } from '../env';
 import { ConfigError, errorMessage } from '../errors';
+import { parseConfig } from './load';
+import type { PgmaintConfig } from './schema';
 
 /**
  * Where a deployed function or task finds its config. The stack writes each job's slice of the
@@ -50,7 +53,7 @@ export async function readDeployedConfigText(
   const [, bucket, key] = match;
   let text: string;
   try {
-    const object = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const object = await s3().send(new (sdk.s3().GetObjectCommand)({ Bucket: bucket, Key: key }));
     text = (await object.Body?.transformToString('utf8')) ?? '';
   } catch (error) {
     throw new ConfigError(
@@ -76,4 +79,28 @@ export function parseConfigJson(text: string, source: string): Record<string, un
   } catch (error) {
     throw new ConfigError([`${source} is not valid JSON: ${errorMessage(error)}`], 'config is invalid');
   }
+}
+
+/**
+ * The config a function or task runs with: the slice of the pgmaint config this job needs (the
+ * object the stack wrote, above), with the bucket and topic the stack created (or imported) from
+ * the environment beside it.
+ */
+export function withDeployedResources(
+  slice: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
+  const bucket = optionalEnv('PGMAINT_BACKUP_BUCKET', env);
+  const topicArn = optionalEnv('PGMAINT_ALERT_TOPIC_ARN', env);
+  return {
+    ...slice,
+    ...(bucket ? { backupBucket: bucket } : {}),
+    ...(topicArn ? { alerts: { ...(slice.alerts as object | undefined), topicArn } } : {}),
+  };
+}
+
+/** Reads and validates the deployed config (every problem at once), as a function or task runs with it. */
+export async function loadDeployedConfig(env: NodeJS.ProcessEnv, s3: () => S3Client): Promise<PgmaintConfig> {
+  const { text, source } = await readDeployedConfigText(env, s3);
+  return parseConfig(withDeployedResources(parseConfigJson(text, source), env), source);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SSL_MODES } from '../credentials';
 import { timezoneProblem } from '../timezone';
+import { databaseFields, databaseIssues } from './databases';
 import { backupSection, healthSection, reindexSection, restoreSection, retentionSection } from './sections';
 
 export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
@@ -19,6 +20,8 @@ const targetSchema = z
      * (`*.rds.amazonaws.com`, checked against the RDS CA bundle in the image), else `prefer`.
      */
     sslmode: z.enum(SSL_MODES, { error: `expected one of ${SSL_MODES.join(', ')}` }).optional(),
+    /** dbname (another database, same credentials), or databases + exclude (several): databases.ts. */
+    ...databaseFields,
     /** IANA Area/Location name (or "UTC") the schedules run in; abbreviations are refused. */
     timezone: z
       .string({ error: 'expected an IANA time zone like "Europe/London"' })
@@ -53,6 +56,7 @@ const targetSchema = z
         message: 'give exactly one of "secret" (deployed) or "url" (local runs)',
       });
     }
+    for (const issue of databaseIssues(target)) ctx.addIssue({ code: 'custom', ...issue });
     const lock = target.backup?.objectLock;
     if (lock && lock.days < (target.backup?.retentionDays ?? 0)) {
       ctx.addIssue({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { excludePatternProblem, type PatternKind } from '../../backup/exclude-patterns';
 import { HEALTH_CHECKS } from '../../health/checks';
 import { thresholdIssues } from '../../health/thresholds';
 import { identifierProblem, qualifiedNameProblem } from '../pg/sql-names';
@@ -12,6 +13,22 @@ import { placementFields } from './placement';
  */
 
 const JOBS_ERROR = 'expected "auto" or a whole number of parallel jobs from 1 to 64';
+
+/** pg_dump exclude patterns, each checked here so a bad one fails `validate`, not the nightly run. */
+const dumpPatterns = (kind: PatternKind) =>
+  z
+    .array(
+      z
+        .string({
+          error: `expected a ${kind} pattern like ${kind === 'schema' ? '"scratch"' : '"audit_log*"'}`,
+        })
+        .superRefine((pattern, ctx) => {
+          const problem = excludePatternProblem(pattern, kind);
+          if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(pattern)}: ${problem}` });
+        }),
+      { error: `expected a list of ${kind} patterns` },
+    )
+    .default([]);
 
 export const backupSection = z
   .strictObject({
@@ -86,6 +103,12 @@ export const backupSection = z
         { error: JOBS_ERROR },
       )
       .default('auto'),
+    /** pg_dump --exclude-schema patterns: these schemas and everything in them are not backed up. */
+    excludeSchemas: dumpPatterns('schema'),
+    /** pg_dump --exclude-table patterns (`table` or `schema.table`, `*` and `?` wildcards). */
+    excludeTables: dumpPatterns('table'),
+    /** pg_dump --exclude-table-data patterns: the tables are backed up, their rows are not. */
+    excludeTableData: dumpPatterns('table'),
   })
   .superRefine((backup, ctx) => {
     // A copy is made object by object from a one-stream archive; directory-format backups are not copied yet.

@@ -43,6 +43,16 @@ export function startupSettings(
   return settings;
 }
 
+/**
+ * The limits of `startupSettings` that are 0 ("none"). The pg driver sends a timeout at startup
+ * only when it is non-zero, so without setting these after connecting a session would keep the
+ * role's or database's own timeout (RDS users often set one) and a long dump count or restore
+ * would be cancelled by it.
+ */
+export function unlimitedOnes(limits: SessionLimits): SessionLimits {
+  return Object.fromEntries(LIMITS.filter((limit) => limits[limit] === 0).map((limit) => [limit, 0]));
+}
+
 /** Sets the given limits for the rest of the session; 0 = none. */
 export async function setSessionLimits(client: Client, limits: SessionLimits): Promise<void> {
   await setLimits(client, limits, false, (ms) => Math.round(ms));

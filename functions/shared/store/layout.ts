@@ -14,13 +14,97 @@ export const statePrefix = (target: string) => `state/${target}/`;
 
 export const MANIFEST_SUFFIX = '.manifest.json';
 
-/** `<target>/<yyyy>/<mm>/<dd>/<target>-<yyyymmddThhmmssZ>.dump`, in UTC. */
-export function backupKey(target: string, startedAt: Date): string {
-  const iso = startedAt.toISOString();
+/**
+ * A database name as one key segment: letters, digits, `_` and `-` as they are, every other byte
+ * of its UTF-8 as `%XX` (so `/`, `.` and spaces can never make another path), reversible.
+ */
+export function databaseSegment(database: string): string {
+  return [...Buffer.from(database, 'utf8')]
+    .map((byte) => {
+      const char = String.fromCharCode(byte);
+      return /[A-Za-z0-9_-]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+}
+
+/** Backups of one database of a target with `databases`: `<target>/databases/<segment>/…`. */
+export const databasePrefix = (target: string, database: string) =>
+  `${backupPrefix(target)}databases/${databaseSegment(database)}/`;
+
+/** `yyyy/mm/dd/` and `yyyymmddThhmmssmmmZ` of an instant, in UTC. */
+function stampParts(at: Date): { folders: string; stamp: string } {
+  const iso = at.toISOString();
   const [date = '', time = ''] = iso.split('T');
   const [yyyy, mm, dd] = date.split('-');
-  const stamp = `${date.replace(/-/g, '')}T${time.slice(0, 8).replace(/:/g, '')}Z`;
-  return `${backupPrefix(target)}${yyyy}/${mm}/${dd}/${target}-${stamp}.dump`;
+  // Milliseconds: two backups of a target started within one second must not share a key.
+  const stamp = `${date.replace(/-/g, '')}T${time.slice(0, 12).replace(/[:.]/g, '')}Z`;
+  return { folders: `${yyyy}/${mm}/${dd}/`, stamp };
+}
+
+/**
+ * `<target>/<yyyy>/<mm>/<dd>/<target>-<yyyymmddThhmmssmmmZ>.dump` in UTC; with `database` (a
+ * target with `databases`), `<target>/databases/<segment>/<yyyy>/<mm>/<dd>/<target>-<segment>-<stamp>.dump`.
+ * Keys written before milliseconds were added (`…T020000Z.dump`) still parse (parseBackupKey).
+ */
+export function backupKey(target: string, startedAt: Date, database?: string): string {
+  const { folders, stamp } = stampParts(startedAt);
+  if (database === undefined) return `${backupPrefix(target)}${folders}${target}-${stamp}.dump`;
+  const segment = databaseSegment(database);
+  return `${databasePrefix(target, database)}${folders}${target}-${segment}-${stamp}.dump`;
+}
+
+/** The roles and tablespaces of a server, saved once per run of a target with `databases`. */
+export function serverGlobalsKey(target: string, startedAt: Date): string {
+  const { folders, stamp } = stampParts(startedAt);
+  return `${backupPrefix(target)}globals/${folders}${target}-${stamp}.globals.sql`;
+}
+
+export interface BackupKeyFacts {
+  readonly target: string;
+  /** The database of a target with `databases`; undefined for a one-database target's key. */
+  readonly database?: string;
+  /** When the backup started, to the millisecond (to the second for keys of older versions). */
+  readonly startedAt: Date;
+  readonly format: 'custom' | 'directory';
+}
+
+const KEY_PATTERN =
+  /^([^/]+)\/(?:databases\/([A-Za-z0-9_%-]+)\/)?\d{4}\/\d{2}\/\d{2}\/[^/]+-(\d{8})T(\d{6})(\d{3})?Z\.(dump|dir)$/;
+
+/** What a backup key says about its backup, or undefined when it is not one pgmaint writes. */
+export function parseBackupKey(key: string): BackupKeyFacts | undefined {
+  const match = KEY_PATTERN.exec(key);
+  if (!match) return undefined;
+  const [, target = '', segment, date = '', time = '', millis = '000', extension] = match;
+  const iso = `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${time.slice(0, 2)}:${time.slice(2, 4)}:${time.slice(4, 6)}.${millis}Z`;
+  const startedAt = new Date(iso);
+  if (Number.isNaN(startedAt.getTime())) return undefined;
+  let database: string | undefined;
+  if (segment !== undefined) {
+    try {
+      database = decodeURIComponent(segment);
+    } catch {
+      return undefined;
+    }
+  }
+  return {
+    target,
+    ...(database !== undefined ? { database } : {}),
+    startedAt,
+    format: extension === 'dir' ? 'directory' : 'custom',
+  };
+}
+
+/**
+ * Newest first by the time in the key (keys of several databases, and keys with and without
+ * milliseconds, do not sort by time as text); keys that do not parse last, by text.
+ */
+export function newestKeyFirst(a: string, b: string): number {
+  const [ta, tb] = [parseBackupKey(a)?.startedAt.getTime(), parseBackupKey(b)?.startedAt.getTime()];
+  if (ta !== undefined && tb !== undefined && ta !== tb) return tb - ta;
+  if (ta !== undefined && tb === undefined) return -1;
+  if (ta === undefined && tb !== undefined) return 1;
+  return b.localeCompare(a);
 }
 
 export const manifestKey = (dumpKey: string) => `${dumpKey}${MANIFEST_SUFFIX}`;
@@ -38,7 +122,17 @@ const tableRowsSchema = z.object({
   name: z.string(),
   rowEstimate: z.number(),
   rowCount: count.optional(),
+  /** backup.excludeTableData matched it: the backup holds the table, none of its rows. */
+  dataExcluded: z.literal(true).optional(),
 });
+
+/** backup.excludeSchemas/excludeTables/excludeTableData, as pg_dump was given them. */
+const dumpExcludesSchema = z.object({
+  schemas: z.array(z.string()).readonly(),
+  tables: z.array(z.string()).readonly(),
+  tableData: z.array(z.string()).readonly(),
+});
+export type DumpExcludes = z.infer<typeof dumpExcludesSchema>;
 
 /** One verified copy of a backup in another bucket (backup.copies). */
 export const backupCopySchema = z.object({
@@ -105,6 +199,11 @@ export const backupManifestSchema = z
     files: z.array(backupFileSchema).readonly().optional(),
     /** pg_dump --jobs of a directory-format backup. */
     jobs: z.number().int().positive().optional(),
+    /**
+     * What pg_dump was told to leave out; `tables` then lists only what the backup holds (tables
+     * whose data was left out marked `dataExcluded`). Absent: nothing was left out.
+     */
+    excludes: dumpExcludesSchema.optional(),
   })
   .loose();
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
