@@ -2,6 +2,7 @@ import type { Client } from 'pg';
 import { JobError } from '../shared/errors';
 import { inTransaction } from '../shared/in-transaction';
 import type { Logger } from '../shared/logger';
+import { resetSessionLimits, setSessionLimits } from '../shared/pg/session-limits';
 import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { type BatchShape, chooseBatchShape, readLayout } from './batch-shape';
@@ -59,8 +60,19 @@ export async function deleteExpiredRows(
   rule: RowRule,
   cutoff: string,
 ): Promise<RowDeletion> {
+  // Each batch is one statement in its own transaction, one round trip: its short lock wait is set
+  // once for the rule's batches, not per transaction (SET LOCAL would cost three round trips more).
+  await setSessionLimits(deps.client, { lockTimeoutMs: deps.pacing.directLockWaitMs });
+  try {
+    return await deleteInBatches(deps, rule, cutoff);
+  } finally {
+    await resetSessionLimits(deps.client, ['lockTimeoutMs']);
+  }
+}
+
+async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string): Promise<RowDeletion> {
   const { client, logger, pacing } = deps;
-  const layout = await readLayout(client, rule);
+  const layout = await readLayout(client, rule, cutoff);
   const choice = chooseBatchShape(rule.column, layout);
   let shape: BatchShape = choice.shape === 'measure' ? 'indexRange' : choice.shape;
   let reason = choice.reason;
@@ -162,7 +174,8 @@ export async function deleteExpiredRows(
       pageCeiling = Math.max(1, Math.floor(ceiling / Math.min(density, tuplesPerPage)));
       pageCount = nextPageCount(pageCount, elapsedMs, pageCeiling, pacing);
     } else size = nextBatchSize(size, elapsedMs, ceiling, pacing);
-    await sleep(pauseAfter(elapsedMs, pacing));
+    // A batch that deleted nothing (young pages a page range only read) wrote nothing to catch up on.
+    await sleep(batch.deleted > 0 ? pauseAfter(elapsedMs, pacing) : pacing.minPauseMs);
   }
 }
 
@@ -201,21 +214,13 @@ async function deleteSlice(
   const { client, rule, pacing } = deps;
   const predicate = rowPredicate(rule, slice, 1);
   try {
-    // One transaction per batch: its row locks last exactly as long as the batch.
-    const deleted = await inTransaction(
-      client,
-      async () =>
-        (
-          await client.query(
-            sqlWithSlots('retention/delete-batch-range', {
-              table: ident(rule.schema, rule.table),
-              predicate: predicate.sql,
-            }),
-            [...predicate.values],
-          )
-        ).rowCount ?? 0,
-      { lockTimeoutMs: pacing.directLockWaitMs },
-    );
+    // One statement, its own transaction: its row locks last exactly as long as the batch, and it
+    // waits at most the rule's short lock_timeout (deleteExpiredRows) for a held row.
+    const text = sqlWithSlots('retention/delete-batch-range', {
+      table: ident(rule.schema, rule.table),
+      predicate: predicate.sql,
+    });
+    const deleted = (await client.query(text, [...predicate.values])).rowCount ?? 0;
     return { deleted, held: [] };
   } catch (error) {
     if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
@@ -301,12 +306,9 @@ async function limitedBatch(deps: BatchDeps, slice: TimeBounds, limit: number): 
     predicate: predicate.sql,
   });
   try {
-    const row = await inTransaction(
-      client,
-      async () =>
-        (await client.query<{ found: number; deleted: number }>(text, [limit, ...predicate.values])).rows[0],
-      { lockTimeoutMs: pacing.directLockWaitMs },
-    );
+    // One statement, its own transaction, under the rule's short lock_timeout (as deleteSlice).
+    type Row = { found: number; deleted: number };
+    const row = (await client.query<Row>(text, [limit, ...predicate.values])).rows[0];
     // Fewer found than asked: nothing expired is left in the slice that is not held.
     return { deleted: row?.deleted ?? 0, last: (row?.found ?? 0) < limit, held: [] };
   } catch (error) {

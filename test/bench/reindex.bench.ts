@@ -15,6 +15,10 @@ import type { Benchmark } from './bench-context';
  * `REINDEX INDEX` (the seeds' way). From pgbench's per-transaction log we take the writers' longest
  * latency and p99 while each rebuild ran, and compare the rebuilt index with a fresh build.
  *
+ * Then the never-analyzed case on a third copy, 90% of its rows deleted, then VACUUM and no ANALYZE
+ * (what a nightly `DELETE` + `VACUUM` cron leaves): pgmaint has to ANALYZE the table before it can
+ * estimate the index, and its run's time, ANALYZE included, is printed.
+ *
  * PGMAINT_BENCH_REINDEX_MB sets the bloated index's size (default 1024, the issue's "about 1 GB");
  * a smaller one (say 128) gives a quick run. PGMAINT_BENCH_REINDEX_TPS sets the write rate (200).
  */
@@ -25,6 +29,7 @@ const WRITERS = 4;
 const BYTES_PER_ENTRY = 52 / 0.9;
 /** Writer traffic recorded after a rebuild ends, so a writer it held up shows its full wait. */
 const TAIL_MS = 3_000;
+const NEVER_ANALYZED = 'bench_never_analyzed';
 
 interface WriterStats {
   readonly transactions: number;
@@ -33,8 +38,9 @@ interface WriterStats {
 }
 
 export const reindexBench: Benchmark = {
-  name: 'reindex: pgmaint (REINDEX CONCURRENTLY) vs plain REINDEX INDEX under pgbench writes',
-  target: "writers' longest stall ≤ 1 s during pgmaint's rebuild; size after ≤ 1.1× a fresh build",
+  name: 'reindex: pgmaint (REINDEX CONCURRENTLY) vs plain REINDEX INDEX under pgbench writes; a never-analyzed table',
+  target:
+    "writers' longest stall ≤ 1 s during pgmaint's rebuilds; size after ≤ 1.1× a fresh build; the never-analyzed table's index rebuilt",
   async run() {
     const server = await startLocalPostgres({
       extraSettings: { max_wal_size: "'16GB'", maintenance_work_mem: "'256MB'", autovacuum: 'off' },
@@ -43,8 +49,13 @@ export const reindexBench: Benchmark = {
     try {
       const rows = Math.round((INDEX_MB * 1024 ** 2) / BYTES_PER_ENTRY);
       const setupStarted = Date.now();
-      // Two databases, so pgmaint sees only its own copy; built side by side (one core each).
-      await Promise.all(['bench_pgmaint', 'bench_plain'].map((name) => bloatedCopy(server, name, rows)));
+      // Separate databases, so pgmaint sees only its own copy; built side by side.
+      await Promise.all([
+        ...['bench_pgmaint', 'bench_plain'].map((name) =>
+          bloatedCopy(server, name, rows, { keepEvery: 2, analyze: true }),
+        ),
+        bloatedCopy(server, NEVER_ANALYZED, rows, { keepEvery: 10, analyze: false }),
+      ]);
       const setupSeconds = (Date.now() - setupStarted) / 1000;
       const sizeBefore = await indexSize(server, 'bench_pgmaint');
 
@@ -57,21 +68,9 @@ export const reindexBench: Benchmark = {
       );
       let reindexResult: ReindexResult | undefined;
       const pgmaint = await underLoad(server, 'bench_pgmaint', work, async () => {
-        let stdout = '';
-        const code = await main(['reindex', '--config', configPath, '--target', 'bench', '--json'], {
-          stdout: (text) => {
-            stdout += text;
-          },
-          stderr: () => {},
-          env: process.env,
-          now: () => new Date(),
-        });
-        reindexResult = JSON.parse(stdout) as ReindexResult;
-        if (code !== 0) throw new Error(`pgmaint reindex exited ${code}: ${stdout}`);
+        reindexResult = await pgmaintReindex(configPath);
       });
-      const rebuilt = reindexResult?.indexes.find((i) => i.name === 'public.bench_k_idx');
-      if (rebuilt?.status !== 'rebuilt')
-        throw new Error(`pgmaint did not rebuild: ${JSON.stringify(reindexResult)}`);
+      const rebuilt = rebuiltIndex(reindexResult);
       const sizeAfter = await indexSize(server, 'bench_pgmaint');
       const freshSize = await withClient(server, 'bench_pgmaint', async (client) => {
         await client.query('create index bench_fresh_idx on bench (k)');
@@ -82,6 +81,29 @@ export const reindexBench: Benchmark = {
       const plain = await underLoad(server, 'bench_plain', work, () =>
         withClient(server, 'bench_plain', (client) => client.query('reindex index bench_k_idx')),
       );
+
+      const neverConfig = join(work, 'never-analyzed.json');
+      writeFileSync(
+        neverConfig,
+        JSON.stringify({
+          targets: { bench: { url: dbUrl(server, NEVER_ANALYZED), reindex: { minSize: '1 MB' } } },
+        }),
+      );
+      const neverBefore = await indexSize(server, NEVER_ANALYZED);
+      const neverStats = await withClient(server, NEVER_ANALYZED, async (client) =>
+        Number(
+          (await client.query<{ n: string }>("select count(*) as n from pg_stats where tablename = 'bench'"))
+            .rows[0]?.n,
+        ),
+      );
+      let neverResult: ReindexResult | undefined;
+      const never = await underLoad(server, NEVER_ANALYZED, work, async () => {
+        neverResult = await pgmaintReindex(neverConfig);
+      });
+      const neverRebuilt = rebuiltIndex(neverResult);
+      const neverAnalyze = neverResult?.analyzed.find((a) => a.table === 'public.bench');
+      if (!neverAnalyze) throw new Error(`pgmaint did not ANALYZE first: ${JSON.stringify(neverResult)}`);
+      const neverAfter = await indexSize(server, NEVER_ANALYZED);
 
       const ratio = sizeAfter / freshSize;
       const line = (label: string, run: { durationMs: number; writers: WriterStats }) =>
@@ -94,8 +116,11 @@ export const reindexBench: Benchmark = {
           line('plain REINDEX INDEX (seeds):         ', plain),
           `longest writer stall: pgmaint ${pgmaint.writers.maxMs.toFixed(0)} ms vs plain ${plain.writers.maxMs.toFixed(0)} ms`,
           `size after pgmaint: ${formatBytes(sizeAfter)}; fresh build: ${formatBytes(freshSize)}; ratio ${ratio.toFixed(3)}×`,
+          `### never analyzed: ${formatBytes(neverBefore)} index, 90% of the rows deleted, VACUUM, no ANALYZE (${neverStats} pg_stats rows before)`,
+          line('pgmaint (ANALYZE first, then REINDEX CONCURRENTLY):', never),
+          `  of which ANALYZE ${(neverAnalyze.durationMs / 1000).toFixed(1)} s (${neverAnalyze.reason}); estimated ${neverRebuilt.bloatBefore}% bloat (${neverRebuilt.estimate}); index ${formatBytes(neverBefore)} → ${formatBytes(neverAfter)}`,
         ],
-        pass: pgmaint.writers.maxMs <= 1000 && ratio <= 1.1,
+        pass: pgmaint.writers.maxMs <= 1000 && ratio <= 1.1 && never.writers.maxMs <= 1000,
       };
     } finally {
       await server.stop();
@@ -103,6 +128,27 @@ export const reindexBench: Benchmark = {
     }
   },
 };
+
+/** `pgmaint reindex --json` on one bench database, through the CLI's own entry point. */
+async function pgmaintReindex(configPath: string): Promise<ReindexResult> {
+  let stdout = '';
+  const code = await main(['reindex', '--config', configPath, '--target', 'bench', '--json'], {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: () => {},
+    env: process.env,
+    now: () => new Date(),
+  });
+  if (code !== 0) throw new Error(`pgmaint reindex exited ${code}: ${stdout}`);
+  return JSON.parse(stdout) as ReindexResult;
+}
+
+function rebuiltIndex(result: ReindexResult | undefined) {
+  const rebuilt = result?.indexes.find((i) => i.name === 'public.bench_k_idx');
+  if (rebuilt?.status !== 'rebuilt') throw new Error(`pgmaint did not rebuild: ${JSON.stringify(result)}`);
+  return rebuilt;
+}
 
 function dbUrl(server: LocalPostgres, database: string): string {
   const url = new URL(server.url);
@@ -120,8 +166,16 @@ async function withClient<T>(server: LocalPostgres, database: string, work: (cli
   }
 }
 
-/** A table whose index on random md5 keys was built packed, then lost every other entry. */
-async function bloatedCopy(server: LocalPostgres, database: string, rows: number): Promise<void> {
+/**
+ * A table whose index on random md5 keys was built packed, then lost all but one entry in
+ * `keepEvery`; vacuumed, and analyzed or (the never-analyzed case) not.
+ */
+async function bloatedCopy(
+  server: LocalPostgres,
+  database: string,
+  rows: number,
+  shape: { keepEvery: number; analyze: boolean },
+): Promise<void> {
   await withClient(server, 'postgres', (client) => client.query(`create database ${database}`));
   await withClient(server, database, async (client) => {
     await client.query('create table bench (id bigint not null, k text not null, pad int not null)');
@@ -129,8 +183,8 @@ async function bloatedCopy(server: LocalPostgres, database: string, rows: number
       rows,
     ]);
     await client.query('create index bench_k_idx on bench (k)');
-    await client.query('delete from bench where id % 2 = 0');
-    await client.query('vacuum analyze bench');
+    await client.query('delete from bench where id % $1 <> 0', [shape.keepEvery]);
+    await client.query(shape.analyze ? 'vacuum analyze bench' : 'vacuum bench');
   });
 }
 

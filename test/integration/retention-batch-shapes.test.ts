@@ -16,7 +16,7 @@ import { testResources } from '../helpers/test-resources';
  * carries a label saying whether the rule must delete it ('go') or keep it (anything else); the
  * assertions compare labels, so one row too many or too few fails.
  */
-describe('retention batch shapes: page ranges on a scattered table, index ranges on an in-order one', () => {
+describe('retention batch shapes: page ranges on a scattered or mostly expired table, index ranges on an in-order one', () => {
   const { database, defer } = testResources();
   const RULE = {
     table: 'notifications',
@@ -152,6 +152,7 @@ describe('retention batch shapes: page ranges on a scattered table, index ranges
     const cutoff =
       (await client.query<{ c: string }>("select (now() - interval '90 days')::text as c")).rows[0]?.c ?? '';
 
+    const sessionLockTimeout = (await client.query('show lock_timeout')).rows[0];
     // The application marks an old notification unread again and has not committed yet.
     const app = new Client({ connectionString: db.url });
     await app.connect();
@@ -186,31 +187,69 @@ describe('retention batch shapes: page ranges on a scattered table, index ranges
 
     const result = await deleting;
     expect(result).toMatchObject({ batchShape: 'tidRange', stoppedBecause: 'done', heldRowsSkipped: 0 });
+    // The batches' lock wait (30 s here) was the rule's own: the session has its lock_timeout back.
+    expect((await client.query('show lock_timeout')).rows[0]).toEqual(sessionLockTimeout);
     expect(result.rowsDeleted).toBe((before.go ?? 0) - 1);
     expect(await db.sql("select id::text, is_read from notifications where label = 'go'")).toEqual([
       { id: changed.rows[0]?.id, is_read: false },
     ]);
   });
 
-  it('keeps index ranges on a table stored in time order', async () => {
-    const db = await database('ret_inorder');
+  /**
+   * 28,000 read notifications in time order, one every `step` minutes up to about now: the older
+   * than 90 days are 'go'. A 5-minute step spans 97 days (7% expired), a 10-minute one 194 (54%); the
+   * 150-second offset keeps every row off the cutoff itself, which moves on while the test runs.
+   */
+  async function inOrderTable(db: TestDatabase, stepMinutes: number): Promise<void> {
     await db.sql(`
       create table notifications (id bigserial primary key, is_read boolean not null,
                                   created_at timestamptz not null, label text not null);
       create index on notifications (created_at);
       insert into notifications (is_read, created_at, label)
-        select true, now() - interval '200 days' + i * interval '10 minutes' - interval '5 minutes',
-               case when now() - interval '200 days' + i * interval '10 minutes' - interval '5 minutes' < now() - interval '90 days'
-                    then 'go' else 'young' end
-        from generate_series(1, 28000) i;`);
+        select true, t, case when t < now() - interval '90 days' then 'go' else 'young' end
+        from generate_series(1, 28000) i,
+             lateral (select now() - (28000 - i) * ${stepMinutes} * interval '1 minute' - interval '150 seconds' as t) times;`);
     await db.sql('vacuum analyze notifications');
+  }
+
+  it('keeps index ranges on a table stored in time order with few rows expired', async () => {
+    const db = await database('ret_inorder');
+    await inOrderTable(db, 5);
     const before = await labels(db);
+    expect(before.go).toBeGreaterThan(1_000);
+    expect(before.go).toBeLessThan(0.1 * 28_000);
     const { code, result, stderr } = await retention(db.url);
     expect(code, stderr).toBe(0);
     expect(result.rules[0]).toMatchObject({ batchShape: 'indexRange', rowsDeleted: before.go });
     expect(result.rules[0]?.batchShapeReason).toMatch(
-      /correlation 1\.00 of created_at .*stored in time order/,
+      /correlation 1\.00 of created_at .*stored in time order, index ranges/,
     );
     expect(await labels(db)).toEqual({ young: before.young });
+  });
+
+  it('reads a table stored in time order by page ranges when most of it is expired, and deletes exactly the expired rows', async () => {
+    const db = await database('ret_inorder_most');
+    await inOrderTable(db, 10);
+    // Two rows either side of the cutoff, and expired unread ones the rule's where keeps.
+    await db.sql(`
+      insert into notifications (is_read, created_at, label) values
+        (true, now() - interval '90 days' - interval '1 minute', 'go'),
+        (true, now() - interval '90 days' + interval '1 minute', 'edge-stay');
+      update notifications set is_read = false, label = 'unread' where label = 'go' and id % 7 = 0;`);
+    const before = await labels(db);
+    expect(before.go).toBeGreaterThan(0.4 * 28_000);
+    const { code, result, stderr } = await retention(db.url);
+    expect(code, stderr).toBe(0);
+    expect(result.rules[0]).toMatchObject({
+      batchShape: 'tidRange',
+      rowsDeleted: before.go,
+      stoppedBecause: 'done',
+    });
+    expect(result.rules[0]?.batchShapeReason).toMatch(
+      /correlation 1\.00 of created_at .*stored in time order, but about 5\d% of the rows are older than the cutoff: page ranges/,
+    );
+    const { go: _gone, ...kept } = before;
+    expect(await labels(db)).toEqual(kept);
+    expect(kept['edge-stay']).toBe(1);
   });
 });

@@ -171,10 +171,18 @@ describe('retention batch shape', () => {
     partitioned: false,
     serverVersion: 150004,
     pages: 50_000,
+    expiredShare: 0.1,
   };
   it.each<[string, Partial<TableLayout>, string, RegExp]>([
     ['in time order', {}, 'indexRange', /correlation 0\.99 .*stored in time order/],
     ['in reverse time order', { correlation: -0.95 }, 'indexRange', /stored in time order/],
+    [
+      'in time order, mostly expired',
+      { expiredShare: 0.5 },
+      'tidRange',
+      /correlation 0\.99 .*stored in time order, but about 50% of the rows are older than the cutoff: page ranges/,
+    ],
+    ['in time order, expired share not estimated', { expiredShare: null }, 'indexRange', /index ranges/],
     ['scattered', { correlation: 0.12 }, 'tidRange', /correlation 0\.12 .*not in time order/],
     ['between the two', { correlation: 0.7 }, 'measure', /correlation 0\.70/],
     ['never analyzed, large', { correlation: null }, 'measure', /no statistics on created_at/],
