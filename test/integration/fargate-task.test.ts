@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreJob } from '../../functions/restore/definition';
 import { s3Client } from '../../functions/shared/aws';
 import { configObjectKey, configSha256 } from '../../functions/shared/config/deployed';
-import { taskCommand } from '../../functions/shared/fargate-task';
+import {
+  DEPLOYED_CONFIG_UNUSABLE_EXIT,
+  SELF_REPORTED_EXIT_CODES,
+  taskCommand,
+} from '../../functions/shared/fargate-task';
 import { makeHandler } from '../../functions/shared/lambda';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
 import { runBinary, startBinary } from '../helpers/cli';
@@ -157,7 +161,9 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
   it('refuses a config object that is not the one the deployment wrote', async () => {
     const env = { ...taskEnv('backup'), PGMAINT_CONFIG_SHA256: configSha256('{}') };
     const out = await runBinary(taskCommand('backup', 'prod'), env);
-    expect(out.code).toBe(2);
+    // Not 2 (refused, silent): the job never started and sent nothing, so the task-stopped rule must alert.
+    expect(out.code).toBe(DEPLOYED_CONFIG_UNUSABLE_EXIT);
+    expect(SELF_REPORTED_EXIT_CODES).not.toContain(out.code);
     expect(out.stderr).toMatch(/SHA-256 differs\); redeploy the stack/);
   });
 
