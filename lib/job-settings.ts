@@ -1,9 +1,8 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import { JOB_MANIFESTS } from '../functions/manifests';
 import type { RunOn } from '../functions/shared/config/placement';
-import { runOnOf } from '../functions/shared/config/placement';
-import type { JobName, PgmaintConfig, TargetConfig } from '../functions/shared/config/schema';
-import { type TaskSize, taskSize } from '../functions/shared/fargate-task';
+import type { JobName, PgmaintConfig } from '../functions/shared/config/schema';
+import { jobPlacement, type TaskSize } from '../functions/shared/fargate-task';
 import type { JobManifest } from '../functions/shared/manifest';
 
 /** The job's Lambda sizing in CDK's units. */
@@ -50,12 +49,6 @@ export interface ScheduledInvocation {
   readonly size: TaskSize;
 }
 
-/** Where one target's runs of a job go, and their Fargate size: the job's own section of the target. */
-export function placementOf(target: TargetConfig, manifest: JobManifest): { runOn: RunOn; size: TaskSize } {
-  const section = target[manifest.job];
-  return { runOn: runOnOf(section), size: taskSize(manifest.fargate, section?.fargate) };
-}
-
 /** Every schedule the jobs' manifests declare, for every target whose config sets its expression. */
 export function scheduledInvocations(config: PgmaintConfig): ScheduledInvocation[] {
   const out: ScheduledInvocation[] = [];
@@ -71,7 +64,7 @@ export function scheduledInvocations(config: PgmaintConfig): ScheduledInvocation
             expression,
             timezone: settings.timezone,
             input: { target, ...schedule.event },
-            ...placementOf(settings, manifest),
+            ...jobPlacement(settings, manifest),
           });
       }
   return out;

@@ -14,7 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { JOB_MANIFESTS } from '../functions/manifests';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
-import { taskSizeProblem } from '../functions/shared/fargate-task';
+import { jobPlacement, taskSizeProblem } from '../functions/shared/fargate-task';
 import { warnWithoutAbortRule } from './bucket-lifecycle-warning';
 import { ConfigObjects } from './config-objects';
 import { ConsoleTestEvents } from './console-test-events';
@@ -23,7 +23,7 @@ import { FargateCluster, RunJobTask } from './fargate-tasks';
 import { pgmaintContainerImage, pgmaintImage } from './image';
 import { deadLetterAlarm, failureAlertsAlarm, JobAlarms, TargetJobAlarms } from './job-alarms';
 import { JobFunction } from './job-function';
-import { configSlice, lambdaSizing, placementOf, scheduledInvocations } from './job-settings';
+import { configSlice, lambdaSizing, scheduledInvocations } from './job-settings';
 import { fargateSettingsObject, JobTask } from './job-task';
 import { PgmaintDashboard } from './pgmaint-dashboard';
 import { acknowledgePgmaintFindings } from './policy-acknowledgements';
@@ -226,7 +226,7 @@ export class Pgmaint extends Construct {
         Tags.of(task).add('pgmaint:job', job);
         tasks[job] = task;
         // Any target that may run this job on Fargate: the function may start the task.
-        if (Object.values(config.targets).some((t) => placementOf(t, manifest).runOn !== 'lambda'))
+        if (Object.values(config.targets).some((t) => jobPlacement(t, manifest).runOn !== 'lambda'))
           jobConstruct.handOffTo(task);
       }
       const alarms = new JobAlarms(this, `${titleCase(job)}Alarms`, {
@@ -475,7 +475,7 @@ function validateProps(props: PgmaintProps): void {
   }
   for (const [name, target] of Object.entries(config.targets))
     for (const manifest of Object.values(JOB_MANIFESTS)) {
-      const { runOn, size } = placementOf(target, manifest);
+      const { runOn, size } = jobPlacement(target, manifest);
       const where = `targets.${name}.${manifest.job}`;
       if (runOn === 'fargate' && !props.vpc && !config.network)
         problems.push(

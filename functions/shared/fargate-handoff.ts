@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import type { ECSClient, RunTaskCommandOutput } from '@aws-sdk/client-ecs';
 import { JOB_MANIFESTS } from '../manifests';
 import { sdk } from './aws';
-import { type FargateSizingConfig, type RunOn, runOnOf } from './config/placement';
+import type { RunOn } from './config/placement';
 import { JOBS, type JobName } from './config/schema';
 import { ConfigError, errorMessage, InputError, JobError } from './errors';
-import { FARGATE_ENV, type TaskSize, taskCommand, taskOverrides, taskSize } from './fargate-task';
+import { FARGATE_ENV, jobPlacement, type TaskSize, taskCommand, taskOverrides } from './fargate-task';
 import type { HandedOffResult } from './handed-off';
 import type { JobContext, RunEstimate } from './job';
 import { formatBytes, formatDuration } from './units';
@@ -75,18 +75,10 @@ export function fargateSettingsFromEnv(
 
 const isJob = (name: string): name is JobName => (JOBS as readonly string[]).includes(name);
 
-/** A target's section of a job: where its runs go and its Fargate sizing. */
-function placementOf(context: JobContext): { runOn: RunOn; fargate?: FargateSizingConfig } | undefined {
-  if (!isJob(context.job)) return undefined;
-  const section = context.target[context.job] as
-    | { readonly runOn?: RunOn; readonly fargate?: FargateSizingConfig }
-    | undefined;
-  return { runOn: runOnOf(section), ...(section?.fargate ? { fargate: section.fargate } : {}) };
+/** Where this run's target sends the job, and at what size; undefined for a command that is no job. */
+function placementOf(context: JobContext): { runOn: RunOn; size: TaskSize } | undefined {
+  return isJob(context.job) ? jobPlacement(context.target, JOB_MANIFESTS[context.job]) : undefined;
 }
-
-/** The task's size for this target: the job's default (its manifest) with the target's `fargate` over it. */
-const sizeFor = (job: JobName, target: FargateSizingConfig | undefined): TaskSize =>
-  taskSize(JOB_MANIFESTS[job].fargate, target);
 
 /**
  * Why a run estimated this way does not fit in what this Lambda run has left, or undefined when it
@@ -234,7 +226,7 @@ export function lambdaPlacement(
       job,
       target: context.targetName,
       event: input,
-      size: sizeFor(job, placement.fargate),
+      size: placement.size,
       runId: context.runId,
     });
     return { target: context.targetName, status: 'handed off', job, taskArn, reason };
@@ -257,7 +249,7 @@ export function fargatePlacement(
       job,
       target: context.targetName,
       event: input,
-      size: sizeFor(job, placementOf(context)?.fargate),
+      size: jobPlacement(context.target, JOB_MANIFESTS[job]).size,
       runId: context.runId,
     });
     return { target: context.targetName, status: 'handed off', job, taskArn, reason };

@@ -1,3 +1,7 @@
+import { type RunOn, runOnOf } from './config/placement';
+import type { TargetConfig } from './config/schema';
+import type { JobManifest } from './manifest';
+
 /**
  * The contract between the deployment (lib/), a job's Lambda function handing a run to Fargate,
  * and the container the task runs. lib/ sets these variables on every job function; the hand-off
@@ -46,6 +50,12 @@ export function taskCommand(
   const command = [job, '--target', target];
   if (Object.keys(options).length > 0) command.push('--event', JSON.stringify(options));
   return command;
+}
+
+/** Where one target's runs of a job go, and their Fargate size: the job's own section of the target. */
+export function jobPlacement(target: TargetConfig, manifest: JobManifest): { runOn: RunOn; size: TaskSize } {
+  const section = target[manifest.job];
+  return { runOn: runOnOf(section), size: taskSize(manifest.fargate, section?.fargate) };
 }
 
 /** One run's Fargate size. */
