@@ -4,30 +4,7 @@ import { backupKey, manifestKey } from '../../functions/shared/store/layout';
 import { createBucket, readObject } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-
-/** The instant at a wall-clock time in Europe/London (BST or GMT, whichever applies that day). */
-function londonTime(year: number, month: number, day: number, hour: number, minute: number): Date {
-  const guess = Date.UTC(year, month - 1, day, hour, minute);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: 'Europe/London',
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    })
-      .formatToParts(new Date(guess))
-      .map((p) => [p.type, Number(p.value)]),
-  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute', number>;
-  return new Date(
-    guess - (Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute) - guess),
-  );
-}
-
-const londonDay = (iso: string) =>
-  new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date(iso));
+import { londonDate, londonTime } from '../helpers/london-time';
 
 /**
  * Grandfather-father-son over a simulated year and two months of nightly backups in the emulator's
@@ -102,7 +79,7 @@ describe('GFS retention over a year of nightly backups in S3', () => {
       ).stdout,
     ).backups as Array<{ key: string; startedAt: string; keptBy?: string[] }>;
     expect(listed[0]?.key).toBe(last);
-    const kept = listed.map((b) => londonDay(b.startedAt)).sort();
+    const kept = listed.map((b) => londonDate(b.startedAt)).sort();
     expect(kept).toEqual(
       [
         // keepYearly 5: the first backup of 2026 (the template) and of 2027 (2028's is also January's)
@@ -127,7 +104,7 @@ describe('GFS retention over a year of nightly backups in S3', () => {
       ].sort(),
     );
     // The listing says which rule keeps each one.
-    const byDay = new Map(listed.map((b) => [londonDay(b.startedAt), b.keptBy]));
+    const byDay = new Map(listed.map((b) => [londonDate(b.startedAt), b.keptBy]));
     expect(byDay.get('2027-01-01')).toEqual(['keepYearly']);
     expect(byDay.get('2028-02-14')).toEqual(['keepWeekly']);
     // Everything else is gone from the bucket: dumps and manifests alike.

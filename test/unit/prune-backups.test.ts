@@ -7,6 +7,7 @@ import {
 } from '../../functions/backup/prune-backups';
 import { type BackupManifest, backupKey, manifestKey } from '../../functions/shared/backup-catalog';
 import type { ObjectStore, StoredObject } from '../../functions/shared/store';
+import { londonDate, londonTime } from '../helpers/london-time';
 
 /** A daily backup at 02:00 UTC for `days` days up to `now`, newest first. */
 function dailyBackups(now: Date, days: number): BackupManifest[] {
@@ -18,28 +19,7 @@ function manifestAt(at: Date): BackupManifest {
   return { key: `prod/${iso}.dump`, startedAt: iso, finishedAt: iso } as BackupManifest;
 }
 
-/** The instant at a wall-clock time in Europe/London (BST or GMT, whichever applies that day). */
-function londonTime(year: number, month: number, day: number, hour: number, minute: number): Date {
-  const guess = Date.UTC(year, month - 1, day, hour, minute);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: 'Europe/London',
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    })
-      .formatToParts(new Date(guess))
-      .map((p) => [p.type, Number(p.value)]),
-  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute', number>;
-  const shown = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);
-  return new Date(guess - (shown - guess));
-}
-
-const londonDay = (b: BackupManifest) =>
-  new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date(b.startedAt));
+const londonDay = (b: BackupManifest) => londonDate(b.startedAt);
 
 describe('backupsToPrune', () => {
   const now = new Date('2026-11-23T02:30:00Z');
