@@ -55,8 +55,8 @@ const TOC = 'toc.dat';
  * is hashed again whole, and must equal what was uploaded. A file found already closed is final
  * and uploaded as is. After pg_dump exits 0 the rest go up, and every file already uploaded is
  * checked unchanged (size and mtime) as a backstop. Each file is hashed (SHA-256) from the bytes
- * read for its upload; S3 checks every part's checksum on receipt, so the store holds exactly the
- * hashed bytes. pg_restore then reads the whole archive (toc.dat and every data file,
+ * read for its upload; S3 checks every part against its signed SHA-256 on receipt, so the store
+ * holds exactly the hashed bytes. pg_restore then reads the whole archive (toc.dat and every data file,
  * decompressed) from those same unchanged local files, split over N readers (verifierLists), and
  * a listing of the store must show every file at its size. Without /proc (not Linux) nothing is
  * uploaded before pg_dump exits. Any failure kills pg_dump, waits for the uploads in flight and

@@ -22,9 +22,18 @@ export const sdk = {
 /**
  * AWS clients built once per process. The SDK's default credential chain and AWS_ENDPOINT_URL
  * apply; with an endpoint set (a local emulator) S3 needs path-style addressing.
+ *
+ * S3 checksums only where S3 requires one (DeleteObjects, Object Lock's SHA-256 on every part):
+ * every upload body is a buffer the request signature covers (SigV4's x-amz-content-sha256, which
+ * S3 recomputes and rejects on mismatch), so the SDK's default CRC32 on top checked the same bytes
+ * a second time, with CPU the dump beside it needs. The archive itself is proven by the manifest's
+ * SHA-256 and the verifier's read.
  */
 export function s3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
-  return new (sdk.s3().S3Client)({ forcePathStyle: optionalEnv('AWS_ENDPOINT_URL', env) !== undefined });
+  return new (sdk.s3().S3Client)({
+    forcePathStyle: optionalEnv('AWS_ENDPOINT_URL', env) !== undefined,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
 }
 
 export function secretsClient(): SecretsManagerClient {

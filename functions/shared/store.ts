@@ -114,8 +114,8 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       return response.Body as Readable;
     },
     async putStream(key, body, contentType, lock) {
-      // lib-storage: bounded memory (partSize × queueSize), parts checksummed by the SDK and
-      // checked by S3 on receipt, PutObject for small bodies. It completes only when the body ends.
+      // lib-storage: bounded memory (partSize × queueSize), each part's SHA-256 signed and checked
+      // by S3 on receipt, PutObject for small bodies. It completes only when the body ends.
       const { Upload } = sdk.storage();
       const upload = new Upload({
         client,
@@ -254,8 +254,9 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
 }
 
 /**
- * Object Lock on write. S3 requires an integrity checksum with a lock; the SDK sends CRC32 by
- * default, and SHA256 is named so lib-storage's multipart upload checksums each part as well.
+ * Object Lock on write. S3 requires an integrity checksum with a lock (the client sends none it
+ * is not asked for: aws.ts); SHA256 is named so every PutObject and each part of lib-storage's
+ * multipart upload carries one.
  */
 function lockParams(lock: ObjectLock | undefined) {
   return lock
