@@ -10,7 +10,7 @@ import { hasher } from '../shared/sha256-stream';
 import type { ObjectStore } from '../shared/store';
 import { spawnTool, type ToolProcess } from '../shared/tool-process';
 import { ARCHIVE_HEADER_BYTES, readArchiveVersion } from './archive-header';
-import { growingFile } from './growing-file';
+import { growingFile, READ_BYTES } from './growing-file';
 
 export interface DirectoryArchive {
   readonly files: readonly BackupFile[];
@@ -318,10 +318,20 @@ interface Uploaded extends BackupFile {
   readonly mtimeMs: number;
 }
 
+/** Read into one buffer, over and over: the file was just written, so this is page cache and SHA-256 only. */
 async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  const handle = await open(path, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return hash.digest('hex');
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -354,7 +364,7 @@ function uploadQueue(store: ObjectStore, key: string, dir: string, isClosed: (na
           () => isClosed(name),
           () => abandoned,
         )
-      : createReadStream(path);
+      : createReadStream(path, { highWaterMark: READ_BYTES });
     source.on('error', (error: Error) => digest.stream.destroy(error));
     const target = backupFileKey(key, name);
     started.push(target);

@@ -5,7 +5,7 @@ import { JobError } from '../shared/errors';
 /** How long a reader at the end of a file pg_dump is still writing waits before it looks again. */
 const GROWING_WAIT_MS = 100;
 /** At most this much is read from a file at once (and buffered by its reader). */
-const READ_BYTES = 1024 * 1024;
+export const READ_BYTES = 1024 * 1024;
 
 /**
  * A file's bytes, read while pg_dump may still be appending to it: at its end the reader waits
