@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterUser, reachableBindir } from '../helpers/local-postgres';
 
@@ -52,6 +52,11 @@ describe('reachableBindir', () => {
     expect(runsAs(bindir, user)).toBe(!copied);
     expect(chosen !== bindir).toBe(copied);
     if (copied) {
+      // chosen is <copy>/native/bin: remove <copy>, and only when it is the helper's own directory.
+      const copy = dirname(dirname(chosen));
+      expect(dirname(copy)).toBe(tmpdir());
+      expect(basename(copy)).toMatch(/^pgmaint-pg-install-/);
+      roots.push(copy);
       expect(existsSync(join(chosen, '..', 'share', 'postgres.bki'))).toBe(true);
       expect(reachableBindir(bindir, user, installRoot)).toBe(chosen);
     }
