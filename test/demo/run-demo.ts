@@ -80,7 +80,7 @@ async function runDemo(): Promise<number> {
           },
           reindex: { schedule: 'cron(0 4 ? * SUN#1 *)', minSize: '1 MB' },
           health: { schedule: 'rate(15 minutes)' },
-          restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' } },
+          restore: { drill: { schedule: 'cron(0 5 ? * SAT *)', rto: '5 minutes' } },
         },
       },
     };
