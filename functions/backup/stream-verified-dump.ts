@@ -28,10 +28,10 @@ export interface StreamOptions {
 
 /**
  * pg_dump's stdout goes, chunk by chunk, into the store upload and (in batches of up to 1 MiB)
- * into pg_restore at once, with SHA-256 and a byte count on the way: memory stays bounded and nothing touches disk. The upload
- * is allowed to complete only after pg_dump exited 0, the bytes began with the archive header,
- * there were bytes at all, and pg_restore read every one of them back without error. Any other
- * outcome cancels the upload, which leaves nothing under the key.
+ * into pg_restore at once, with SHA-256 and a byte count on the way: memory stays bounded and
+ * nothing touches disk. The upload is allowed to complete only after pg_dump exited 0, the bytes
+ * began with the archive header, there were bytes at all, and pg_restore read every one of them
+ * back without error. Any other outcome cancels the upload, which leaves nothing under the key.
  */
 export async function streamVerifiedDump(options: StreamOptions): Promise<StreamedArchive> {
   const { store, key, dump, verifier } = options;
