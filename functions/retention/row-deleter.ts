@@ -10,6 +10,7 @@ import { deleteAroundHeld } from './held-rows';
 import { batchCeiling, nextBatchSize, type Pacing, pauseAfter, sleep, stepFits } from './pacing';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './pg-errors';
 import { rowPredicate, type TimeBounds } from './predicate';
+import { readReplicas } from './replicas';
 import type { StopReason } from './result';
 import { qualifiedName, type RowRule } from './rules';
 
@@ -183,7 +184,9 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
       pageCount = nextPageCount(pageCount, elapsedMs, pageCeiling, pacing);
     } else size = nextBatchSize(size, elapsedMs, ceiling, pacing);
     // A batch that deleted nothing (young pages a page range only read) wrote nothing to catch up on.
-    await sleep(batch.deleted > 0 ? pauseAfter(elapsedMs, pacing) : pacing.minPauseMs);
+    await sleep(
+      batch.deleted > 0 ? pauseAfter(elapsedMs, await readReplicas(client), pacing) : pacing.minPauseMs,
+    );
   }
 }
 
