@@ -35,6 +35,7 @@ describe('the installed package (npm pack, npm install -g into a temp prefix)', 
       child.on('exit', (code) => resolve({ code, stdout, stderr }));
     });
   const emptyDir = () => mkdtempSync(join(work, 'cwd-'));
+  const installedPackage = () => join(work, 'prefix', 'lib', 'node_modules', ...manifest.name.split('/'));
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'pgmaint-package-'));
@@ -61,12 +62,38 @@ describe('the installed package (npm pack, npm install -g into a temp prefix)', 
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('installs compiled code only: no TypeScript sources, no dev dependencies', () => {
-    const installed = join(work, 'prefix', 'lib', 'node_modules', ...manifest.name.split('/'));
-    expect(existsSync(join(installed, 'dist', 'functions', 'cli', 'main.js'))).toBe(true);
-    expect(existsSync(join(installed, 'dist', 'sql', 'health', 'connections.sql'))).toBe(true);
+  it('installs the bundled CLI only: no TypeScript sources, no per-module compiled code, no dev dependencies', () => {
+    const installed = installedPackage();
+    expect(existsSync(join(installed, 'dist', 'cli', 'main.mjs'))).toBe(true);
+    expect(existsSync(join(installed, 'sql', 'health', 'connections.sql'))).toBe(true);
+    expect(existsSync(join(installed, 'dist', 'functions'))).toBe(false);
     expect(existsSync(join(installed, 'functions'))).toBe(false);
     expect(existsSync(join(installed, 'node_modules', 'tsx'))).toBe(false);
+  });
+
+  it('health runs from the bundle: pg and zod come from it, not from the installed dependencies', async () => {
+    const cwd = emptyDir();
+    const config = join(cwd, 'pgmaint.json');
+    writeFileSync(config, JSON.stringify({ targets: { t: { url: db.url } } }));
+    // CommonJS modules the process required, written as it exits; the bundle itself is ES modules.
+    const required = join(cwd, 'required.json');
+    const preload = join(cwd, 'list-required.cjs');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(required)}, JSON.stringify(Object.keys(require.cache))));`,
+    );
+    const out = await pgmaint(['health', '--config', config, '--target', 't', '--check', 'connection'], cwd, {
+      ...process.env,
+      NODE_OPTIONS: `--require ${preload}`,
+    });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^PGMAINT OK - 1 check\(s\) ok \| 'connection'=/);
+    const installed = installedPackage();
+    const fromPackage = (JSON.parse(readFileSync(required, 'utf8')) as string[])
+      .filter((path) => path.startsWith(installed))
+      .map((path) => path.slice(installed.length + 1));
+    // The launcher is the only CommonJS module of the package: it connected with the bundle's pg.
+    expect(fromPackage).toEqual(['bin/pgmaint.js']);
   });
 
   it('--version prints the package version; --help works on every command', async () => {

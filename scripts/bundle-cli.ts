@@ -1,0 +1,90 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+/**
+ * `npm run build` (and so `npm pack`): the CLI as the package ships it, bundled by esbuild into
+ * dist/cli/. Nagios starts `pgmaint health` as a fresh process every few minutes, and on Node 20
+ * (no compile cache) resolving, reading and compiling a few hundred modules one by one cost more
+ * than the check itself. The bundle is ES modules split at the CLI's lazy `load()` of each
+ * command (functions/jobs.ts), so `health` never reads backup's, restore's or the CDK's code;
+ * the AWS SDK and Powertools stay packages, loaded only when a run talks to AWS
+ * (functions/shared/aws.ts). Lambda and the Fargate tasks run the tsc-compiled functions from
+ * the image (lib/image/Dockerfile), not this bundle.
+ */
+
+const ROOT = join(__dirname, '..');
+const CLI_BUNDLE_DIR = join(ROOT, 'dist', 'cli');
+
+/** Loaded at run time from the installed dependencies, never bundled: big, and only when a run talks to AWS. */
+const EXTERNAL = ['@aws-sdk/*', '@aws-lambda-powertools/*', 'pg-native'];
+
+/**
+ * The bundled code was written as CommonJS: it calls `require` for the lazily loaded SDK and finds
+ * sql/ and package.json from `__dirname` (dist/cli, so `../../sql` is the package's sql/).
+ */
+const COMMONJS_GLOBALS = [
+  "import { createRequire as pgmaintCreateRequire } from 'node:module';",
+  "import { dirname as pgmaintDirname } from 'node:path';",
+  "import { fileURLToPath as pgmaintFileURLToPath } from 'node:url';",
+  'const require = pgmaintCreateRequire(import.meta.url);',
+  'const __filename = pgmaintFileURLToPath(import.meta.url);',
+  'const __dirname = pgmaintDirname(__filename);',
+].join('\n');
+
+/**
+ * pg picks its socket at import by probing for Cloudflare Workers: `new Response(...)`, which makes
+ * Node load its whole fetch implementation (undici), about 20 ms of every start. The CLI runs on
+ * Node only, so pg's socket module is Node's two functions, the same as pg's own Node branch.
+ */
+const pgNodeSockets: Plugin = {
+  name: 'pg-node-sockets',
+  setup(on) {
+    on.onResolve({ filter: /^\.\/stream(\.js)?$/ }, (args) =>
+      /[\\/]node_modules[\\/]pg[\\/]lib[\\/]/.test(args.importer)
+        ? { path: 'pg-node-sockets', namespace: 'pgmaint' }
+        : undefined,
+    );
+    on.onLoad({ filter: /^pg-node-sockets$/, namespace: 'pgmaint' }, () => ({
+      loader: 'js',
+      contents: `const net = require('node:net');
+const tls = require('node:tls');
+module.exports = {
+  getStream: () => new net.Socket(),
+  getSecureStream: (options) => tls.connect(options),
+};`,
+    }));
+  },
+};
+
+async function bundleCli(): Promise<void> {
+  rmSync(CLI_BUNDLE_DIR, { recursive: true, force: true });
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: {
+      main: 'functions/cli/main.ts',
+      'quiet-warnings': 'functions/cli/quiet-warnings.ts',
+    },
+    outdir: CLI_BUNDLE_DIR,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    // Error classes name themselves from their constructor (functions/shared/errors.ts).
+    keepNames: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    external: EXTERNAL,
+    banner: { js: COMMONJS_GLOBALS },
+    plugins: [pgNodeSockets],
+    logLevel: 'warning',
+  });
+}
+
+bundleCli().catch((error: unknown) => {
+  process.stderr.write(`bundle-cli: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
