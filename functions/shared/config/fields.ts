@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseSchedule } from '../schedule';
 import { parseIntervalSeconds, parsePercent, parseSizeBytes } from '../units';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Where a job's runs go, per target and job: `lambda` (15 minutes, 10 GB of /tmp), `fargate` (an

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { excludePatternProblem, type PatternKind } from '../../backup/exclude-patterns';
 import { HEALTH_CHECKS } from '../../health/checks';
 import { thresholdIssues } from '../../health/thresholds';
