@@ -4,13 +4,16 @@ import { build, type Plugin } from 'esbuild';
 
 /**
  * `npm run build` (and so `npm pack`): the CLI as the package ships it, bundled by esbuild into
- * dist/cli/. Nagios starts `pgmaint health` as a fresh process every few minutes, and on Node 20
- * (no compile cache) resolving, reading and compiling a few hundred modules one by one cost more
- * than the check itself. The bundle is ES modules split at the CLI's lazy `load()` of each
- * command (functions/jobs.ts), so `health` never reads backup's, restore's or the CDK's code;
- * the AWS SDK and Powertools stay packages, loaded only when a run talks to AWS
- * (functions/shared/aws.ts). Lambda and the Fargate tasks run the tsc-compiled functions from
- * the image (lib/image/Dockerfile), not this bundle.
+ * dist/cli/main.js. Nagios starts `pgmaint health` as a fresh process every few minutes, and on
+ * Node 20 (no compile cache) resolving, reading and compiling a few hundred modules one by one
+ * cost more than the check itself. One CommonJS file: measured side by side, ES modules split at
+ * each command's `load()` cost more CPU per start (Node's ES module loader, one more file per
+ * chunk) than V8's quick pre-parse of the commands a run never calls, which esbuild keeps behind
+ * the same lazy `load()` (functions/jobs.ts): their modules run only when their command does.
+ * The AWS SDK and Powertools stay packages, loaded only when a run talks to AWS
+ * (functions/shared/aws.ts). Lambda and the Fargate tasks run the tsc-compiled functions from the
+ * image (lib/image/Dockerfile), not this bundle. The bundle finds sql/ and package.json from its
+ * own directory as the compiled functions do: from dist/cli, `../../sql` is the package's sql/.
  */
 
 const ROOT = join(__dirname, '..');
@@ -18,19 +21,6 @@ const CLI_BUNDLE_DIR = join(ROOT, 'dist', 'cli');
 
 /** Loaded at run time from the installed dependencies, never bundled: big, and only when a run talks to AWS. */
 const EXTERNAL = ['@aws-sdk/*', '@aws-lambda-powertools/*', 'pg-native'];
-
-/**
- * The bundled code was written as CommonJS: it calls `require` for the lazily loaded SDK and finds
- * sql/ and package.json from `__dirname` (dist/cli, so `../../sql` is the package's sql/).
- */
-const COMMONJS_GLOBALS = [
-  "import { createRequire as pgmaintCreateRequire } from 'node:module';",
-  "import { dirname as pgmaintDirname } from 'node:path';",
-  "import { fileURLToPath as pgmaintFileURLToPath } from 'node:url';",
-  'const require = pgmaintCreateRequire(import.meta.url);',
-  'const __filename = pgmaintFileURLToPath(import.meta.url);',
-  'const __dirname = pgmaintDirname(__filename);',
-].join('\n');
 
 /**
  * pg picks its socket at import by probing for Cloudflare Workers: `new Response(...)`, which makes
@@ -66,10 +56,8 @@ async function bundleCli(): Promise<void> {
       'quiet-warnings': 'functions/cli/quiet-warnings.ts',
     },
     outdir: CLI_BUNDLE_DIR,
-    outExtension: { '.js': '.mjs' },
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     minify: true,
@@ -78,7 +66,6 @@ async function bundleCli(): Promise<void> {
     sourcemap: 'linked',
     sourcesContent: false,
     external: EXTERNAL,
-    banner: { js: COMMONJS_GLOBALS },
     plugins: [pgNodeSockets],
     logLevel: 'warning',
   });
