@@ -37,11 +37,10 @@ const pgNodeSockets: Plugin = {
     );
     on.onLoad({ filter: /^pg-node-sockets$/, namespace: 'pgmaint' }, () => ({
       loader: 'js',
-      contents: `const net = require('node:net');
-const tls = require('node:tls');
-module.exports = {
-  getStream: () => new net.Socket(),
-  getSecureStream: (options) => tls.connect(options),
+      // Loaded as pg's own Node branch loads them, when the first connection opens.
+      contents: `module.exports = {
+  getStream: () => new (require('node:net').Socket)(),
+  getSecureStream: (options) => require('node:tls').connect(options),
 };`,
     }));
   },

@@ -1,5 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -82,10 +91,10 @@ describe('the installed package (npm pack, npm install -g into a temp prefix)', 
       preload,
       `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(required)}, JSON.stringify(Object.keys(require.cache))));`,
     );
-    const out = await pgmaint(['health', '--config', config, '--target', 't', '--check', 'connection'], cwd, {
-      ...process.env,
-      NODE_OPTIONS: `--require ${preload}`,
-    });
+    const cache = join(cwd, 'cache');
+    const env = { ...process.env, NODE_OPTIONS: `--require ${preload}`, XDG_CACHE_HOME: cache };
+    const args = ['health', '--config', config, '--target', 't', '--check', 'connection'];
+    const out = await pgmaint(args, cwd, env);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toMatch(/^PGMAINT OK - 1 check\(s\) ok \| 'connection'=/);
     const installed = installedPackage();
@@ -93,7 +102,28 @@ describe('the installed package (npm pack, npm install -g into a temp prefix)', 
       .filter((path) => path.startsWith(installed))
       .map((path) => path.slice(installed.length + 1));
     // The launcher and the bundle, nothing else of the package: it connected with the bundle's pg.
-    expect(fromPackage.sort()).toEqual(['bin/pgmaint.js', 'dist/cli/main.js', 'dist/cli/quiet-warnings.js']);
+    expect(fromPackage.sort()).toEqual([
+      'bin/compile-cache.js',
+      'bin/pgmaint.js',
+      'dist/cli/main.js',
+      'dist/cli/quiet-warnings.js',
+    ]);
+    // Node before 22.1 has no compile cache of its own: the first run saved V8's code for the
+    // bundle, the next starts from it. Node 22.1+ keeps its own (module.enableCompileCache).
+    const cached = () =>
+      existsSync(join(cache, 'pgmaint', 'compile-cache'))
+        ? readdirSync(join(cache, 'pgmaint', 'compile-cache'))
+        : [];
+    const saved = cached();
+    expect(saved).toEqual(
+      'enableCompileCache' in Module
+        ? []
+        : [expect.stringMatching(new RegExp(`^cli-${process.version}-${process.arch}-\\d+-\\d+\\.bin$`))],
+    );
+    const again = await pgmaint(args, cwd, env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^PGMAINT OK - 1 check\(s\) ok \| 'connection'=/);
+    expect(cached()).toEqual(saved);
   });
 
   it('--version prints the package version; --help works on every command', async () => {

@@ -34,7 +34,7 @@ export const backupSection = lazySection(() =>
   z.strictObject({
     /** EventBridge Scheduler expression; absent = the function exists but runs only on demand. */
     schedule: schedule().optional(),
-    ...placementFields,
+    ...placementFields(),
     retentionDays: positiveInt('a whole number of days, at least 1').default(30),
     keepAtLeast: positiveInt('a whole number of backups, at least 1').default(3),
     /** Grandfather-father-son: the first backup of each of the last N days, ISO weeks, months, years. */
@@ -184,7 +184,7 @@ function hypertableConflicts(rule: {
 export const retentionSection = lazySection(() =>
   z.strictObject({
     schedule: schedule().optional(),
-    ...placementFields,
+    ...placementFields(),
     rules: z.array(buildRetentionRule()).default([]),
     /** Share of a table's rows deleted above which it is vacuumed. */
     vacuumAbove: percent().default('10%'),
@@ -194,7 +194,7 @@ export const retentionSection = lazySection(() =>
 export const reindexSection = lazySection(() =>
   z.strictObject({
     schedule: schedule().optional(),
-    ...placementFields,
+    ...placementFields(),
     mode: z
       .enum(['concurrently', 'database'], { error: 'expected "concurrently" or "database"' })
       .default('concurrently'),
@@ -235,7 +235,7 @@ const checkThresholds = () =>
 export const healthSection = lazySection(() =>
   z.strictObject({
     schedule: schedule().optional(),
-    ...placementFields,
+    ...placementFields(),
     /**
      * Publish each check's value and status as CloudWatch metrics (the dashboard's health panels).
      * They are most of a deployment's monthly cost; false keeps only the alerts and the result.
@@ -274,7 +274,7 @@ export const reportSection = lazySection(() =>
   z.strictObject({
     /** EventBridge Scheduler expression of the published report, e.g. weekly "cron(0 8 ? * MON *)". */
     schedule: schedule().optional(),
-    ...placementFields,
+    ...placementFields(),
   }),
 );
 
@@ -295,7 +295,7 @@ export const restoreSection = lazySection(() =>
       })
       .optional(),
     drill: drillSection().optional(),
-    ...placementFields,
+    ...placementFields(),
     /**
      * The role that owns everything a restore creates when roles the backup's objects and grants
      * belong to do not exist on this server (a refresh from another server). Without it such a
