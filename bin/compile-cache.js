@@ -7,6 +7,7 @@
 // the source or this Node (then the run compiles as usual and saves a new one); any failure to
 // read or write the cache only means compiling as usual. NODE_DISABLE_COMPILE_CACHE=1 turns it
 // off, as it does Node 22's.
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const Module = require('node:module');
 const os = require('node:os');
@@ -27,17 +28,18 @@ function cacheDir() {
 /** require(file) of a CommonJS file, compiled from and into the code cache when it can be. */
 function requireWithCodeCache(file) {
   if (process.env.NODE_DISABLE_COMPILE_CACHE) return require(file);
+  const source = fs.readFileSync(file, 'utf8');
   let cacheFile;
   let cachedData;
   try {
-    const { size, mtimeMs } = fs.statSync(file);
-    const key = `${process.version}-${process.arch}-${size}-${Math.trunc(mtimeMs)}`;
-    cacheFile = join(cacheDir(), `cli-${key}.bin`);
+    // V8 checks only the source's length against a cache: the key names the exact source.
+    const hash = crypto.createHash('sha256').update(source).digest('hex').slice(0, 16);
+    cacheFile = join(cacheDir(), `cli-${process.version}-${process.arch}-${hash}.bin`);
     cachedData = fs.readFileSync(cacheFile);
   } catch {
     // No cache yet, or none possible here (cacheFile stays unset): compile as usual.
   }
-  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
   const mod = new Module(file, module);
   mod.filename = file;
   mod.paths = Module._nodeModulePaths(dirname(file));

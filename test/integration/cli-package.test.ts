@@ -118,12 +118,22 @@ describe('the installed package (npm pack, npm install -g into a temp prefix)', 
     expect(saved).toEqual(
       'enableCompileCache' in Module
         ? []
-        : [expect.stringMatching(new RegExp(`^cli-${process.version}-${process.arch}-\\d+-\\d+\\.bin$`))],
+        : [expect.stringMatching(new RegExp(`^cli-${process.version}-${process.arch}-[0-9a-f]{16}\\.bin$`))],
     );
     const again = await pgmaint(args, cwd, env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^PGMAINT OK - 1 check\(s\) ok \| 'connection'=/);
     expect(cached()).toEqual(saved);
+    // A cache V8 refuses (here: not V8's at all) only means compiling as usual, and saving anew.
+    for (const file of saved)
+      writeFileSync(join(cache, 'pgmaint', 'compile-cache', file), 'not a code cache');
+    const refused = await pgmaint(args, cwd, env);
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(refused.stdout).toMatch(/^PGMAINT OK - 1 check\(s\) ok \| 'connection'=/);
+    for (const file of saved)
+      expect(readFileSync(join(cache, 'pgmaint', 'compile-cache', file), 'utf8')).not.toBe(
+        'not a code cache',
+      );
   });
 
   it('--version prints the package version; --help works on every command', async () => {
