@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { lazySection } from '../../functions/shared/config/fields';
 import { formatIssues } from '../../functions/shared/config/issues';
 
@@ -14,11 +14,9 @@ const buildSection = () =>
 
 /** A target that checks its own fields after its sections, as targetSchema does. */
 const targetWith = (section: z.ZodType) =>
-  z
-    .strictObject({ url: z.string().optional(), backup: section.optional() })
-    .superRefine((target, ctx) => {
-      if (target.url === undefined) ctx.addIssue({ code: 'custom', message: 'give a url' });
-    });
+  z.strictObject({ url: z.string().optional(), backup: section.optional() }).superRefine((target, ctx) => {
+    if (target.url === undefined) ctx.addIssue({ code: 'custom', message: 'give a url' });
+  });
 
 const problems = (schema: z.ZodType, value: unknown) => {
   const parsed = schema.safeParse(value);
@@ -46,7 +44,10 @@ describe('config sections built only when a config has them', () => {
   it.each([
     ['a wrong type', { backup: { days: 'seven' } }],
     ['an unknown field', { url: 'u', backup: { dayz: 7 } }],
-    ['a failed refinement, after which the target still checks its own fields', { backup: { schedule: 'x' } }],
+    [
+      'a failed refinement, after which the target still checks its own fields',
+      { backup: { schedule: 'x' } },
+    ],
     ['a failed check', { url: 'u', backup: { days: 0 } }],
     ['no object at all', { url: 'u', backup: 'weekly' }],
   ])('reports %s exactly as the eagerly built section does', (_, config) => {
