@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { bySeries, listBackups } from '../shared/backup-catalog';
 import { backupSection } from '../shared/config/sections';
 import type { JobDefinition, JobResult } from '../shared/job';

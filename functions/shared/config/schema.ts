@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SSL_MODES } from '../credentials';
 import { timezoneProblem } from '../timezone';
 import { databaseFields, databaseIssues } from './databases';
