@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // Runs the TypeScript CLI from a checkout (tsx compiles on the fly); the package ships one esbuild
-// bundle (dist/cli, scripts/bundle-cli.ts) and the container image the tsc-compiled functions.
+// bundle (dist/cli, functions/cli/bundle.ts) and the container image the tsc-compiled functions.
 const { join } = require('node:path');
 const { existsSync } = require('node:fs');
 const source = join(__dirname, '..', 'functions', 'cli', 'main.ts');

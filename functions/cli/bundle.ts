@@ -16,7 +16,7 @@ import { build, type Plugin } from 'esbuild';
  * own directory as the compiled functions do: from dist/cli, `../../sql` is the package's sql/.
  */
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const CLI_BUNDLE_DIR = join(ROOT, 'dist', 'cli');
 
 /** Loaded at run time from the installed dependencies, never bundled: big, and only when a run talks to AWS. */
@@ -71,6 +71,6 @@ async function bundleCli(): Promise<void> {
 }
 
 bundleCli().catch((error: unknown) => {
-  process.stderr.write(`bundle-cli: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`pgmaint bundle: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });
