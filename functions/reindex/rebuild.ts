@@ -1,6 +1,6 @@
-import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import { type CancelBackend, cancelledOnStop } from '../shared/pg/cancel-on-stop';
 import { NO_TIMEOUTS, setSessionLimits } from '../shared/pg/session-limits';
 import { sqlWithSlots } from '../shared/pg/sql-names';
 import type { Progress } from '../shared/progress';
@@ -28,8 +28,7 @@ export interface RebuildSettings {
    * its leftover dropped as for any failed rebuild, and the run stops.
    */
   readonly signal?: AbortSignal;
-  /** Cancels what the server process `pid` runs, from another connection. */
-  readonly cancelBackend?: (pid: number) => Promise<void>;
+  readonly cancelBackend?: CancelBackend;
   readonly progress?: Progress;
 }
 
@@ -127,27 +126,6 @@ export async function rebuildCandidates(
     }
   }
   return outcome;
-}
-
-/** Runs one statement on `client`; a stop meanwhile cancels it on the server. */
-async function cancelledOnStop<T>(
-  client: Client,
-  settings: RebuildSettings,
-  work: () => Promise<T>,
-): Promise<T> {
-  const { signal, cancelBackend } = settings;
-  if (!signal || !cancelBackend) return work();
-  const pid = Number((await client.query<{ pid: number }>(loadSql('reindex/backend-pid'))).rows[0]?.pid);
-  signal.throwIfAborted();
-  const cancel = () => {
-    cancelBackend(pid).catch(() => {}); // the statement's own error reports what happened
-  };
-  signal.addEventListener('abort', cancel, { once: true });
-  try {
-    return await work();
-  } finally {
-    signal.removeEventListener('abort', cancel);
-  }
 }
 
 /** The outcome fields known before the rebuild; the status decides the rest. */
