@@ -6,7 +6,14 @@ import { sdk } from './aws';
 import type { RunOn } from './config/placement';
 import { JOBS, type JobName } from './config/schema';
 import { ConfigError, errorMessage, InputError, JobError } from './errors';
-import { FARGATE_ENV, jobPlacement, type TaskSize, taskCommand, taskOverrides } from './fargate-task';
+import {
+  FARGATE_ENV,
+  jobPlacement,
+  type TaskSize,
+  taskCommand,
+  taskOverrides,
+  taskSizeProblem,
+} from './fargate-task';
 import type { HandedOffResult } from './handed-off';
 import type { JobContext, RunEstimate } from './job';
 import { formatBytes, formatDuration } from './units';
@@ -112,6 +119,13 @@ export async function startFargateTask(
     readonly runId: string;
   },
 ): Promise<string> {
+  // Refused here rather than by RunTask: its error names neither the target nor the config field.
+  const sizeProblem = taskSizeProblem(run.size);
+  if (sizeProblem)
+    throw new ConfigError(
+      [`targets.${run.target}.${run.job}.fargate: ${sizeProblem}`],
+      `the ${run.job} task for target "${run.target}" was not started`,
+    );
   let response: RunTaskCommandOutput;
   try {
     response = await ecs.send(

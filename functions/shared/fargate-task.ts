@@ -85,16 +85,58 @@ const FARGATE_MEMORY: Readonly<Record<number, readonly [number, number, number]>
   16384: [32768, 122880, 8192],
 };
 
-/** Why Fargate would refuse this size (RunTask fails at run time), or undefined. */
+/** The ephemeral storage a Fargate task can have, in GiB (21 is what every task gets). */
+const FARGATE_STORAGE_GIB = { min: 21, max: 200 } as const;
+
+/**
+ * Why Fargate would refuse this size (RunTask fails at run time), or undefined. The one check
+ * behind the config schema (so the loader, `pgmaint validate` and the Lambda), `cdk synth` and the
+ * hand-off's RunTask.
+ */
 export function taskSizeProblem(size: TaskSize): string | undefined {
+  const problems: string[] = [];
   const memory = FARGATE_MEMORY[size.cpu];
-  if (!memory) return `cpu ${size.cpu} is not a Fargate size (${Object.keys(FARGATE_MEMORY).join(', ')})`;
-  const [low, high, step] = memory;
-  if (size.memoryMiB < low || size.memoryMiB > high || size.memoryMiB % step !== 0) {
-    const fix = size.cpu === 256 ? '512, 1024 or 2048' : `${low} to ${high} in steps of ${step}`;
-    return `Fargate runs cpu ${size.cpu} with memoryMiB ${fix}, not ${size.memoryMiB}`;
+  if (!memory)
+    problems.push(`cpu ${size.cpu} is not a Fargate size (${Object.keys(FARGATE_MEMORY).join(', ')})`);
+  else {
+    const [low, high, step] = memory;
+    if (size.memoryMiB < low || size.memoryMiB > high || size.memoryMiB % step !== 0) {
+      const fix = size.cpu === 256 ? '512, 1024 or 2048' : `${low} to ${high} in steps of ${step}`;
+      problems.push(`Fargate runs cpu ${size.cpu} with memoryMiB ${fix}, not ${size.memoryMiB}`);
+    }
   }
-  return undefined;
+  const storage = size.ephemeralStorageGiB;
+  if (!Number.isInteger(storage) || storage < FARGATE_STORAGE_GIB.min || storage > FARGATE_STORAGE_GIB.max)
+    problems.push(
+      `Fargate gives a task ${FARGATE_STORAGE_GIB.min} to ${FARGATE_STORAGE_GIB.max} GiB of ephemeral storage, not ${storage}`,
+    );
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+/**
+ * Every job section of a target whose Fargate size (its `fargate` over the job's defaults) Fargate
+ * would refuse: the path below the target (`["backup", "fargate"]`) and what to change. A job
+ * without a section of its own runs at its defaults, which are Fargate sizes.
+ */
+export function targetSizeProblems(
+  target: TargetConfig,
+  manifests: readonly JobManifest[],
+): Array<{ readonly path: readonly string[]; readonly message: string }> {
+  return manifests.flatMap((manifest) => {
+    const configured = target[manifest.job]?.fargate;
+    if (configured === undefined) return [];
+    const problem = taskSizeProblem(jobPlacement(target, manifest).size);
+    if (!problem) return [];
+    // Defaults are Fargate sizes: a pair is wrong only with one side from the config, so say which.
+    const inherited = (['cpu', 'memoryMiB'] as const).filter((field) => configured[field] === undefined);
+    const defaults = inherited.map((field) => `${field} ${manifest.fargate[field]}`).join(', ');
+    return [
+      {
+        path: [manifest.job, 'fargate'],
+        message: `${problem}${defaults ? ` (${defaults} ${inherited.length > 1 ? 'are' : 'is'} the ${manifest.job} job's default)` : ''}`,
+      },
+    ];
+  });
 }
 
 /**

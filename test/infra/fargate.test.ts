@@ -398,12 +398,18 @@ describe('Fargate: arm64, a public IP when asked, no hand-off where every target
 
 describe('Fargate: what cannot be deployed', () => {
   it('refuses runOn "fargate" without a network, and a size Fargate does not run, naming target and job', () => {
-    const bad = parseConfig({
+    const parsed = parseConfig({
       targets: {
         prod: { secret: 's', backup: { runOn: 'fargate' } },
-        stage: { secret: 's', restore: { fargate: { cpu: 4096, memoryMiB: 4096 } } },
+        stage: { secret: 's' },
       },
     });
+    // A config built in code reaches the stack without parseConfig, which refuses the same size.
+    const stage = { ...parsed.targets.stage, restore: { fargate: { cpu: 4096, memoryMiB: 4096 } } };
+    const bad = { ...parsed, targets: { ...parsed.targets, stage } } as typeof parsed;
+    expect(() => parseConfig({ targets: { stage: { secret: 's', restore: stage.restore } } })).toThrow(
+      'targets.stage.restore.fargate: Fargate runs cpu 4096 with memoryMiB 8192 to 30720 in steps of 1024, not 4096',
+    );
     expect(() => new Pgmaint(new Stack(), 'P', { config: bad })).toThrow(
       /targets\.prod\.backup\.runOn: "fargate" needs subnets to run the task in: add "network"[\s\S]*targets\.stage\.restore\.fargate: Fargate runs cpu 4096 with memoryMiB 8192 to 30720 in steps of 1024, not 4096/,
     );
