@@ -164,3 +164,60 @@ export function taskOverrides(
       : {}),
   };
 }
+
+/** Where a job's Fargate task runs and with which task definition (FARGATE_ENV, or the stack's settings object). */
+export interface FargateSettings {
+  readonly cluster: string;
+  readonly taskDefinition: string;
+  readonly container: string;
+  readonly subnets: readonly string[];
+  readonly securityGroups: readonly string[];
+  readonly assignPublicIp: 'ENABLED' | 'DISABLED';
+}
+
+/**
+ * The whole ECS RunTask request of one run, in the API's own field names (the SDK's
+ * RunTaskCommand input, and the Input of a schedule's universal `ecs:runTask` target): the same
+ * task whoever starts it, the hand-off or the schedule.
+ */
+export function runTaskRequest(
+  settings: FargateSettings,
+  run: {
+    readonly job: string;
+    readonly target: string;
+    readonly event: Readonly<Record<string, unknown>>;
+    readonly size: TaskSize;
+    /** The job's default size: its task definition's. */
+    readonly defaults: TaskSize;
+    /** Who asked for the run, for the task's tags: a run id, or "schedule". */
+    readonly requestedBy: string;
+  },
+) {
+  return {
+    cluster: settings.cluster,
+    taskDefinition: settings.taskDefinition,
+    launchType: 'FARGATE' as const,
+    count: 1,
+    networkConfiguration: {
+      awsvpcConfiguration: {
+        subnets: [...settings.subnets],
+        ...(settings.securityGroups.length > 0 ? { securityGroups: [...settings.securityGroups] } : {}),
+        assignPublicIp: settings.assignPublicIp,
+      },
+    },
+    // The task definition has the job's default size: only a target's own size travels.
+    overrides: taskOverrides(
+      settings.container,
+      taskCommand(run.job, run.target, run.event),
+      run.size,
+      run.defaults,
+    ),
+    // Letters, digits, - and _ only (ECS's rule; target names keep to it): the tags say it exactly.
+    startedBy: `pgmaint-${run.job}-${run.target}`.slice(0, 128),
+    tags: [
+      { key: 'pgmaint:job', value: run.job },
+      { key: 'pgmaint:target', value: run.target },
+      { key: 'pgmaint:requested-by', value: run.requestedBy },
+    ],
+  };
+}
