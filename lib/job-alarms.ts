@@ -129,6 +129,48 @@ export class TargetJobAlarms extends Construct {
   }
 }
 
+/** The share of its RTO a drill may use before the near-RTO alarm warns. */
+export const NEAR_RTO_PERCENT = 80;
+
+export interface DrillRtoAlarmProps {
+  readonly target: string;
+  /** The target's `restore.drill.rto`, as configured. */
+  readonly rto: string;
+  readonly topic: sns.ITopic;
+}
+
+/**
+ * Near the RTO: a drill within its RTO that used NEAR_RTO_PERCENT of it or more, from the
+ * `DrillRtoUsedPercent` the restore job publishes for drills within their RTO only. A breach is
+ * not this alarm's to report: that drill fails, and its FAILED alert is the one page; this alarm
+ * keeps its state through a breach and through the days between drills (missing data is ignored),
+ * and returns to OK at the next drill with room to spare.
+ */
+export class DrillRtoAlarm extends Construct {
+  readonly alarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: DrillRtoAlarmProps) {
+    super(scope, id);
+    this.alarm = new cloudwatch.Alarm(this, 'NearRto', {
+      alarmDescription: `pgmaint restore ${props.target}: a restore drill took ${NEAR_RTO_PERCENT}% or more of its RTO (${props.rto}); as the database grows the next ones will breach it. See the drill's "restore phases" log line for where the time goes, and restore.drill in the config`,
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'DrillRtoUsedPercent',
+        dimensionsMap: { service: METRICS_SERVICE, job: 'restore', target: props.target },
+        // A drill a week at most: one day holds it, and ignoring missing data keeps the state until the next.
+        period: Duration.days(1),
+        statistic: 'Maximum',
+      }),
+      threshold: NEAR_RTO_PERCENT,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+    this.alarm.addAlarmAction(new actions.SnsAction(props.topic));
+    this.alarm.addOkAction(new actions.SnsAction(props.topic));
+  }
+}
+
 /**
  * The window without a success that means something is wrong: 1.5 times the gap, in one period
  * below an hour, else in whole hours; none when that no longer fits CloudWatch's 7 days with at

@@ -21,7 +21,7 @@ import { ConsoleTestEvents } from './console-test-events';
 import { FailureAlerts } from './failure-alerts';
 import { FargateCluster, RunJobTask } from './fargate-tasks';
 import { pgmaintContainerImage, pgmaintImage } from './image';
-import { deadLetterAlarm, failureAlertsAlarm, JobAlarms, TargetJobAlarms } from './job-alarms';
+import { DrillRtoAlarm, deadLetterAlarm, failureAlertsAlarm, JobAlarms, TargetJobAlarms } from './job-alarms';
 import { JobFunction } from './job-function';
 import { configSlice, lambdaSizing, scheduledInvocations } from './job-settings';
 import { fargateSettingsObject, JobTask } from './job-task';
@@ -252,6 +252,17 @@ export class Pgmaint extends Construct {
       });
       Tags.of(alarms).add('pgmaint:job', invocation.job);
       Tags.of(alarms).add('pgmaint:target', invocation.target);
+    }
+    for (const [target, settings] of Object.entries(config.targets)) {
+      const rto = settings.restore?.drill?.rto;
+      if (rto === undefined) continue;
+      const alarm = new DrillRtoAlarm(this, `${target}-drill-rto-Alarm`, {
+        target,
+        rto,
+        topic: this.alertTopic,
+      });
+      Tags.of(alarm).add('pgmaint:job', 'restore');
+      Tags.of(alarm).add('pgmaint:target', target);
     }
 
     this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {

@@ -4,6 +4,7 @@ import { type BackupManifest, bySeries, listBackups } from '../shared/backup-cat
 import type { TargetConfig } from '../shared/config/schema';
 import { backupSection } from '../shared/config/sections';
 import { errorMessage } from '../shared/errors';
+import { formatInZone } from '../shared/schedule';
 import type { ObjectStore } from '../shared/store';
 import {
   type DrillRecord,
@@ -15,6 +16,7 @@ import {
   healthStateSchema,
   parseStored,
 } from '../shared/store/layout';
+import { type BackupDue, backupDueSince } from './backup-due';
 
 const DAY_MS = 86_400_000;
 
@@ -38,12 +40,27 @@ export interface RetentionRuleStatus {
 
 export interface ReportBackup {
   readonly key: string;
+  readonly startedAt: string;
   readonly finishedAt: string;
   readonly ageSeconds: number;
   readonly bytes: number;
   readonly lockedUntil?: string;
   readonly lockMode?: 'GOVERNANCE' | 'COMPLIANCE';
   readonly copies: ReadonlyArray<{ region: string; bucket: string; verifiedAt: string }>;
+}
+
+/** A target with `databases`: one database's backups. */
+export interface DatabaseBackups {
+  readonly database: string;
+  /**
+   * ok: its newest backup is from the last scheduled run that should be over, or later (or there is
+   * no schedule to judge by); overdue: older than that; missing: named in `databases`, no verified
+   * backup; left-out: backups of a database the target no longer backs up (not in the list, or in
+   * `exclude`), not judged.
+   */
+  readonly status: 'ok' | 'overdue' | 'missing' | 'left-out';
+  readonly count: number;
+  readonly newest: ReportBackup | null;
 }
 
 export interface ReportDrill {
@@ -70,6 +87,17 @@ export interface TargetReport {
     readonly count: number;
     readonly newest: ReportBackup | null;
     readonly oldestFinishedAt: string | null;
+    /**
+     * A target with `databases`: each database's newest backup, by name ("*": those the store holds
+     * backups of; the FAILED alert of the run names one that was never backed up).
+     */
+    readonly databases?: readonly DatabaseBackups[];
+    /**
+     * A target with `databases` and a backup schedule: each database's newest backup must have
+     * started at or after this (the last scheduled run that should be over; for rate(), the
+     * interval plus the time a run may take).
+     */
+    readonly dueSince?: string | null;
   };
   readonly retention: readonly RetentionRuleStatus[];
   readonly objectLock: {
@@ -147,10 +175,24 @@ export async function buildReport(input: ReportInput): Promise<TargetReport> {
   const rto = target.restore?.drill?.rto ?? null;
   const last = drills[0] ?? null;
 
+  const due = backupDueSince(target.backup?.schedule, target.timezone, now);
+  const perDatabase =
+    target.databases === undefined ? undefined : databaseBackups(backups, target, nowMs, due);
+
   const findings: string[] = [];
   const backedUp = backups.length > 0 || target.backup !== undefined;
   if (backedUp) {
     if (!newest) findings.push('no verified backup');
+    for (const database of perDatabase ?? [])
+      if (database.status === 'missing') findings.push(`database "${database.database}": no verified backup`);
+      else if (database.status === 'overdue' && database.newest && due)
+        findings.push(
+          `database "${database.database}": newest backup started ${database.newest.startedAt}, before ${
+            due.run
+              ? `the scheduled run of ${formatInZone(due.run, target.timezone)}`
+              : formatInZone(due.since, target.timezone)
+          } (backup.schedule ${target.backup?.schedule})`,
+        );
     for (const rule of retention.filter((r) => !r.met))
       findings.push(`${rule.rule} ${rule.wanted} not met (${rule.have})`);
     if (lock && newest && !newestLocked) findings.push('the newest backup is not locked (backup.objectLock)');
@@ -174,6 +216,7 @@ export async function buildReport(input: ReportInput): Promise<TargetReport> {
       count: backups.length,
       newest: newest ? reportBackup(newest, nowMs) : null,
       oldestFinishedAt: backups.at(-1)?.finishedAt ?? null,
+      ...(perDatabase ? { databases: perDatabase, dueSince: due?.since.toISOString() ?? null } : {}),
     },
     retention,
     objectLock: { configured: lock, newestLocked },
@@ -194,9 +237,41 @@ export async function buildReport(input: ReportInput): Promise<TargetReport> {
   };
 }
 
+/**
+ * Each database's backups, by name: those `databases` lists (or, with "*", those the store holds
+ * backups of), each judged against the schedule; backups of a database no longer backed up are
+ * listed, not judged. Backups from before the target named `databases` are no database's series.
+ */
+function databaseBackups(
+  backups: readonly BackupManifest[],
+  target: TargetConfig,
+  nowMs: number,
+  due: BackupDue | undefined,
+): DatabaseBackups[] {
+  const series = bySeries(backups);
+  series.delete('');
+  const listed = target.databases === '*' ? undefined : target.databases;
+  const excluded = new Set(target.exclude ?? []);
+  const names = [...new Set([...(listed ?? []), ...series.keys()])].sort((a, b) => a.localeCompare(b));
+  return names.map((database) => {
+    const own = series.get(database) ?? [];
+    const newest = own[0];
+    const backedUp = listed ? listed.includes(database) : !excluded.has(database);
+    const status = !backedUp
+      ? 'left-out'
+      : !newest
+        ? 'missing'
+        : due && Date.parse(newest.startedAt) < due.since.getTime()
+          ? 'overdue'
+          : 'ok';
+    return { database, status, count: own.length, newest: newest ? reportBackup(newest, nowMs) : null };
+  });
+}
+
 function reportBackup(manifest: BackupManifest, nowMs: number): ReportBackup {
   return {
     key: manifest.key,
+    startedAt: manifest.startedAt,
     finishedAt: manifest.finishedAt,
     ageSeconds: Math.round((nowMs - Date.parse(manifest.finishedAt)) / 1000),
     bytes: manifest.bytes,

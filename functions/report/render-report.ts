@@ -10,6 +10,13 @@ const RULE_UNITS: Record<string, string> = {
   keepYearly: 'years',
 };
 
+const DATABASE_STATUS = {
+  ok: 'ok',
+  overdue: 'OVERDUE',
+  missing: 'MISSING',
+  'left-out': 'left out',
+} as const;
+
 const label = (name: string) => `  ${name.padEnd(10)}  `;
 const more = label('');
 
@@ -27,6 +34,18 @@ export function renderReport(report: TargetReport): string {
       ? `${label('backups')}${report.backups.count} verified; newest finished ${ago(newest.finishedAt)} (${formatBytes(newest.bytes)}, ${newest.key}); oldest ${report.backups.oldestFinishedAt}`
       : `${label('backups')}no verified backup`,
   );
+  const width = Math.max(0, ...(report.backups.databases ?? []).map((d) => d.database.length));
+  for (const database of report.backups.databases ?? []) {
+    const newestOfIt = database.newest;
+    const what = newestOfIt
+      ? `${database.count} verified; newest started ${ago(newestOfIt.startedAt)} (${formatBytes(newestOfIt.bytes)}, ${newestOfIt.key})`
+      : 'no verified backup';
+    lines.push(
+      `${more}${database.database.padEnd(width)}  ${DATABASE_STATUS[database.status].padEnd(8)}  ${what}`,
+    );
+  }
+  if (report.backups.databases && report.backups.dueSince === null)
+    lines.push(`${more}not judged against a schedule: no backup.schedule, or no scheduled run over yet`);
   if (report.retention.length > 0)
     lines.push(
       `${label('retention')}${report.retention

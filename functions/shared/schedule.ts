@@ -126,6 +126,44 @@ export function nextRuns(schedule: ParsedSchedule, timezone: string, count: numb
   return runs;
 }
 
+const HOUR_MS = 3_600_000;
+/**
+ * How far back previousRuns looks, widening until it finds enough runs: an hour first (a frequent
+ * schedule has hundreds of runs in a day), four years last (29 February).
+ */
+const LOOKBACK_HOURS = [1, 48, 15 * 24, 63 * 24, 367 * 24, 1462 * 24];
+
+/**
+ * The last `count` run times at or before `at`, newest first; fewer when the schedule has not run
+ * that often. A rate schedule has no fixed times (it counts from when it was created): none.
+ */
+export function previousRuns(schedule: ParsedSchedule, timezone: string, count: number, at: Date): Date[] {
+  if (schedule.kind === 'rate') return [];
+  if (schedule.kind === 'at') {
+    const once = zonedDateToUtc(schedule.at, timezone);
+    return once <= at ? [once] : [];
+  }
+  for (const hours of LOOKBACK_HOURS) {
+    const found = runsBetween(schedule, timezone, new Date(at.getTime() - hours * HOUR_MS), at);
+    if (found.length >= count || hours === LOOKBACK_HOURS.at(-1)) return found.slice(-count).reverse();
+  }
+  return [];
+}
+
+/** Run times after `from` and at or before `to`, oldest first. */
+function runsBetween(schedule: ParsedSchedule, timezone: string, from: Date, to: Date): Date[] {
+  const CHUNK = 16;
+  const found: Date[] = [];
+  let cursor = from;
+  for (;;) {
+    const chunk = nextRuns(schedule, timezone, CHUNK, cursor);
+    found.push(...chunk.filter((run) => run <= to));
+    const last = chunk.at(-1);
+    if (!last || last > to || chunk.length < CHUNK) return found;
+    cursor = last;
+  }
+}
+
 /** A local time as if it were UTC: `2027-03-28 02:00` in London becomes 2027-03-28T02:00Z. */
 function wallClockAsUtc(date: Date, timezone: string): number {
   return Date.parse(`${formatInZone(date, timezone).slice(0, 16).replace(' ', 'T')}:00Z`);
@@ -153,18 +191,30 @@ function repeatedWallClock(run: Date, timezone: string): boolean {
   );
 }
 
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** One formatter per zone: making one costs far more than using it, and a schedule's run times use it many times each. */
+function zoneFormat(timezone: string): Intl.DateTimeFormat {
+  let format = zoneFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
+    zoneFormats.set(timezone, format);
+  }
+  return format;
+}
+
 /** "2026-12-06 04:00 GMT" style, in the given zone. */
 export function formatInZone(date: Date, timezone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'short',
-  }).formatToParts(date);
+  const parts = zoneFormat(timezone).formatToParts(date);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
 }

@@ -28,6 +28,7 @@ FILES=(
   test/integration/backup-cycle.test.ts
   test/integration/health-checks.test.ts
   test/integration/health-connection.test.ts
+  test/integration/report-databases.test.ts
 )
 # PGMAINT_TEST_DATES_FILES="a.test.ts b.test.ts" runs only those (while fixing one of them).
 [ -n "${PGMAINT_TEST_DATES_FILES:-}" ] && read -r -a FILES <<<"$PGMAINT_TEST_DATES_FILES"

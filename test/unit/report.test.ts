@@ -325,6 +325,7 @@ describe('renderReport', () => {
       count: 12,
       newest: {
         key: 'prod/2026/06/15/prod-20260615T020000Z.dump',
+        startedAt: '2026-06-15T02:00:00.000Z',
         finishedAt: '2026-06-15T02:01:00.000Z',
         ageSeconds: 35_940,
         bytes: 5 * 1024 ** 3,

@@ -48,6 +48,7 @@ const ONE_DATABASE_SECTIONS = ['retention', 'reindex', 'health'] as const;
 
 interface DatabasesTarget {
   readonly url?: string | undefined;
+  readonly secret?: string | undefined;
   readonly dbname?: string | undefined;
   readonly databases?: '*' | readonly string[] | undefined;
   readonly exclude?: readonly string[] | undefined;
@@ -103,7 +104,10 @@ export function databaseIssues(target: DatabasesTarget): Array<{ path: string[];
     if (target[section] !== undefined)
       issues.push({
         path: [section],
-        message: `${section} works inside one database and this target names several ("databases"); give each database it should run on a target of its own (the same secret with "dbname": "<database>", or a url naming that database)`,
+        message:
+          section === 'health'
+            ? healthRefusal(undefined, target)
+            : `${section} works inside one database and this target names several ("databases"); give each database it should run on a target of its own (the same secret with "dbname": "<database>", or a url naming that database)`,
       });
   if (target.restore?.drill?.schedule !== undefined)
     issues.push({
@@ -114,6 +118,27 @@ export function databaseIssues(target: DatabasesTarget): Array<{ path: string[];
   return issues;
 }
 
+/**
+ * Health on a server-wide target: what to write instead, with this target's own connection (its
+ * secret's name, never a URL's password) and one of its databases. Health's state, alerts,
+ * Nagios line and metrics are one target's: a target per database keeps each of them whole.
+ */
+function healthRefusal(targetName: string | undefined, target: DatabasesTarget): string {
+  const database = Array.isArray(target.databases) ? (target.databases[0] ?? 'app') : 'app';
+  const connection =
+    target.secret !== undefined
+      ? `"secret": ${JSON.stringify(target.secret)}, "dbname": ${JSON.stringify(database)}`
+      : `"url": "<the same url, naming database ${database}>"`;
+  const key = JSON.stringify(`${targetName ?? '<name>'}-${database}`);
+  const which = targetName === undefined ? 'this target' : `target "${targetName}"`;
+  return (
+    `health checks one database and ${which} names several ("databases"): add a target per database to check, ` +
+    `connecting as this one does, e.g. "targets": { ${key}: { ${connection}, "health": { "schedule": "rate(15 minutes)" } } }, ` +
+    'and keep "databases" here for the backup. Each such target also runs the server-wide checks (such as connections, replication_lag, wal_files, checkpoints, and xid_wraparound, which covers every database): ' +
+    'to grade those on one target only, set their thresholds to { "warning": null, "critical": null } on the others (README: Health, "Several databases of one server")'
+  );
+}
+
 /** A target whose backup covers several databases ("databases" is set). */
 export const namesSeveralDatabases = (target: { readonly databases?: unknown }) =>
   target.databases !== undefined;
@@ -122,12 +147,10 @@ export const namesSeveralDatabases = (target: { readonly databases?: unknown }) 
  * Retention, reindex and health work inside one database; run against a target with `databases`
  * they would look at the database pgmaint connects to for discovery and say nothing of the rest.
  */
-export function refuseSeveralDatabases(
-  job: string,
-  targetName: string,
-  target: { readonly databases?: unknown },
-) {
+export function refuseSeveralDatabases(job: string, targetName: string, target: DatabasesTarget) {
   if (!namesSeveralDatabases(target)) return;
+  if (job === 'health')
+    throw new RequestRefusedError(`${healthRefusal(targetName, target)}; nothing was done`);
   throw new RequestRefusedError(
     `${job} works inside one database and target "${targetName}" names several ("databases"): give each database it should run on a target of its own (the same secret with "dbname": "<database>", or a url naming that database); nothing was done`,
   );

@@ -2,6 +2,7 @@ import type { DemoStep } from '../demo-context';
 import { backupStep } from './backup';
 import { healthStep } from './health';
 import { reindexStep } from './reindex';
+import { reportStep } from './report';
 import { restoreStep } from './restore';
 import { retentionStep } from './retention';
 import { timescaledbStep } from './timescaledb';
@@ -14,4 +15,5 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   timescaledbStep,
   reindexStep,
   healthStep,
+  reportStep,
 ];
