@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { bySeries, listBackups } from '../shared/backup-catalog';
 import { namesSeveralDatabases } from '../shared/config/databases';
 import { backupSection } from '../shared/config/sections';

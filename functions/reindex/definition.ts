@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { refuseSeveralDatabases } from '../shared/config/databases';
 import type { ReindexConfig } from '../shared/config/schema';
 import { reindexSection } from '../shared/config/sections';

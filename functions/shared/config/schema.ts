@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOB_MANIFESTS } from '../../manifests';
 import { SSL_MODES } from '../credentials';
 import { targetSizeProblems } from '../fargate-task';
