@@ -110,4 +110,14 @@ export function pauseAfter(batchMs: number, replicas: Replicas, pacing: Pacing =
   return Math.round(Math.min(pacing.maxPauseMs, Math.max(pacing.minPauseMs, batchMs * pacing.pauseShare)));
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `signal` aborts meanwhile (the caller checks it next). */
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });

@@ -2,6 +2,7 @@ import type { Client } from 'pg';
 import { JobError } from '../shared/errors';
 import { inTransaction } from '../shared/in-transaction';
 import type { Logger } from '../shared/logger';
+import { type CancelBackend, cancelledOnStop } from '../shared/pg/cancel-on-stop';
 import { resetSessionLimits, setSessionLimits } from '../shared/pg/session-limits';
 import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
@@ -30,8 +31,12 @@ export interface DeletionDeps {
   readonly logger: Logger;
   readonly remainingMs: () => number;
   readonly pacing: Pacing;
-  /** Aborted when the run must stop: checked between batches (each one is committed or not at all). */
+  /**
+   * Aborted when the run must stop: the batch under way is cancelled on the server (rolled back
+   * whole, `cancelBackend`), and no batch follows; each batch is committed or not at all.
+   */
   readonly signal?: AbortSignal;
+  readonly cancelBackend?: CancelBackend;
   /** Rows deleted so far by this rule, after each batch. */
   readonly onRows?: (rows: number) => void;
 }
@@ -118,10 +123,14 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
     const started = performance.now();
     let batch: Batch;
     try {
-      if (shape === 'indexRange') batch = await indexRangeBatch(batchDeps, cursor, limit);
-      else if (shape === 'tidRange') batch = await tidRangeBatch(batchDeps, cursor, pageCount, cap);
-      else batch = await scanBatch(batchDeps, limit);
+      batch = await cancelledOnStop(client, deps, () => {
+        if (shape === 'indexRange') return indexRangeBatch(batchDeps, cursor, limit);
+        if (shape === 'tidRange') return tidRangeBatch(batchDeps, cursor, pageCount, cap);
+        return scanBatch(batchDeps, limit);
+      });
     } catch (error) {
+      // Cancelled by a stop, not by the statement timeout: the batch rolled back, nothing follows.
+      if (deps.signal?.aborted) throw deps.signal.reason;
       const state = sqlState(error);
       if (state === LOCK_NOT_AVAILABLE) {
         // Someone holds a table lock (an ALTER, a long LOCK TABLE): back off, retry, then give up for this run.
@@ -130,7 +139,7 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
           `retention ${qualifiedName(rule)}: lock timeout (${lockFailures}/${pacing.lockAttempts})`,
         );
         if (lockFailures >= pacing.lockAttempts) return stop('lockTimeout');
-        await sleep(pacing.lockRetryMs);
+        await sleep(pacing.lockRetryMs, deps.signal);
         continue;
       }
       if (state === QUERY_CANCELED && (size > pacing.minBatch || pageCount > 1)) {
@@ -186,6 +195,7 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
     // A batch that deleted nothing (young pages a page range only read) wrote nothing to catch up on.
     await sleep(
       batch.deleted > 0 ? pauseAfter(elapsedMs, await readReplicas(client), pacing) : pacing.minPauseMs,
+      deps.signal,
     );
   }
 }
