@@ -1,20 +1,23 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the TypeScript CLI from a checkout (tsx compiles on the fly); the package and the image ship compiled JS.
+// Runs the TypeScript CLI from a checkout (tsx compiles on the fly); the package ships one esbuild
+// bundle (dist/cli, functions/cli/bundle.ts) and the container image the tsc-compiled functions.
 const { join } = require('node:path');
 const { existsSync } = require('node:fs');
 const source = join(__dirname, '..', 'functions', 'cli', 'main.ts');
 const fromSource = existsSync(source);
-// The npm package ships dist/functions/; the container image has the compiled functions/ beside bin/.
-const compiledBeside = join(__dirname, '..', 'functions', 'cli');
-const cliDir = fromSource
-  ? join(__dirname, '..', 'functions', 'cli')
-  : existsSync(join(compiledBeside, 'main.js'))
-    ? compiledBeside
-    : join(__dirname, '..', 'dist', 'functions', 'cli');
+const bundle = join(__dirname, '..', 'dist', 'cli');
+// The container image has the compiled functions/ beside bin/.
+const cliDir =
+  !fromSource && existsSync(join(bundle, 'main.js')) ? bundle : join(__dirname, '..', 'functions', 'cli');
 // Node 22.1+ keeps compiled code between runs (a monitoring server starts `pgmaint health` every
-// few minutes); older Node has no such cache and goes on without it.
-if (!fromSource) require('node:module').enableCompileCache?.();
+// few minutes); on older Node the bundle goes through V8's code cache itself (bin/compile-cache.js).
+const nodeCompileCache = !fromSource && typeof require('node:module').enableCompileCache === 'function';
+if (nodeCompileCache) require('node:module').enableCompileCache();
+const loadMain =
+  cliDir === bundle && !nodeCompileCache
+    ? () => require('./compile-cache').requireWithCodeCache(join(bundle, 'main.js'))
+    : () => require(join(cliDir, 'main'));
 // From source, tsx compiles on the fly: its require hook for the static imports, its import hook
 // for the commands the CLI loads only when they run (functions/jobs.ts).
 const ready = fromSource
@@ -26,7 +29,7 @@ const ready = fromSource
 ready
   .then(() => {
     require(join(cliDir, 'quiet-warnings')).quietSdkNodeVersionWarning();
-    const { main } = require(join(cliDir, 'main'));
+    const { main } = loadMain();
     return main(process.argv.slice(2));
   })
   .then(

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,13 +9,9 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import {
-  SELF_REPORTED_EXIT_CODES,
-  type TaskSize,
-  taskCommand,
-  taskOverrides,
-} from '../functions/shared/fargate-task';
+import { runTaskRequest, SELF_REPORTED_EXIT_CODES, type TaskSize } from '../functions/shared/fargate-task';
 import { CONTAINER_NAME, type JobTask } from './job-task';
+import { findingReference } from './policy-acknowledgements';
 
 export interface FargateClusterProps {
   readonly vpc: ec2.IVpc;
@@ -124,44 +120,63 @@ export interface RunJobTaskProps extends schedulerTargets.ScheduleTargetBaseProp
 }
 
 /**
- * A schedule's ECS RunTask target for one target's job: the job's task definition on Fargate in
- * the configured subnets and security groups, the CLI command and the target's size as the
- * RunTask `overrides` (Scheduler passes a templated ECS target's Input as those). Written out
- * because EcsRunFargateTask only allows a public IP with subnets chosen by type, not by id.
+ * A schedule's RunTask of one target's job, through EventBridge Scheduler's universal target
+ * `aws-sdk:ecs:runTask`, whose Input is the whole RunTask request (AWS documents it so): the job's
+ * task definition on Fargate in the configured subnets and security groups, the CLI command and
+ * the target's size as the request's `overrides`, the same request the hand-off sends
+ * (runTaskRequest). The templated ECS target has no field for overrides, and its Input is
+ * documented only as the text "passed to the target".
  */
 export class RunJobTask extends schedulerTargets.ScheduleTargetBase implements scheduler.IScheduleTarget {
   constructor(private readonly props: RunJobTaskProps) {
-    super({ ...props, input: undefined }, props.task.cluster.clusterArn);
+    super({ ...props, input: undefined }, `arn:${Aws.PARTITION}:scheduler:::aws-sdk:ecs:runTask`);
   }
 
   protected addTargetActionToRole(role: iam.IRole): void {
+    const { task } = this.props;
     // RunTask on this task definition, PassRole of its two roles to ECS only.
-    this.props.task.taskDefinition.grantRun(role);
+    task.taskDefinition.grantRun(role);
+    // The request tags the task with its job and target: tagging on create needs TagResource.
+    const clusterTasks = clusterTasksArn(task.cluster);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:TagResource'],
+        resources: [clusterTasks],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${findingReference(role, clusterTasks)}]`,
+      reason:
+        "A task's ARN exists only once RunTask creates it: TagResource on this cluster's tasks, and only as part of RunTask (ecs:CreateAction), so the scheduled tasks carry their job and target",
+    });
   }
 
   protected bindBaseTargetConfig(schedule: scheduler.ISchedule): scheduler.ScheduleTargetConfig {
-    const { task, job, target, event } = this.props;
-    const overrides = taskOverrides(
-      CONTAINER_NAME,
-      taskCommand(job, target, event),
-      this.props.size,
-      this.props.defaults,
+    const { task, job, target, event, size, defaults } = this.props;
+    const request = runTaskRequest(
+      {
+        cluster: task.cluster.clusterArn,
+        taskDefinition: task.taskDefinition.taskDefinitionArn,
+        container: CONTAINER_NAME,
+        subnets: task.network.subnetIds,
+        securityGroups: task.network.securityGroups.map((g) => g.securityGroupId),
+        assignPublicIp: task.network.assignPublicIp ? 'ENABLED' : 'DISABLED',
+      },
+      { job, target, event, size, defaults, requestedBy: 'schedule' },
     );
     return {
       ...super.bindBaseTargetConfig(schedule),
-      input: scheduler.ScheduleTargetInput.fromObject(overrides),
-      ecsParameters: {
-        taskDefinitionArn: task.taskDefinition.taskDefinitionArn,
-        launchType: 'FARGATE',
-        taskCount: 1,
-        networkConfiguration: {
-          awsvpcConfiguration: {
-            subnets: [...task.network.subnetIds],
-            securityGroups: task.network.securityGroups.map((g) => g.securityGroupId),
-            assignPublicIp: task.network.assignPublicIp ? 'ENABLED' : 'DISABLED',
-          },
-        },
-      },
+      input: scheduler.ScheduleTargetInput.fromObject(request),
     };
   }
+}
+
+/** The ARNs of the tasks a cluster runs (a task's own ARN exists only once RunTask makes it). */
+export function clusterTasksArn(cluster: ecs.ICluster): string {
+  return Stack.of(cluster).formatArn({
+    service: 'ecs',
+    resource: 'task',
+    resourceName: `${cluster.clusterName}/*`,
+  });
 }

@@ -1,8 +1,9 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { clusterTasksArn } from './fargate-tasks';
 import { grantJobAccess, type JobAccess } from './job-grants';
 import { lambdaSizing, maxEventAge } from './job-settings';
 import type { JobTask } from './job-task';
@@ -106,11 +107,7 @@ export class JobFunction extends Construct {
       }),
     );
     // RunTask tags the task with its job and target: tagging on create needs TagResource on it.
-    const clusterTasks = Stack.of(this).formatArn({
-      service: 'ecs',
-      resource: 'task',
-      resourceName: `${task.cluster.clusterName}/*`,
-    });
+    const clusterTasks = clusterTasksArn(task.cluster);
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'TagOwnFargateTasks',

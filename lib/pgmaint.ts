@@ -14,7 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { JOB_MANIFESTS } from '../functions/manifests';
 import { JOBS, type JobName, type PgmaintConfig } from '../functions/shared/config/schema';
-import { jobPlacement, taskSizeProblem } from '../functions/shared/fargate-task';
+import { jobPlacement, targetSizeProblems } from '../functions/shared/fargate-task';
 import { warnWithoutAbortRule } from './bucket-lifecycle-warning';
 import { ConfigObjects } from './config-objects';
 import { ConsoleTestEvents } from './console-test-events';
@@ -484,18 +484,18 @@ function validateProps(props: PgmaintProps): void {
       problems.push(`targets.${name}.secret: required when deploying`);
     }
   }
-  for (const [name, target] of Object.entries(config.targets))
+  for (const [name, target] of Object.entries(config.targets)) {
     for (const manifest of Object.values(JOB_MANIFESTS)) {
-      const { runOn, size } = jobPlacement(target, manifest);
-      const where = `targets.${name}.${manifest.job}`;
+      const { runOn } = jobPlacement(target, manifest);
       if (runOn === 'fargate' && !props.vpc && !config.network)
         problems.push(
-          `${where}.runOn: "fargate" needs subnets to run the task in: add "network" (vpcId, availabilityZones, privateSubnetIds) to the config, or run it on "lambda"`,
+          `targets.${name}.${manifest.job}.runOn: "fargate" needs subnets to run the task in: add "network" (vpcId, availabilityZones, privateSubnetIds) to the config, or run it on "lambda"`,
         );
-      const sizeProblem = taskSizeProblem(size);
-      if (sizeProblem && target[manifest.job] !== undefined)
-        problems.push(`${where}.fargate: ${sizeProblem}`);
     }
+    // parseConfig refuses these too; a config built in code reaches the stack without it.
+    for (const { path, message } of targetSizeProblems(target, Object.values(JOB_MANIFESTS)))
+      problems.push(`targets.${name}.${path.join('.')}: ${message}`);
+  }
   if (config.backupBucket?.startsWith('file://') && !props.bucket) {
     problems.push(
       'backupBucket: a file:// store is for local runs; give an S3 bucket name or leave it out to create one',

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { namesSeveralDatabases } from '../shared/config/databases';
 import type { JobDefinition } from '../shared/job';
 import { estimateBackup } from './estimate';

@@ -1,6 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { bySeries, listBackups } from '../shared/backup-catalog';
+import { namesSeveralDatabases } from '../shared/config/databases';
 import { backupSection } from '../shared/config/sections';
+import { InputError } from '../shared/errors';
 import type { JobDefinition, JobResult } from '../shared/job';
 import { formatBytes, formatDuration } from '../shared/units';
 import { type KeepRule, keepReasons } from './prune-backups';
@@ -8,6 +10,8 @@ import { type KeepRule, keepReasons } from './prune-backups';
 export interface BackupListing extends JobResult {
   readonly status: 'ok';
   readonly store: string;
+  /** --database: only this database's backups are listed. */
+  readonly database?: string;
   readonly backups: ReadonlyArray<{
     key: string;
     bytes: number;
@@ -29,15 +33,26 @@ export interface BackupListing extends JobResult {
 }
 
 /** `pgmaint backups`: verified backups (those with a manifest), newest first. Read-only. */
-export const backupsCommand: JobDefinition<Record<string, never>, BackupListing> = {
+export const backupsCommand: JobDefinition<{ database?: string }, BackupListing> = {
   name: 'backups',
   summary: 'list the verified backups of a target (of each of its databases), newest first',
-  options: z.strictObject({}),
-  flags: {},
+  options: z.strictObject({
+    database: z.string({ error: 'expected a database name' }).min(1).optional(),
+  }),
+  flags: {
+    database: {
+      type: 'string',
+      description: 'a target with "databases": list only the backups of this database',
+    },
+  },
   alertOnFailure: false,
-  async run(context) {
+  async run(context, { database }) {
+    if (database !== undefined && !namesSeveralDatabases(context.target))
+      throw new InputError([
+        `database: target "${context.targetName}" backs up one database; leave out --database, it is for targets with "databases"`,
+      ]);
     const store = context.store();
-    const manifests = await listBackups(store, context.targetName, (m) => context.logger.warn(m));
+    const manifests = await listBackups(store, context.targetName, (m) => context.logger.warn(m), database);
     const policy = backupSection.parse(context.target.backup ?? {});
     // Each database of a target with `databases` is kept by the rules on its own.
     const reasons = new Map(
@@ -49,6 +64,7 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
       target: context.targetName,
       status: 'ok',
       store: store.location,
+      ...(database !== undefined ? { database } : {}),
       backups: manifests.map((m) => ({
         key: m.key,
         bytes: m.bytes,
@@ -70,11 +86,12 @@ export const backupsCommand: JobDefinition<Record<string, never>, BackupListing>
     };
   },
   render(result) {
-    if (result.backups.length === 0) return `${result.target}: no verified backups in ${result.store}`;
+    const of = result.database === undefined ? '' : ` of database "${result.database}"`;
+    if (result.backups.length === 0) return `${result.target}: no verified backups${of} in ${result.store}`;
     const databases = new Set(result.backups.map((b) => b.database));
     const width = Math.max(...[...databases].map((d) => d.length));
     return [
-      `${result.target}: ${result.backups.length} verified backup(s) in ${result.store}, newest first`,
+      `${result.target}: ${result.backups.length} verified backup(s)${of} in ${result.store}, newest first`,
       ...result.backups.map(
         (b) =>
           `  ${b.finishedAt}  ${databases.size > 1 ? `${b.database.padEnd(width)}  ` : ''}${formatBytes(b.bytes).padStart(10)}  ${formatDuration(b.durationMs).padStart(8)}  ${b.key}${b.format === 'directory' ? '/ (directory)' : ''}  kept by ${b.keptBy.join(', ') || 'nothing (deleted after the next backup)'}`,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { refuseSeveralDatabases } from '../shared/config/databases';
 import { ConfigError, ConnectionError, errorMessage } from '../shared/errors';
 import type { JobContext, JobDefinition } from '../shared/job';

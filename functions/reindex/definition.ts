@@ -1,10 +1,11 @@
 import type { Client } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { refuseSeveralDatabases } from '../shared/config/databases';
 import type { ReindexConfig } from '../shared/config/schema';
 import { reindexSection } from '../shared/config/sections';
 import { RefusedError } from '../shared/errors';
 import type { JobContext, JobDefinition } from '../shared/job';
+import { cancelFromAnotherSession } from '../shared/pg/cancel-on-stop';
 import { loadSql } from '../shared/sql';
 import {
   formatBytes,
@@ -137,14 +138,7 @@ async function realRun(
       logger: context.logger,
       signal: context.signal,
       progress: context.progress,
-      cancelBackend: async (pid) => {
-        const other = await context.connect();
-        try {
-          await other.query(loadSql('reindex/cancel-backend'), [pid]);
-        } finally {
-          await other.end().catch(() => {});
-        }
-      },
+      cancelBackend: cancelFromAnotherSession(() => context.connect()),
     });
     const dropped = [...cleanup.dropped, ...rebuilt.droppedLeftovers];
     const shrunk = rebuilt.indexes.map((i) => (i.sizeAfter === null ? 0 : i.sizeBefore - i.sizeAfter));

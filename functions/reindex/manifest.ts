@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { namesSeveralDatabases } from '../shared/config/databases';
 import { jobManifest } from '../shared/manifest';
 import type { reindexOptions } from './definition';

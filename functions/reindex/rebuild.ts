@@ -1,10 +1,11 @@
-import type { Client } from 'pg';
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import { type CancelBackend, cancelledOnStop } from '../shared/pg/cancel-on-stop';
 import { NO_TIMEOUTS, setSessionLimits } from '../shared/pg/session-limits';
 import { sqlWithSlots } from '../shared/pg/sql-names';
 import type { Progress } from '../shared/progress';
 import { loadSql } from '../shared/sql';
+import { stoppedAfter } from '../shared/stop-signals';
 import { formatBytes, formatDuration } from '../shared/units';
 import { expectedGainBytes, type IndexEstimate } from './candidates';
 import {
@@ -15,7 +16,7 @@ import {
   transactionProblem,
   workBytes,
 } from './guards';
-import { dropLeftovers, type Leftover } from './leftovers';
+import { type CleanupOutcome, dropLeftovers, type Leftover } from './leftovers';
 import type { IndexOutcome } from './result';
 import type { Session } from './session';
 
@@ -28,8 +29,7 @@ export interface RebuildSettings {
    * its leftover dropped as for any failed rebuild, and the run stops.
    */
   readonly signal?: AbortSignal;
-  /** Cancels what the server process `pid` runs, from another connection. */
-  readonly cancelBackend?: (pid: number) => Promise<void>;
+  readonly cancelBackend?: CancelBackend;
   readonly progress?: Progress;
 }
 
@@ -39,6 +39,13 @@ export interface RebuildOutcome {
   readonly droppedLeftovers: Leftover[];
   readonly problems: string[];
 }
+
+/**
+ * After a stop, how long dropping the cancelled rebuild's leftover may wait for transactions on its
+ * table: well inside the 30 s ECS leaves a task between SIGTERM and SIGKILL. A leftover that
+ * cannot be dropped by then is the next run's to drop, first thing (dropLeftovers at its start).
+ */
+export const STOP_CLEANUP_LOCK_WAIT_MS = 10_000;
 
 /** A rebuild shorter than this says more about waits than throughput; keep the assumed rate. */
 const MIN_MEASURED_MS = 5_000;
@@ -114,7 +121,13 @@ export async function rebuildCandidates(
         continue;
       }
       await setSessionLimits(session.client, NO_TIMEOUTS).catch(() => {});
-      const cleanup = await dropLeftovers(session.client, candidate.tableOid, lockTimeoutMs);
+      const stopping = settings.signal?.aborted === true;
+      const cleanup = await dropLeftovers(
+        session.client,
+        candidate.tableOid,
+        stopping ? Math.min(lockTimeoutMs, STOP_CLEANUP_LOCK_WAIT_MS) : lockTimeoutMs,
+      );
+      if (stopping) throw stoppedAfter(settings.signal?.reason, stoppedRebuild(candidate.name, cleanup));
       outcome.droppedLeftovers.push(...cleanup.dropped);
       outcome.problems.push(...cleanup.problems);
       const cleaned =
@@ -129,25 +142,15 @@ export async function rebuildCandidates(
   return outcome;
 }
 
-/** Runs one statement on `client`; a stop meanwhile cancels it on the server. */
-async function cancelledOnStop<T>(
-  client: Client,
-  settings: RebuildSettings,
-  work: () => Promise<T>,
-): Promise<T> {
-  const { signal, cancelBackend } = settings;
-  if (!signal || !cancelBackend) return work();
-  const pid = Number((await client.query<{ pid: number }>(loadSql('reindex/backend-pid'))).rows[0]?.pid);
-  signal.throwIfAborted();
-  const cancel = () => {
-    cancelBackend(pid).catch(() => {}); // the statement's own error reports what happened
-  };
-  signal.addEventListener('abort', cancel, { once: true });
-  try {
-    return await work();
-  } finally {
-    signal.removeEventListener('abort', cancel);
-  }
+/** What a stop mid-rebuild left: the rebuild cancelled, its leftover dropped or the next run's. */
+function stoppedRebuild(index: string, cleanup: CleanupOutcome): string {
+  const dropped = cleanup.dropped.map((d) => d.name);
+  const left = cleanup.problems.length > 0;
+  return [
+    `cancelled the rebuild of ${index}`,
+    ...(dropped.length > 0 ? [`dropped its leftover ${dropped.join(', ')}`] : []),
+    ...(left ? [`${cleanup.problems.join('; ')}; the next reindex run drops it before anything else`] : []),
+  ].join('; ');
 }
 
 /** The outcome fields known before the rebuild; the status decides the rest. */

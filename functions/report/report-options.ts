@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The Lambda event (minus `target`) and the CLI flags of `pgmaint report`. */
 export const reportOptions = z.strictObject({

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { type BackupFile, type BackupManifest, backupFileKey } from '../shared/backup-catalog';
 import { errorMessage, RefusedError } from '../shared/errors';
 import { hasher } from '../shared/sha256-stream';
+import { neverStopped } from '../shared/stop-signals';
 import type { ObjectStore } from '../shared/store';
 
 /** Where pg_restore reads the archive from: a verified local copy, or the store, streamed. */
@@ -21,9 +22,15 @@ const TMP_HEADROOM = 1.1;
  * Proves the stored object is the one the manifest describes (SHA-256 and size) before anything
  * is created. When the archive fits in /tmp it is downloaded once, hashed on the way, and restored
  * from the file with parallel jobs; otherwise it is hashed in a first read and streamed after.
+ * `signal` (a stop) aborts the download and removes what was downloaded.
  */
-export async function prepareArchive(store: ObjectStore, manifest: BackupManifest): Promise<ArchiveSource> {
-  if (manifest.format === 'directory') return downloadDirectory(store, manifest);
+export async function prepareArchive(
+  store: ObjectStore,
+  manifest: BackupManifest,
+  signal: AbortSignal = neverStopped,
+): Promise<ArchiveSource> {
+  signal.throwIfAborted();
+  if (manifest.format === 'directory') return downloadDirectory(store, manifest, signal);
   const free = Math.min(await freeTmpBytes(), tmpLimit());
   if (manifest.bytes * TMP_HEADROOM < free) {
     const dir = await mkdtemp(join(tmpdir(), 'pgmaint-restore-'));
@@ -31,17 +38,21 @@ export async function prepareArchive(store: ObjectStore, manifest: BackupManifes
     const dispose = () => rm(dir, { recursive: true, force: true });
     try {
       const digest = hasher();
-      await pipeline(await store.getStream(manifest.key), digest.stream, createWriteStream(path));
+      await pipeline(await store.getStream(manifest.key), digest.stream, createWriteStream(path), { signal });
       checkDigest(manifest, digest.result());
       return { kind: 'file', path, dispose };
     } catch (error) {
       await dispose();
-      throw error;
+      throw signal.aborted ? signal.reason : error;
     }
   }
   const digest = hasher();
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-  await pipeline(await store.getStream(manifest.key), digest.stream, discard);
+  await pipeline(await store.getStream(manifest.key), digest.stream, discard, { signal }).catch(
+    (error: unknown) => {
+      throw signal.aborted ? signal.reason : error;
+    },
+  );
   checkDigest(manifest, digest.result());
   return { kind: 'stream', dispose: async () => {} };
 }
@@ -57,7 +68,11 @@ const FILE_NAME = /^[A-Za-z0-9_.-]+$/;
  * file is downloaded and checked against the manifest's size and SHA-256 before anything is
  * created. Without room for it in /tmp the restore is refused up front.
  */
-async function downloadDirectory(store: ObjectStore, manifest: BackupManifest): Promise<ArchiveSource> {
+async function downloadDirectory(
+  store: ObjectStore,
+  manifest: BackupManifest,
+  signal: AbortSignal,
+): Promise<ArchiveSource> {
   const files = manifest.files ?? [];
   const bad = files.find((f) => !FILE_NAME.test(f.name) || f.name === '..' || f.name === '.');
   if (files.length === 0 || bad)
@@ -80,6 +95,7 @@ async function downloadDirectory(store: ObjectStore, manifest: BackupManifest): 
     let failed = false;
     const downloader = async () => {
       while (!failed && next < files.length) {
+        signal.throwIfAborted();
         try {
           await downloadFile(files[next++] as BackupFile);
         } catch (error) {
@@ -92,8 +108,11 @@ async function downloadDirectory(store: ObjectStore, manifest: BackupManifest): 
       const key = backupFileKey(manifest.key, file.name);
       const digest = hasher();
       try {
-        await pipeline(await store.getStream(key), digest.stream, createWriteStream(join(path, file.name)));
+        await pipeline(await store.getStream(key), digest.stream, createWriteStream(join(path, file.name)), {
+          signal,
+        });
       } catch (error) {
+        if (signal.aborted) throw signal.reason;
         throw new RefusedError(
           `backup ${manifest.key}: file ${file.name} could not be read from ${store.location}/${key} (${errorMessage(error)}); nothing was restored`,
         );
@@ -111,6 +130,7 @@ async function downloadDirectory(store: ObjectStore, manifest: BackupManifest): 
       Array.from({ length: Math.min(DOWNLOADS_AT_ONCE, files.length) }, downloader),
     );
     const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (signal.aborted) throw signal.reason;
     if (failure) throw failure.reason;
     return { kind: 'file', path, dispose };
   } catch (error) {

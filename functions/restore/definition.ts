@@ -38,6 +38,7 @@ export const restoreJob: JobDefinition<RestoreOptions, RestoreResult> = {
     },
   },
   run: runRestore,
+  stopsOnSignal: true,
   estimate: estimateRestore,
   render: renderRestore,
   failed: (result) => result.status === 'failed' || result.status === 'rto-exceeded',

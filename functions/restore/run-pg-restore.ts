@@ -6,6 +6,7 @@ import { libpqEnv } from '../shared/credentials';
 import { JobError } from '../shared/errors';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import { hasher } from '../shared/sha256-stream';
+import { neverStopped } from '../shared/stop-signals';
 import type { ObjectStore } from '../shared/store';
 import { spawnTool, type ToolProcess } from '../shared/tool-process';
 import { type ArchiveSource, checkDigest } from './archive-source';
@@ -22,6 +23,7 @@ const RESTORE_JOBS = Math.max(2, Math.min(availableParallelism(), 8));
  * the store in one transaction, so a failure leaves an empty database to drop, not half a restore.
  * Into PostgreSQL 13-16 with pg_restore 17+, pg_restore writes a script (one transaction) that
  * psql runs, without the `SET transaction_timeout` those servers reject; that restore is serial.
+ * A stop (`signal`) ends pg_restore and psql and the read from the store, then throws its reason.
  */
 export async function runPgRestore(options: {
   settings: ConnectionSettings;
@@ -33,8 +35,11 @@ export async function runPgRestore(options: {
   ownership: Ownership;
   /** Restore only these entries (pg_restore --use-list), in this order. */
   listFile?: string;
+  signal?: AbortSignal;
 }): Promise<void> {
   const { settings, database, source } = options;
+  const signal = options.signal ?? neverStopped;
+  signal.throwIfAborted();
   const env = libpqEnv(settings, 'pgmaint/restore', database);
   const input = source.kind === 'file' ? [source.path] : [];
   const stdin = source.kind === 'file' ? 'ignore' : 'pipe';
@@ -69,18 +74,30 @@ export async function runPgRestore(options: {
     tools.push({ label: 'pg_restore failed', tool: reader });
   }
 
+  const stopTools = () => {
+    for (const { tool } of tools) void tool.stop();
+  };
+  signal.addEventListener('abort', stopTools, { once: true });
+  if (signal.aborted) stopTools();
   const digest = hasher();
   let fed: Promise<unknown> = Promise.resolve();
-  if (source.kind === 'stream') {
-    const readerIn = reader.child.stdin;
-    if (!readerIn) throw new Error('pg_restore needs a piped stdin');
-    fed = pipeline(await options.store.getStream(options.manifest.key), digest.stream, readerIn).catch(
-      (error: unknown) => error,
-    );
+  let codes: number[];
+  let feedError: unknown;
+  try {
+    if (source.kind === 'stream') {
+      const readerIn = reader.child.stdin;
+      if (!readerIn) throw new Error('pg_restore needs a piped stdin');
+      fed = pipeline(await options.store.getStream(options.manifest.key), digest.stream, readerIn, {
+        signal,
+      }).catch((error: unknown) => error);
+    }
+    codes = await Promise.all(tools.map(({ tool }) => tool.exited));
+    await scriptFed;
+    feedError = await fed;
+  } finally {
+    signal.removeEventListener('abort', stopTools);
   }
-  const codes = await Promise.all(tools.map(({ tool }) => tool.exited));
-  await scriptFed;
-  const feedError = await fed;
+  if (signal.aborted) throw signal.reason;
   tools.forEach(({ label, tool }, i) => {
     if (codes[i] !== 0) throw new JobError(`${label} (exit ${codes[i]}): ${tool.stderrTail()}`);
   });

@@ -5,10 +5,12 @@ import { namesSeveralDatabases } from '../shared/config/databases';
 import { backupSection } from '../shared/config/sections';
 import { errorMessage, InputError, RefusedError, RequestRefusedError } from '../shared/errors';
 import type { JobContext, JobResult } from '../shared/job';
+import { takeJobLockOrRefuse } from '../shared/job-lock';
 import { ident } from '../shared/pg/sql-names';
 import { pgToolVersion } from '../shared/pg-tools';
 import { phaseTimer } from '../shared/phase-timer';
 import { loadSql } from '../shared/sql';
+import { abortable } from '../shared/stop-signals';
 import type { ObjectStore } from '../shared/store';
 import { type DrillRecord, drillHistoryKey, drillRecordKey, storedJson } from '../shared/store/layout';
 import { type TableRows, tableRows } from '../shared/table-rows';
@@ -178,11 +180,15 @@ async function restore(
   const kept = keptName(live, now);
 
   const admin = await connectMaintenance(context, [live, name]);
+  const { signal } = context;
   let created = false;
   let swapped = false;
   // A restored copy that fails the check before the swap is kept for the operator (never a drill's).
   let keepRestored = false;
   try {
+    // One restore of a live database at a time: a second drill would drop the first one's scratch
+    // database, a second replace would swap under the first. Released when `admin` closes.
+    await takeJobLockOrRefuse(admin, `restore of "${live}"`);
     const serverVersionNum = Number(
       (await admin.query('show server_version_num')).rows[0]?.server_version_num,
     );
@@ -201,12 +207,12 @@ async function restore(
 
     // The object must match its manifest before anything is created.
     const phases = phaseTimer();
-    const source = await prepareArchive(store, manifest);
+    const source = await prepareArchive(store, manifest, signal);
     phases.end('fetchMs');
     let ownership: Ownership = { kind: 'none' };
     let facts: ArchiveFacts;
     try {
-      facts = await readArchiveFacts(source, store, manifest);
+      facts = await abortable(signal, readArchiveFacts(source, store, manifest));
       if (mode === 'replace' || options.keepOwners)
         ownership = await planOwnership(admin, facts, {
           target: context.targetName,
@@ -224,11 +230,22 @@ async function restore(
         context.logger.warn(
           `roles missing on this server (${ownership.missingRoles.join(', ')}): ${ownership.role} owns everything, the backup's grants are not restored`,
         );
+      signal.throwIfAborted();
       await createRestoredDatabase(admin, name, facts.database, ownership, serverVersionNum);
       created = true;
       const settings = await context.connection();
-      const contents = { settings, database: name, serverVersionNum, source, store, manifest, ownership };
+      const contents = {
+        settings,
+        database: name,
+        serverVersionNum,
+        source,
+        store,
+        manifest,
+        ownership,
+        signal,
+      };
       await withTimescaleDbRestore(context, facts, name, () => restoreContents(contents, facts));
+      signal.throwIfAborted();
       phases.end('pgRestoreMs');
     } finally {
       await source.dispose();
@@ -249,7 +266,11 @@ async function restore(
     let counts: TableRows[];
     try {
       const [restored, ...counters] = sessions as [Client, ...Client[]];
-      counts = await tableRows(restored, true, { legacy: manifest.rowCountsOnly !== true, counters });
+      // A stop does not wait for the counts: dropping the database ends the counting sessions.
+      counts = await abortable(
+        signal,
+        tableRows(restored, true, { legacy: manifest.rowCountsOnly !== true, counters }),
+      );
     } finally {
       await Promise.all(sessions.map((session) => session.end().catch(() => {})));
     }
@@ -262,13 +283,16 @@ async function restore(
     const checked =
       status === 'failed'
         ? { skippedRoleSettings: [] }
-        : await checkRestored(context, admin, {
-            name,
-            live,
-            mode,
-            source: facts.database,
-            ownership,
-          });
+        : await abortable(
+            signal,
+            checkRestored(context, admin, {
+              name,
+              live,
+              mode,
+              source: facts.database,
+              ownership,
+            }),
+          );
     keepRestored = false;
     phases.end('checkMs');
     const recoveryMs = Math.round(performance.now() - run.startedMs);
@@ -285,6 +309,8 @@ async function restore(
       await dropDatabase(admin, name, serverVersionNum);
       created = false;
     } else if (mode === 'replace') {
+      // The last moment a stop is honoured: the swap is one transaction and, once begun, is let finish.
+      signal.throwIfAborted();
       await swapDatabases(admin, { live, restored: name, kept });
       swapped = true;
       keptAs = kept;
@@ -323,7 +349,8 @@ async function restore(
       );
     return result;
   } catch (error) {
-    if (created && !swapped && !keepRestored) {
+    // A stopped run drops even a restored copy it would keep for the operator: it was never checked.
+    if (created && !swapped && (!keepRestored || signal.aborted)) {
       // Never leave a half-made database behind; the live one was not touched.
       await dropDatabase(admin, name).catch((dropError: unknown) =>
         context.logger.error(`could not drop the half-made database "${name}": ${errorMessage(dropError)}`),

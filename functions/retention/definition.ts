@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { refuseSeveralDatabases } from '../shared/config/databases';
 import type { JobDefinition } from '../shared/job';
 import { renderRetention } from './render';

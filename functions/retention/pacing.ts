@@ -15,10 +15,15 @@ export interface Pacing {
    */
   readonly maxLockedShare: number;
   readonly targetBatchMs: number;
-  /** Between batches, a share of the batch's own time (within bounds): lets writers, autovacuum and replicas catch up. */
+  /**
+   * Between batches, while a replica is behind (or may be: see `pauseAfter`), a share of the batch's
+   * own time (within bounds) so that it catches up; otherwise `minPauseMs`.
+   */
   readonly pauseShare: number;
   readonly minPauseMs: number;
   readonly maxPauseMs: number;
+  /** WAL a replica may be behind (bytes, one WAL segment) before the batches pause for it. */
+  readonly replicaLagBytes: number;
   /**
    * How long a direct batch (deleting without locking first) may wait for a row an application
    * holds before it is rolled back and redone with SKIP LOCKED. Short: an application's own write
@@ -42,6 +47,7 @@ export const DEFAULT_PACING: Pacing = {
   pauseShare: 0.1,
   minPauseMs: 2,
   maxPauseMs: 100,
+  replicaLagBytes: 16 * 1024 * 1024,
   directLockWaitMs: 50,
   lockRetryMs: 1_000,
   lockAttempts: 3,
@@ -82,8 +88,36 @@ export function stepFits(
   return remainingMs > pacing.reserveMs + 3 * slowestStepMs;
 }
 
-export function pauseAfter(batchMs: number, pacing: Pacing = DEFAULT_PACING): number {
+/** What pg_stat_replication says of this server's replicas (streaming standbys, WAL receivers, logical walsenders). */
+export interface Replicas {
+  /** Replicas whose positions this role may not see (shown only to pg_read_all_stats, part of pg_monitor). */
+  readonly hidden: number;
+  /** How far the slowest of the others is behind this server's WAL, in bytes (0 without replicas). */
+  readonly behindBytes: number;
+}
+
+/**
+ * The pause after a batch that deleted rows. A replica replays the batches' WAL after the primary wrote
+ * it: while one is behind (or may be, its position hidden), a share of the batch's time lets it catch up,
+ * so the run never outruns it for long. Otherwise the shortest pause: nothing else waits for it (an
+ * application waiting for one of the batch's rows gets it when the batch commits, not after a pause),
+ * and it did not spare the application: 2 million rows in time order, 416-page batches, a writer
+ * running, A-B-B-A twice (load 8 on 2 cores): a tenth of each batch's time gave 236-602k rows/s and a
+ * writer p99 of 14-80 ms, 2 ms pauses 568-669k rows/s and 9-24 ms.
+ */
+export function pauseAfter(batchMs: number, replicas: Replicas, pacing: Pacing = DEFAULT_PACING): number {
+  if (replicas.hidden === 0 && replicas.behindBytes <= pacing.replicaLagBytes) return pacing.minPauseMs;
   return Math.round(Math.min(pacing.maxPauseMs, Math.max(pacing.minPauseMs, batchMs * pacing.pauseShare)));
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `signal` aborts meanwhile (the caller checks it next). */
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });

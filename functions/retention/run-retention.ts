@@ -1,7 +1,9 @@
 import type { Client } from 'pg';
 import { ConfigError } from '../shared/errors';
 import type { JobContext } from '../shared/job';
+import { cancelFromAnotherSession } from '../shared/pg/cancel-on-stop';
 import { loadSql } from '../shared/sql';
+import { stoppedAfter } from '../shared/stop-signals';
 import { parsePercent } from '../shared/units';
 import { cleanUpChunks } from './hypertables';
 import { DEFAULT_PACING, type Pacing } from './pacing';
@@ -78,18 +80,27 @@ async function cleanUp(
   for (const [index, rule] of rules.entries()) {
     const cutoff = cutoffs[index] ?? '';
     const started = performance.now();
-    context.signal.throwIfAborted();
-    context.progress.update({
-      phase: rule.kind === 'rows' ? 'deleting from' : 'partitions of',
-      item: qualifiedName(rule),
-      ...(rule.kind === 'rows' ? { rows: 0 } : {}),
-    });
-    const outcome =
-      rule.kind === 'rows'
-        ? await cleanUpRows(run, rule, cutoff, outOfTime)
-        : rule.kind === 'chunks'
-          ? await cleanUpChunks(run, rule, cutoff, outOfTime)
-          : await cleanUpPartitions(run, rule, cutoff, outOfTime);
+    let rowsDeleted = 0;
+    let outcome: RuleWork;
+    try {
+      context.signal.throwIfAborted();
+      context.progress.update({
+        phase: rule.kind === 'rows' ? 'deleting from' : 'partitions of',
+        item: qualifiedName(rule),
+        ...(rule.kind === 'rows' ? { rows: 0 } : {}),
+      });
+      outcome =
+        rule.kind === 'rows'
+          ? await cleanUpRows(run, rule, cutoff, outOfTime, (rows) => {
+              rowsDeleted = rows;
+            })
+          : rule.kind === 'chunks'
+            ? await cleanUpChunks(run, rule, cutoff, outOfTime)
+            : await cleanUpPartitions(run, rule, cutoff, outOfTime);
+    } catch (error) {
+      if (!context.signal.aborted) throw error;
+      throw stoppedRun(context, [...outcomes, { table: qualifiedName(rule), rowsDeleted }]);
+    }
     if (outcome.stoppedBecause === 'timeBudget') outOfTime = true;
     outcomes.push({
       ...describeRule(rule, cutoff),
@@ -101,7 +112,7 @@ async function cleanUp(
       partitionsDropped: outcome.partitionsDropped.length,
     });
   }
-  context.signal.throwIfAborted();
+  if (context.signal.aborted) throw stoppedRun(context, outcomes);
   if (!outOfTime) context.progress.update({ phase: 'vacuum' });
   const vacuumed = outOfTime ? [] : await vacuumShrunkTables(run, rules, outcomes, vacuumAbove);
   const totalRowsDeleted = outcomes.reduce((sum, o) => sum + o.rowsDeleted, 0);
@@ -124,11 +135,28 @@ async function cleanUp(
   };
 }
 
+/**
+ * The stop's reason, saying what the run deleted before it: every batch was committed whole or
+ * rolled back whole, so these rows are gone and every other expired row is still there.
+ */
+function stoppedRun(
+  context: JobContext,
+  rules: ReadonlyArray<{ readonly table: string; readonly rowsDeleted: number }>,
+): unknown {
+  const total = rules.reduce((sum, r) => sum + r.rowsDeleted, 0);
+  context.metrics.add('RowsDeleted', 'Count', total, { job: context.job, target: context.targetName });
+  const each = rules.filter((r) => r.rowsDeleted > 0).map((r) => `${r.table}: ${r.rowsDeleted}`);
+  const done = `deleted ${total} rows before stopping${each.length > 0 ? ` (${each.join(', ')})` : ''}; the batch under way, if any, was rolled back`;
+  context.logger.warn(`retention: ${done}`);
+  return stoppedAfter(context.signal.reason, done);
+}
+
 async function cleanUpRows(
   run: RunState,
   rule: RowRule,
   cutoff: string,
   outOfTime: boolean,
+  onRows: (rows: number) => void,
 ): Promise<RuleWork> {
   const none = { partitionsDropped: [], partitionsCreated: [] };
   const deletion = outOfTime
@@ -140,8 +168,11 @@ async function cleanUpRows(
           remainingMs: run.context.remainingMs,
           pacing: run.pacing,
           signal: run.context.signal,
-          onRows: (rows) =>
-            run.context.progress.update({ phase: 'deleting from', item: qualifiedName(rule), rows }),
+          cancelBackend: cancelFromAnotherSession(() => run.context.connect()),
+          onRows: (rows) => {
+            onRows(rows);
+            run.context.progress.update({ phase: 'deleting from', item: qualifiedName(rule), rows });
+          },
         },
         rule,
         cutoff,

@@ -6,7 +6,14 @@ import { sdk } from './aws';
 import type { RunOn } from './config/placement';
 import { JOBS, type JobName } from './config/schema';
 import { ConfigError, errorMessage, InputError, JobError } from './errors';
-import { FARGATE_ENV, jobPlacement, type TaskSize, taskCommand, taskOverrides } from './fargate-task';
+import {
+  FARGATE_ENV,
+  type FargateSettings,
+  jobPlacement,
+  runTaskRequest,
+  type TaskSize,
+  taskSizeProblem,
+} from './fargate-task';
 import type { HandedOffResult } from './handed-off';
 import type { JobContext, RunEstimate } from './job';
 import { formatBytes, formatDuration } from './units';
@@ -21,15 +28,7 @@ export type Placement = (
   input: Readonly<Record<string, unknown>>,
 ) => Promise<HandedOffResult | undefined>;
 
-/** Where a job's Fargate task runs and with which task definition (FARGATE_ENV, or the stack's settings object). */
-export interface FargateSettings {
-  readonly cluster: string;
-  readonly taskDefinition: string;
-  readonly container: string;
-  readonly subnets: readonly string[];
-  readonly securityGroups: readonly string[];
-  readonly assignPublicIp: 'ENABLED' | 'DISABLED';
-}
+export type { FargateSettings } from './fargate-task';
 
 /** The ECS client the hand-off starts tasks with (default credentials, region and AWS_ENDPOINT_URL). */
 export function ecsClient(): ECSClient {
@@ -112,36 +111,23 @@ export async function startFargateTask(
     readonly runId: string;
   },
 ): Promise<string> {
+  // Refused here rather than by RunTask: its error names neither the target nor the config field.
+  const sizeProblem = taskSizeProblem(run.size);
+  if (sizeProblem)
+    throw new ConfigError(
+      [`targets.${run.target}.${run.job}.fargate: ${sizeProblem}`],
+      `the ${run.job} task for target "${run.target}" was not started`,
+    );
   let response: RunTaskCommandOutput;
   try {
     response = await ecs.send(
-      new (sdk.ecs().RunTaskCommand)({
-        cluster: settings.cluster,
-        taskDefinition: settings.taskDefinition,
-        launchType: 'FARGATE',
-        count: 1,
-        networkConfiguration: {
-          awsvpcConfiguration: {
-            subnets: [...settings.subnets],
-            ...(settings.securityGroups.length > 0 ? { securityGroups: [...settings.securityGroups] } : {}),
-            assignPublicIp: settings.assignPublicIp,
-          },
-        },
-        // The task definition has the job's default size: only a target's own size travels.
-        overrides: taskOverrides(
-          settings.container,
-          taskCommand(run.job, run.target, run.event),
-          run.size,
-          JOB_MANIFESTS[run.job].fargate,
-        ),
-        // Letters, digits, - and _ only (ECS's rule; target names keep to it): the tags say it exactly.
-        startedBy: `pgmaint-${run.job}-${run.target}`.slice(0, 128),
-        tags: [
-          { key: 'pgmaint:job', value: run.job },
-          { key: 'pgmaint:target', value: run.target },
-          { key: 'pgmaint:requested-by', value: run.runId },
-        ],
-      }),
+      new (sdk.ecs().RunTaskCommand)(
+        runTaskRequest(settings, {
+          ...run,
+          defaults: JOB_MANIFESTS[run.job].fargate,
+          requestedBy: run.runId,
+        }),
+      ),
     );
   } catch (error) {
     throw new JobError(

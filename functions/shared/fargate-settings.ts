@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sdk } from './aws';
 import { CONFIG_PREFIX } from './config/deployed';
 import { formatIssues } from './config/issues';
@@ -14,26 +14,27 @@ import { type FargateSettings, fargateSettingsFromEnv } from './fargate-handoff'
  */
 export const FARGATE_SETTINGS_KEY = `${CONFIG_PREFIX}fargate.json`;
 
-/** `.pgmaint/config/fargate.json`, as lib/ writes it. */
-export const fargateSettingsSchema = z.object({
-  formatVersion: z.literal(1),
-  /** ARN of the cluster. */
-  cluster: z.string().min(1),
-  subnets: z.array(z.string().min(1)).min(1),
-  securityGroups: z.array(z.string().min(1)).default([]),
-  assignPublicIp: z.enum(['ENABLED', 'DISABLED']).default('DISABLED'),
-  /** Per job that has a task: its task definition's ARN and its container's name. */
-  tasks: z.partialRecord(
-    z.enum(JOBS),
-    z.object({
-      taskDefinition: z.string().min(1),
-      container: z.string().min(1),
-      /** The job's own security groups (each job's function has its own unless the config names some). */
-      securityGroups: z.array(z.string().min(1)).optional(),
-    }),
-  ),
-});
-export type FargateSettingsObject = z.input<typeof fargateSettingsSchema>;
+/** `.pgmaint/config/fargate.json`, as lib/ writes it. Built when read: only `--on fargate` reads it. */
+const fargateSettingsSchema = () =>
+  z.object({
+    formatVersion: z.literal(1),
+    /** ARN of the cluster. */
+    cluster: z.string().min(1),
+    subnets: z.array(z.string().min(1)).min(1),
+    securityGroups: z.array(z.string().min(1)).default([]),
+    assignPublicIp: z.enum(['ENABLED', 'DISABLED']).default('DISABLED'),
+    /** Per job that has a task: its task definition's ARN and its container's name. */
+    tasks: z.partialRecord(
+      z.enum(JOBS),
+      z.object({
+        taskDefinition: z.string().min(1),
+        container: z.string().min(1),
+        /** The job's own security groups (each job's function has its own unless the config names some). */
+        securityGroups: z.array(z.string().min(1)).optional(),
+      }),
+    ),
+  });
+export type FargateSettingsObject = z.input<ReturnType<typeof fargateSettingsSchema>>;
 
 /** One job's settings from the object's text; a ConfigError naming what is wrong. */
 export function parseFargateSettings(text: string, source: string, job: JobName): FargateSettings {
@@ -46,7 +47,7 @@ export function parseFargateSettings(text: string, source: string, job: JobName)
       'invalid Fargate settings',
     );
   }
-  const parsed = fargateSettingsSchema.safeParse(json);
+  const parsed = fargateSettingsSchema().safeParse(json);
   if (!parsed.success)
     throw new ConfigError(
       formatIssues(parsed.error.issues).map((p) => `${source}: ${p}`),

@@ -85,16 +85,58 @@ const FARGATE_MEMORY: Readonly<Record<number, readonly [number, number, number]>
   16384: [32768, 122880, 8192],
 };
 
-/** Why Fargate would refuse this size (RunTask fails at run time), or undefined. */
+/** The ephemeral storage a Fargate task can have, in GiB (21 is what every task gets). */
+const FARGATE_STORAGE_GIB = { min: 21, max: 200 } as const;
+
+/**
+ * Why Fargate would refuse this size (RunTask fails at run time), or undefined. The one check
+ * behind the config schema (so the loader, `pgmaint validate` and the Lambda), `cdk synth` and the
+ * hand-off's RunTask.
+ */
 export function taskSizeProblem(size: TaskSize): string | undefined {
+  const problems: string[] = [];
   const memory = FARGATE_MEMORY[size.cpu];
-  if (!memory) return `cpu ${size.cpu} is not a Fargate size (${Object.keys(FARGATE_MEMORY).join(', ')})`;
-  const [low, high, step] = memory;
-  if (size.memoryMiB < low || size.memoryMiB > high || size.memoryMiB % step !== 0) {
-    const fix = size.cpu === 256 ? '512, 1024 or 2048' : `${low} to ${high} in steps of ${step}`;
-    return `Fargate runs cpu ${size.cpu} with memoryMiB ${fix}, not ${size.memoryMiB}`;
+  if (!memory)
+    problems.push(`cpu ${size.cpu} is not a Fargate size (${Object.keys(FARGATE_MEMORY).join(', ')})`);
+  else {
+    const [low, high, step] = memory;
+    if (size.memoryMiB < low || size.memoryMiB > high || size.memoryMiB % step !== 0) {
+      const fix = size.cpu === 256 ? '512, 1024 or 2048' : `${low} to ${high} in steps of ${step}`;
+      problems.push(`Fargate runs cpu ${size.cpu} with memoryMiB ${fix}, not ${size.memoryMiB}`);
+    }
   }
-  return undefined;
+  const storage = size.ephemeralStorageGiB;
+  if (!Number.isInteger(storage) || storage < FARGATE_STORAGE_GIB.min || storage > FARGATE_STORAGE_GIB.max)
+    problems.push(
+      `Fargate gives a task ${FARGATE_STORAGE_GIB.min} to ${FARGATE_STORAGE_GIB.max} GiB of ephemeral storage, not ${storage}`,
+    );
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+/**
+ * Every job section of a target whose Fargate size (its `fargate` over the job's defaults) Fargate
+ * would refuse: the path below the target (`["backup", "fargate"]`) and what to change. A job
+ * without a section of its own runs at its defaults, which are Fargate sizes.
+ */
+export function targetSizeProblems(
+  target: TargetConfig,
+  manifests: readonly JobManifest[],
+): Array<{ readonly path: readonly string[]; readonly message: string }> {
+  return manifests.flatMap((manifest) => {
+    const configured = target[manifest.job]?.fargate;
+    if (configured === undefined) return [];
+    const problem = taskSizeProblem(jobPlacement(target, manifest).size);
+    if (!problem) return [];
+    // Defaults are Fargate sizes: a pair is wrong only with one side from the config, so say which.
+    const inherited = (['cpu', 'memoryMiB'] as const).filter((field) => configured[field] === undefined);
+    const defaults = inherited.map((field) => `${field} ${manifest.fargate[field]}`).join(', ');
+    return [
+      {
+        path: [manifest.job, 'fargate'],
+        message: `${problem}${defaults ? ` (${defaults} ${inherited.length > 1 ? 'are' : 'is'} the ${manifest.job} job's default)` : ''}`,
+      },
+    ];
+  });
 }
 
 /**
@@ -120,5 +162,62 @@ export function taskOverrides(
     ...(size.ephemeralStorageGiB !== defaults.ephemeralStorageGiB
       ? { ephemeralStorage: { sizeInGiB: size.ephemeralStorageGiB } }
       : {}),
+  };
+}
+
+/** Where a job's Fargate task runs and with which task definition (FARGATE_ENV, or the stack's settings object). */
+export interface FargateSettings {
+  readonly cluster: string;
+  readonly taskDefinition: string;
+  readonly container: string;
+  readonly subnets: readonly string[];
+  readonly securityGroups: readonly string[];
+  readonly assignPublicIp: 'ENABLED' | 'DISABLED';
+}
+
+/**
+ * The whole ECS RunTask request of one run, in the API's own field names (the SDK's
+ * RunTaskCommand input, and the Input of a schedule's universal `ecs:runTask` target): the same
+ * task whoever starts it, the hand-off or the schedule.
+ */
+export function runTaskRequest(
+  settings: FargateSettings,
+  run: {
+    readonly job: string;
+    readonly target: string;
+    readonly event: Readonly<Record<string, unknown>>;
+    readonly size: TaskSize;
+    /** The job's default size: its task definition's. */
+    readonly defaults: TaskSize;
+    /** Who asked for the run, for the task's tags: a run id, or "schedule". */
+    readonly requestedBy: string;
+  },
+) {
+  return {
+    cluster: settings.cluster,
+    taskDefinition: settings.taskDefinition,
+    launchType: 'FARGATE' as const,
+    count: 1,
+    networkConfiguration: {
+      awsvpcConfiguration: {
+        subnets: [...settings.subnets],
+        ...(settings.securityGroups.length > 0 ? { securityGroups: [...settings.securityGroups] } : {}),
+        assignPublicIp: settings.assignPublicIp,
+      },
+    },
+    // The task definition has the job's default size: only a target's own size travels.
+    overrides: taskOverrides(
+      settings.container,
+      taskCommand(run.job, run.target, run.event),
+      run.size,
+      run.defaults,
+    ),
+    // Letters, digits, - and _ only (ECS's rule; target names keep to it): the tags say it exactly.
+    startedBy: `pgmaint-${run.job}-${run.target}`.slice(0, 128),
+    tags: [
+      { key: 'pgmaint:job', value: run.job },
+      { key: 'pgmaint:target', value: run.target },
+      { key: 'pgmaint:requested-by', value: run.requestedBy },
+    ],
   };
 }

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { AlertSink } from './alerts';
 import type { PgmaintConfig, TargetConfig } from './config/schema';
 import type { ConnectionSettings } from './credentials';

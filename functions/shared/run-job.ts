@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AlertSink, publishSafely } from './alerts';
 import { formatIssues } from './config/issues';
 import type { PgmaintConfig } from './config/schema';

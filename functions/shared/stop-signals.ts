@@ -10,13 +10,21 @@ export const STOP_SIGNAL_EXIT_CODES: Readonly<Record<StopSignalName, number>> = 
 
 const STOP_SIGNALS: readonly StopSignalName[] = ['SIGINT', 'SIGTERM'];
 
-/** The run was asked to stop (Ctrl-C, a container stopped, Lambda shutting down) and stopped. */
+/**
+ * The run was asked to stop (Ctrl-C, a container stopped, Lambda shutting down) and stopped.
+ * `done` says what the run had done by then, for the alert ("deleted 1200 rows ...").
+ */
 export class InterruptedError extends JobError {
   readonly signal: StopSignalName;
-  constructor(signal: StopSignalName) {
-    super(`stopped by ${signal} before it finished`);
+  constructor(signal: StopSignalName, done?: string) {
+    super(`stopped by ${signal} before it finished${done ? `; ${done}` : ''}`);
     this.signal = signal;
   }
+}
+
+/** The stop's reason, saying what the run had done by then (any other reason as it is). */
+export function stoppedAfter(reason: unknown, done: string): unknown {
+  return reason instanceof InterruptedError ? new InterruptedError(reason.signal, done) : reason;
 }
 
 /** Calls `listener` for each stop signal the process receives; returns the unsubscribe. */

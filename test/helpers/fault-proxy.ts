@@ -21,6 +21,14 @@ export interface FaultProxy {
   /** Part uploads forwarded (completed or not), and part uploads held, since holdPartsAfter. */
   readonly partsForwarded: number;
   readonly partsHeld: number;
+  /**
+   * Answer every GET whose body is longer than `bytes` with its first `bytes` only, then hold the
+   * rest (never sent, the response never ended): a download caught mid-way.
+   */
+  holdReadsAfter(bytes: number | undefined): void;
+  /** Downloads held since holdReadsAfter, and how many of them the client then closed. */
+  readonly readsHeld: number;
+  readonly readsClosedByClient: number;
   /** Whether a cut happened. */
   readonly cuts: number;
   close(): Promise<void>;
@@ -38,6 +46,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let holdAfter: number | undefined;
   let partsForwarded = 0;
   let partsHeld = 0;
+  let holdReadsAfter: number | undefined;
+  let readsHeld = 0;
+  let readsClosedByClient = 0;
 
   const server = createServer((req, res) => {
     if (Date.now() < downUntil) {
@@ -74,7 +85,28 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       },
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
+        const length = Number(upstreamRes.headers['content-length'] ?? 0);
+        const limit = holdReadsAfter;
+        if (req.method !== 'GET' || limit === undefined || length <= limit) {
+          upstreamRes.pipe(res);
+          return;
+        }
+        let sent = 0;
+        let held = false;
+        upstreamRes.on('data', (chunk: Buffer) => {
+          if (held) return;
+          const room = limit - sent;
+          res.write(chunk.subarray(0, Math.max(room, 0)));
+          sent += Math.min(chunk.length, Math.max(room, 0));
+          if (sent >= limit) {
+            held = true;
+            readsHeld += 1;
+            upstreamRes.destroy();
+            res.on('close', () => {
+              readsClosedByClient += 1;
+            });
+          }
+        });
       },
     );
     proxied.on('error', () => res.destroy());
@@ -120,6 +152,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     get partsHeld() {
       return partsHeld;
+    },
+    holdReadsAfter(bytes) {
+      holdReadsAfter = bytes;
+      readsHeld = 0;
+      readsClosedByClient = 0;
+    },
+    get readsHeld() {
+      return readsHeld;
+    },
+    get readsClosedByClient() {
+      return readsClosedByClient;
     },
     get cuts() {
       return cuts;

@@ -12,6 +12,7 @@ import { JOBS } from '../../functions/shared/config/schema';
 import { FARGATE_ENV } from '../../functions/shared/fargate-task';
 import { Pgmaint } from '../../lib/pgmaint';
 import { PgmaintStack } from '../../lib/pgmaint-stack';
+import { runsTask, scheduleInput, templateText } from '../helpers/schedule-input';
 
 const env = { account: '123456789012', region: 'eu-west-2' };
 
@@ -162,51 +163,59 @@ describe('Fargate: cluster, task definitions, schedules, hand-off, task-stopped 
     }
   });
 
-  it('schedules runOn "fargate" as ECS RunTask: private subnets, the security groups, no public IP, command and size as overrides', () => {
+  it('schedules runOn "fargate" as the whole RunTask request: private subnets, the security groups, no public IP, command and size as overrides', () => {
     const backup = taskDefinitionOf('backup');
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(0 2 * * ? *)',
-      Target: {
-        Arn: { 'Fn::GetAtt': [idOf('AWS::ECS::Cluster', /PgmaintFargateCluster/), 'Arn'] },
-        RoleArn: Match.anyValue(),
-        EcsParameters: {
-          TaskDefinitionArn: { Ref: backup.id },
-          LaunchType: 'FARGATE',
-          TaskCount: 1,
-          NetworkConfiguration: {
-            AwsvpcConfiguration: {
-              Subnets: ['subnet-0aaa1111', 'subnet-0bbb2222'],
-              SecurityGroups: ['sg-0ccc3333'],
-              AssignPublicIp: 'DISABLED',
-            },
-          },
+    const cluster = `<${idOf('AWS::ECS::Cluster', /PgmaintFargateCluster/)}.Arn>`;
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    const nightly = schedules.find((s) => s.Properties.ScheduleExpression === 'cron(0 2 * * ? *)');
+    // Scheduler's universal target: its Input is the RunTask request, as the ECS API reference names it.
+    expect(runsTask(nightly)).toBe(true);
+    expect(nightly?.Properties.Target).toMatchObject({
+      RoleArn: expect.anything(),
+      RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+      DeadLetterConfig: expect.anything(),
+    });
+    expect(nightly?.Properties.Target.EcsParameters).toBeUndefined();
+    expect(scheduleInput(nightly?.Properties.Target)).toEqual({
+      cluster,
+      taskDefinition: `<${backup.id}>`,
+      launchType: 'FARGATE',
+      count: 1,
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: ['subnet-0aaa1111', 'subnet-0bbb2222'],
+          securityGroups: ['sg-0ccc3333'],
+          assignPublicIp: 'DISABLED',
         },
-        Input: JSON.stringify({
-          containerOverrides: [{ name: 'pgmaint', command: ['backup', '--target', 'big'] }],
-          cpu: '4096',
-          memory: '8192',
-          ephemeralStorage: { sizeInGiB: 150 },
-        }),
-        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
-        DeadLetterConfig: Match.anyValue(),
       },
+      overrides: {
+        containerOverrides: [{ name: 'pgmaint', command: ['backup', '--target', 'big'] }],
+        cpu: '4096',
+        memory: '8192',
+        ephemeralStorage: { sizeInGiB: 150 },
+      },
+      startedBy: 'pgmaint-backup-big',
+      tags: [
+        { key: 'pgmaint:job', value: 'backup' },
+        { key: 'pgmaint:target', value: 'big' },
+        { key: 'pgmaint:requested-by', value: 'schedule' },
+      ],
     });
     // The drill's event travels whole; the default size needs no override.
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(0 5 ? * SAT *)',
-      Target: Match.objectLike({
-        EcsParameters: Match.objectLike({ TaskDefinitionArn: { Ref: taskDefinitionOf('restore').id } }),
-        Input: JSON.stringify({
-          containerOverrides: [
-            { name: 'pgmaint', command: ['restore', '--target', 'big', '--event', '{"drill":true}'] },
-          ],
-        }),
-      }),
+    const drill = schedules.find((s) => s.Properties.ScheduleExpression === 'cron(0 5 ? * SAT *)');
+    expect(scheduleInput(drill?.Properties.Target)).toMatchObject({
+      taskDefinition: `<${taskDefinitionOf('restore').id}>`,
+      overrides: {
+        containerOverrides: [
+          { name: 'pgmaint', command: ['restore', '--target', 'big', '--event', '{"drill":true}'] },
+        ],
+      },
     });
+    expect(Object.keys(scheduleInput(drill?.Properties.Target).overrides as object)).toEqual([
+      'containerOverrides',
+    ]);
     // "lambda" and "auto" (health's default) stay Lambda schedules.
-    const onLambda = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter(
-      (s) => !s.Properties.Target.EcsParameters,
-    );
+    const onLambda = schedules.filter((s) => !runsTask(s));
     expect(onLambda.map((s) => s.Properties.Target.Input).sort()).toEqual([
       '{"target":"big"}',
       '{"target":"small"}',
@@ -224,6 +233,15 @@ describe('Fargate: cluster, task definitions, schedules, hand-off, task-stopped 
       ]),
     );
     expect(runTask).toHaveLength(2);
+    // The request tags each task: TagResource on the cluster's tasks, only as part of RunTask.
+    const tagging = statements.filter((s) => [s.Action].flat().includes('ecs:TagResource'));
+    expect(tagging.length).toBeGreaterThan(0);
+    for (const tag of tagging) {
+      expect(templateText(tag.Resource)).toMatch(
+        /:ecs:eu-west-2:123456789012:task\/<PgmaintFargateCluster\w+>\/\*$/,
+      );
+      expect(tag.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+    }
     for (const pass of statements.filter((s) => [s.Action].flat().includes('iam:PassRole'))) {
       expect(JSON.stringify(pass.Resource)).not.toContain('*');
       expect(pass.Condition).toEqual({ StringLike: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
@@ -375,14 +393,19 @@ describe('Fargate: arm64, a public IP when asked, no hand-off where every target
         Properties: { ScheduleExpression: 'cron(0 2 * * ? *)' },
       }),
     );
-    const vpc = schedule?.Properties.Target.EcsParameters.NetworkConfiguration.AwsvpcConfiguration;
-    expect(vpc.AssignPublicIp).toBe('ENABLED');
+    const request = scheduleInput(schedule?.Properties.Target) as {
+      networkConfiguration: { awsvpcConfiguration: { assignPublicIp: string; securityGroups: string[] } };
+    };
+    const vpc = request.networkConfiguration.awsvpcConfiguration;
+    expect(vpc.assignPublicIp).toBe('ENABLED');
     const backupFunction = Object.values(template.findResources('AWS::Lambda::Function')).find(
       (f) => f.Properties.ImageConfig?.Command?.[0] === 'functions/backup/handler.handler',
     );
-    expect(vpc.SecurityGroups).toEqual(backupFunction?.Properties.VpcConfig.SecurityGroupIds);
+    expect(vpc.securityGroups).toEqual(
+      backupFunction?.Properties.VpcConfig.SecurityGroupIds.map(templateText),
+    );
     // No default security group of the VPC: the function's own group (created by pgmaint).
-    expect(JSON.stringify(vpc.SecurityGroups)).toMatch(/PgmaintBackupFunctionSecurityGroup/);
+    expect(JSON.stringify(vpc.securityGroups)).toMatch(/PgmaintBackupFunctionSecurityGroup/);
   });
 
   it('gives no hand-off to a job every target runs on Lambda', () => {
@@ -398,12 +421,18 @@ describe('Fargate: arm64, a public IP when asked, no hand-off where every target
 
 describe('Fargate: what cannot be deployed', () => {
   it('refuses runOn "fargate" without a network, and a size Fargate does not run, naming target and job', () => {
-    const bad = parseConfig({
+    const parsed = parseConfig({
       targets: {
         prod: { secret: 's', backup: { runOn: 'fargate' } },
-        stage: { secret: 's', restore: { fargate: { cpu: 4096, memoryMiB: 4096 } } },
+        stage: { secret: 's' },
       },
     });
+    // A config built in code reaches the stack without parseConfig, which refuses the same size.
+    const stage = { ...parsed.targets.stage, restore: { fargate: { cpu: 4096, memoryMiB: 4096 } } };
+    const bad = { ...parsed, targets: { ...parsed.targets, stage } } as typeof parsed;
+    expect(() => parseConfig({ targets: { stage: { secret: 's', restore: stage.restore } } })).toThrow(
+      'targets.stage.restore.fargate: Fargate runs cpu 4096 with memoryMiB 8192 to 30720 in steps of 1024, not 4096',
+    );
     expect(() => new Pgmaint(new Stack(), 'P', { config: bad })).toThrow(
       /targets\.prod\.backup\.runOn: "fargate" needs subnets to run the task in: add "network"[\s\S]*targets\.stage\.restore\.fargate: Fargate runs cpu 4096 with memoryMiB 8192 to 30720 in steps of 1024, not 4096/,
     );

@@ -5,6 +5,7 @@ import { parseConfig } from '../../functions/shared/config/load';
 import { JOBS } from '../../functions/shared/config/schema';
 import { PgmaintStack } from '../../lib/pgmaint-stack';
 import { deployedConfigObjects } from '../helpers/config-objects';
+import { runsTask, scheduleInput } from '../helpers/schedule-input';
 
 const TARGETS = 50;
 
@@ -89,15 +90,18 @@ describe('a fleet of 50 targets', () => {
     const count = Object.keys(template.toJSON().Resources).length;
     expect(count).toBeLessThan(CLOUDFORMATION_RESOURCE_LIMIT);
     template.resourceCountIs('AWS::ECS::TaskDefinition', JOBS.length);
-    const onFargate = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter(
-      (s) => s.Properties.Target.EcsParameters,
-    );
+    const onFargate = Object.values(template.findResources('AWS::Scheduler::Schedule'))
+      .filter(runsTask)
+      .map(
+        (s) =>
+          scheduleInput(s.Properties.Target) as {
+            overrides: { containerOverrides: [{ command: string[] }] };
+          },
+      );
     expect(onFargate).toHaveLength(2 * ON_FARGATE);
-    expect(
-      onFargate.map((s) => JSON.parse(s.Properties.Target.Input).containerOverrides[0].command[2]),
-    ).toContain('shop-09');
-    const big = onFargate.find((s) => s.Properties.Target.Input.includes('"shop-00"]'));
-    expect(JSON.parse(big?.Properties.Target.Input)).toMatchObject({
+    expect(onFargate.map((r) => r.overrides.containerOverrides[0].command[2])).toContain('shop-09');
+    const big = onFargate.find((r) => r.overrides.containerOverrides[0].command[2] === 'shop-00');
+    expect(big?.overrides).toMatchObject({
       cpu: '4096',
       memory: '8192',
       ephemeralStorage: { sizeInGiB: 200 },

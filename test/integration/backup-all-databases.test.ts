@@ -195,6 +195,34 @@ describe('backup of every database on a server', () => {
     expect(text.stdout).toMatch(/ newdb +\d/);
   });
 
+  it("lists one database's backups with --database, and refuses it for a target of one database", async () => {
+    const list = async (...args: string[]) => {
+      const out = await runCli(['backups', '--config', config(), '--target', 'srv', '--json', ...args]);
+      expect(out.code, out.stderr).toBe(0);
+      return JSON.parse(out.stdout) as {
+        database?: string;
+        backups: Array<{ database: string; key: string }>;
+      };
+    };
+    const all = (await list()).backups;
+    const app = await list('--database', 'app');
+    expect(app.database).toBe('app');
+    expect(app.backups.map((b) => b.key)).toEqual(all.filter((b) => b.database === 'app').map((b) => b.key));
+    expect(app.backups).toHaveLength(2);
+    expect((await list('--database', 'newdb')).backups.map((b) => b.database)).toEqual(['newdb']);
+    // "app" is a prefix of nothing else here, but "app_old" would not be listed under "app" either.
+    expect((await list('--database', 'ap')).backups).toEqual([]);
+    const text = await runCli(['backups', '--config', config(), '--target', 'srv', '--database', 'nosuch']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('srv: no verified backups of database "nosuch" in ');
+    const one = writeConfig({ backupBucket: bucket, targets: { app: { url } } });
+    const refused = await runCli(['backups', '--config', one, '--target', 'app', '--database', 'app']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      'database: target "app" backs up one database; leave out --database, it is for targets with "databases"',
+    );
+  });
+
   it("restores one database's latest backup: excluded data comes back empty, excluded tables not at all", async () => {
     const out = await runCli([
       'restore',

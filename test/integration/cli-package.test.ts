@@ -1,5 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +44,7 @@ describe('the installed package (npm pack, npm install -g into a temp prefix)', 
       child.on('exit', (code) => resolve({ code, stdout, stderr }));
     });
   const emptyDir = () => mkdtempSync(join(work, 'cwd-'));
+  const installedPackage = () => join(work, 'prefix', 'lib', 'node_modules', ...manifest.name.split('/'));
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'pgmaint-package-'));
@@ -61,12 +71,69 @@ describe('the installed package (npm pack, npm install -g into a temp prefix)', 
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('installs compiled code only: no TypeScript sources, no dev dependencies', () => {
-    const installed = join(work, 'prefix', 'lib', 'node_modules', ...manifest.name.split('/'));
-    expect(existsSync(join(installed, 'dist', 'functions', 'cli', 'main.js'))).toBe(true);
-    expect(existsSync(join(installed, 'dist', 'sql', 'health', 'connections.sql'))).toBe(true);
+  it('installs the bundled CLI only: no TypeScript sources, no per-module compiled code, no dev dependencies', () => {
+    const installed = installedPackage();
+    expect(existsSync(join(installed, 'dist', 'cli', 'main.js'))).toBe(true);
+    expect(existsSync(join(installed, 'sql', 'health', 'connections.sql'))).toBe(true);
+    expect(existsSync(join(installed, 'dist', 'functions'))).toBe(false);
     expect(existsSync(join(installed, 'functions'))).toBe(false);
     expect(existsSync(join(installed, 'node_modules', 'tsx'))).toBe(false);
+  });
+
+  it('health runs from the bundle: pg and zod come from it, not from the installed dependencies', async () => {
+    const cwd = emptyDir();
+    const config = join(cwd, 'pgmaint.json');
+    writeFileSync(config, JSON.stringify({ targets: { t: { url: db.url } } }));
+    // Every module the process required, written as it exits.
+    const required = join(cwd, 'required.json');
+    const preload = join(cwd, 'list-required.cjs');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(required)}, JSON.stringify(Object.keys(require.cache))));`,
+    );
+    const cache = join(cwd, 'cache');
+    const env = { ...process.env, NODE_OPTIONS: `--require ${preload}`, XDG_CACHE_HOME: cache };
+    const args = ['health', '--config', config, '--target', 't', '--check', 'connection'];
+    const out = await pgmaint(args, cwd, env);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^PGMAINT OK - 1 check\(s\) ok \| 'connection'=/);
+    const installed = installedPackage();
+    const fromPackage = (JSON.parse(readFileSync(required, 'utf8')) as string[])
+      .filter((path) => path.startsWith(installed))
+      .map((path) => path.slice(installed.length + 1));
+    // The launcher and the bundle, nothing else of the package: it connected with the bundle's pg.
+    expect(fromPackage.sort()).toEqual([
+      'bin/compile-cache.js',
+      'bin/pgmaint.js',
+      'dist/cli/main.js',
+      'dist/cli/quiet-warnings.js',
+    ]);
+    // Node before 22.1 has no compile cache of its own: the first run saved V8's code for the
+    // bundle, the next starts from it. Node 22.1+ keeps its own (module.enableCompileCache).
+    const cached = () =>
+      existsSync(join(cache, 'pgmaint', 'compile-cache'))
+        ? readdirSync(join(cache, 'pgmaint', 'compile-cache'))
+        : [];
+    const saved = cached();
+    expect(saved).toEqual(
+      'enableCompileCache' in Module
+        ? []
+        : [expect.stringMatching(new RegExp(`^cli-${process.version}-${process.arch}-[0-9a-f]{16}\\.bin$`))],
+    );
+    const again = await pgmaint(args, cwd, env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^PGMAINT OK - 1 check\(s\) ok \| 'connection'=/);
+    expect(cached()).toEqual(saved);
+    // A cache V8 refuses (here: not V8's at all) only means compiling as usual, and saving anew.
+    for (const file of saved)
+      writeFileSync(join(cache, 'pgmaint', 'compile-cache', file), 'not a code cache');
+    const refused = await pgmaint(args, cwd, env);
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(refused.stdout).toMatch(/^PGMAINT OK - 1 check\(s\) ok \| 'connection'=/);
+    for (const file of saved)
+      expect(readFileSync(join(cache, 'pgmaint', 'compile-cache', file), 'utf8')).not.toBe(
+        'not a code cache',
+      );
   });
 
   it('--version prints the package version; --help works on every command', async () => {

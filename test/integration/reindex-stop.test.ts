@@ -6,6 +6,7 @@ import { silentLogger } from '../../functions/shared/logger';
 import { noMetrics } from '../../functions/shared/metrics';
 import { runJob } from '../../functions/shared/run-job';
 import { InterruptedError } from '../../functions/shared/stop-signals';
+import { runCli, startBinary, writeConfig } from '../helpers/cli';
 import { testResources } from '../helpers/test-resources';
 
 async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
@@ -75,7 +76,9 @@ describe('reindex asked to stop (SIGINT/SIGTERM) mid-rebuild', () => {
 
     expect(error).toBeInstanceOf(InterruptedError);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]?.error).toBe('stopped by SIGTERM before it finished');
+    expect(alerts[0]?.error).toBe(
+      'stopped by SIGTERM before it finished; cancelled the rebuild of public.lines_k_idx; dropped its leftover public.lines_k_idx_ccnew',
+    );
     expect(
       await db.sql('select indexrelid::regclass::text as name from pg_index where not indisvalid'),
     ).toEqual([]);
@@ -84,5 +87,54 @@ describe('reindex asked to stop (SIGINT/SIGTERM) mid-rebuild', () => {
       "select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())",
     );
     expect(locks).toEqual([]); // the run's lock is released
+  });
+
+  it('SIGTERM to the process while a transaction stays open: exits 143 within the stop window, the next run drops the leftover first', async () => {
+    const db = await database('reindex_sigterm');
+    await db.sql('create table orders (id bigint not null, k int not null, note text)');
+    await db.sql(`insert into orders select i, i, 'row ' || i from generate_series(1, 200000) i`);
+    await db.sql('create index orders_k_idx on orders (k)');
+    await db.sql('delete from orders where id % 10 <> 0');
+    await db.sql('vacuum analyze orders');
+    // A writer that stays open through the stop: the REINDEX waits for it, and so would the drop of
+    // its leftover, for up to reindex.maxTransactionAge (5 minutes), were that wait not cut short.
+    const writer = await db.connect();
+    defer(() => writer.end());
+    await writer.query('begin');
+    await writer.query('insert into orders values (0, 0, null)');
+    const config = writeConfig({ targets: { t: { url: db.url, reindex: { minSize: '1 MB' } } } });
+    const run = startBinary(['reindex', '--config', config, '--target', 't']);
+    defer(async () => {
+      run.child.kill('SIGKILL');
+    });
+    await until('the rebuild to wait for the writer', async () =>
+      (
+        await db.sql(
+          `select phase from pg_stat_progress_create_index where datname = current_database() and command like 'REINDEX%'`,
+        )
+      ).some((r) => String(r.phase).startsWith('waiting for writers')),
+    );
+    const signalled = performance.now();
+    run.child.kill('SIGTERM');
+    const out = await run.done;
+    const stopMs = performance.now() - signalled;
+
+    expect(out.code, out.stderr).toBe(143);
+    expect(stopMs).toBeLessThan(20_000); // ECS sends SIGKILL 30 s after SIGTERM
+    expect(out.stderr).toContain(
+      'stopped by SIGTERM before it finished; cancelled the rebuild of public.orders_k_idx',
+    );
+    expect(out.stderr).toContain('the next reindex run drops it before anything else');
+    await writer.query('commit');
+    expect(
+      await db.sql('select indexrelid::regclass::text as name from pg_index where not indisvalid'),
+    ).toEqual([{ name: 'orders_k_idx_ccnew' }]);
+
+    const next = await runCli(['reindex', '--config', config, '--target', 't', '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(JSON.parse(next.stdout).droppedLeftovers).toContain('public.orders_k_idx_ccnew');
+    expect(
+      await db.sql('select indexrelid::regclass::text as name from pg_index where not indisvalid'),
+    ).toEqual([]);
   });
 });

@@ -63,6 +63,27 @@ describe('what one CLI command loads (a health check is a process Nagios starts 
     expect(otherJobsCode(run.modules, 'health')).toEqual([]);
   });
 
+  it("health --check connection on a target without a store builds no store schema and loads no other job's code", () => {
+    const config = writeConfig({
+      targets: { t: { url: 'postgres://pgmaint@127.0.0.1:1/app', health: { thresholds: {} } } },
+    });
+    const run = runAndListModules(['health', '--config', config, '--target', 't', '--check', 'connection']);
+    expect(run.stdout, run.stderr).toMatch(
+      /^PGMAINT CRITICAL - cannot connect to pgmaint@127\.0\.0\.1:1\/app/,
+    );
+    expect(run.modules).toEqual(
+      expect.arrayContaining(['functions/health/checks/connection.ts', 'functions/health/memory.ts']),
+    );
+    // The store's zod schemas (manifests, drill records, health state) and the backup catalog are
+    // for runs with a store; health's own check memories live apart from them.
+    expect(
+      run.modules.filter((path) => /^functions\/shared\/(store\/layout|backup-catalog)\.ts$/.test(path)),
+    ).toEqual([]);
+    expect(run.modules.filter((path) => path.includes('node_modules/@aws-sdk/'))).toEqual([]);
+    expect(run.modules.filter((path) => path.includes('node_modules/@aws-lambda-powertools/'))).toEqual([]);
+    expect(otherJobsCode(run.modules, 'health')).toEqual([]);
+  });
+
   it('--help lists every command with its summary without loading any command', () => {
     const run = runAndListModules(['--help']);
     expect(run.code).toBe(0);

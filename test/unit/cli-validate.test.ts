@@ -40,6 +40,27 @@ describe('pgmaint validate refuses what would fail every run', () => {
   });
 });
 
+describe('pgmaint validate refuses a Fargate size RunTask would refuse', () => {
+  it('names the target, the job and the memory that cpu takes', async () => {
+    const out = await runCli([
+      'validate',
+      '--config',
+      writeConfig({
+        targets: {
+          prod: {
+            url: 'postgres://pgmaint@127.0.0.1:1/nowhere',
+            backup: { runOn: 'fargate', fargate: { cpu: 512, memoryMiB: 512, ephemeralStorageGiB: 21 } },
+          },
+        },
+      }),
+    ]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(
+      '  - targets.prod.backup.fargate: Fargate runs cpu 512 with memoryMiB 1024 to 4096 in steps of 1024, not 512\n',
+    );
+  });
+});
+
 describe('pgmaint validate says where each schedule runs', () => {
   it('lists lambda, fargate and auto (the default) per target and job, in text and JSON', async () => {
     const path = writeConfig({

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RefusedError } from '../../functions/shared/errors';
 import type { JobDefinition, JobResult } from '../../functions/shared/job';
 import { makeHandler } from '../../functions/shared/lambda';

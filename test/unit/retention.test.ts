@@ -35,12 +35,26 @@ describe('retention batch pacing', () => {
     expect(batchCeiling(rows)).toBe(ceiling),
   );
 
-  it('pauses a tenth of the batch, within bounds', () => {
-    expect(pauseAfter(10)).toBe(DEFAULT_PACING.minPauseMs);
-    expect(pauseAfter(100)).toBe(10);
-    expect(pauseAfter(300)).toBe(30);
-    expect(pauseAfter(5_000)).toBe(DEFAULT_PACING.maxPauseMs);
+  const behind = { hidden: 0, behindBytes: 64 * 1024 * 1024 };
+  it('pauses a tenth of the batch, within bounds, while a replica is behind', () => {
+    expect(pauseAfter(10, behind)).toBe(DEFAULT_PACING.minPauseMs);
+    expect(pauseAfter(100, behind)).toBe(10);
+    expect(pauseAfter(300, behind)).toBe(30);
+    expect(pauseAfter(5_000, behind)).toBe(DEFAULT_PACING.maxPauseMs);
   });
+
+  it.each([
+    ['no replica', DEFAULT_PACING.minPauseMs, { hidden: 0, behindBytes: 0 }],
+    [
+      'replicas within a WAL segment',
+      DEFAULT_PACING.minPauseMs,
+      { hidden: 0, behindBytes: 16 * 1024 * 1024 },
+    ],
+    ['a replica further behind', 30, behind],
+    ["a replica whose position this role can't see", 30, { hidden: 1, behindBytes: 0 }],
+  ])('after a 300 ms batch with %s, pauses %d ms', (_, ms, replicas) =>
+    expect(pauseAfter(300, replicas)).toBe(ms),
+  );
 
   it('stops before the deadline with the reserve and three slowest steps to spare', () => {
     expect(stepFits(Number.POSITIVE_INFINITY, 10_000)).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Alert, type AlertSink, alertBody, alertSubject } from '../../functions/shared/alerts';
 import { parseConfig } from '../../functions/shared/config/load';
 import { InputError, JobError, RequestRefusedError } from '../../functions/shared/errors';

@@ -1,5 +1,5 @@
-import type { z } from 'zod';
-import { counterMemorySchema, parseMemory } from '../../shared/store/layout';
+import type * as z from 'zod';
+import { counterMemorySchema, parseMemory } from '../memory';
 
 /**
  * PostgreSQL's statistics counters only grow (until a reset), so "how many since the last run" is

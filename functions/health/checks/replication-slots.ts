@@ -1,7 +1,7 @@
 import { loadSqlFor, type SqlVariant } from '../../shared/sql';
-import { parseMemory, slotMemorySchema } from '../../shared/store/layout';
 import { formatBytes, formatDuration } from '../../shared/units';
 import type { HealthCheck } from '../check';
+import { parseMemory, slotMemorySchema } from '../memory';
 
 interface Row {
   slot: string;

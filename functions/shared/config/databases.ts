@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RequestRefusedError } from '../errors';
 import { MAX_IDENTIFIER_BYTES } from '../pg/sql-names';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseSchedule } from '../schedule';
 import { parseIntervalSeconds, parsePercent, parseSizeBytes } from '../units';
 
@@ -41,3 +41,23 @@ export const nonNegativeInt = (what: string) =>
     .number({ error: `expected ${what}` })
     .int({ error: `expected ${what}` })
     .min(0, { error: `expected ${what}` });
+
+/**
+ * A config section whose schema is built the first time a config has it, then kept. Building
+ * every job's schemas costs more CPU than a whole `pgmaint health --check connection` run
+ * (zod binds each schema's methods as it is made), and most targets set only a few sections.
+ * The section is checked exactly as `build()`'s schema checks it: like zod's own `z.lazy`, it
+ * runs the built schema on the value and hands on its issues as they are (so the target's own
+ * refinements still run or stop as before), but without asking that schema whether it is
+ * optional first, which would build every section of every config.
+ */
+export function lazySection<T extends z.ZodType>(build: () => T) {
+  let schema: T | undefined;
+  return z.unknown().transform((value, ctx): z.output<T> => {
+    schema ??= build();
+    const result = schema._zod.run({ value, issues: [] }, { async: false });
+    if (result instanceof Promise) throw new Error('a config section must not be asynchronous');
+    ctx.issues.push(...result.issues);
+    return result.value as z.output<T>;
+  });
+}

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** `targets.prod.retention.rules[2].olderThan: expected an interval like "90 days"` */
 export function formatIssues(

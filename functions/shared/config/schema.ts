@@ -1,5 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { JOB_MANIFESTS } from '../../manifests';
 import { SSL_MODES } from '../credentials';
+import { targetSizeProblems } from '../fargate-task';
 import { timezoneProblem } from '../timezone';
 import { databaseFields, databaseIssues } from './databases';
 import {
@@ -65,6 +67,8 @@ const targetSchema = z
       });
     }
     for (const issue of databaseIssues(target)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const { path, message } of targetSizeProblems(target, Object.values(JOB_MANIFESTS)))
+      ctx.addIssue({ code: 'custom', path: [...path], message });
     const lock = target.backup?.objectLock;
     if (lock && lock.days < (target.backup?.retentionDays ?? 0)) {
       ctx.addIssue({

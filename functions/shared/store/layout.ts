@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorMessage, JobError } from '../errors';
+import { isoTime } from './iso-time';
 
 /**
  * The one contract for what pgmaint keeps in its store: where each kind of object lives (the key
@@ -119,9 +120,6 @@ export function drillHistoryKey(target: string, startedAt: Date): string {
   return `${drillHistoryPrefix(target)}${stamp}.json`;
 }
 
-const isoTime = z.string().refine((text) => !Number.isNaN(Date.parse(text)), {
-  error: 'expected an ISO timestamp',
-});
 const count = z.number().int().nonnegative();
 
 const tableRowsSchema = z.object({
@@ -251,21 +249,6 @@ export const drillRecordSchema = z.object({
   error: z.string().optional(),
 });
 export type DrillRecord = z.infer<typeof drillRecordSchema>;
-
-/** health's counter checks: the statistics counters as the previous run saw them. */
-export const counterMemorySchema = z.object({ at: isoTime, values: z.record(z.string(), z.number()) });
-/** health's replication_slots: since when it first saw each slot inactive, by slot name. */
-export const slotMemorySchema = z.record(z.string(), isoTime);
-
-/**
- * A check's memory from the stored health state (already parsed as a whole with
- * healthStateSchema): one that does not fit its schema (absent, or from another version) is
- * forgotten, and the check starts afresh as on its first run.
- */
-export function parseMemory<T>(schema: z.ZodType<T>, memory: unknown): T | undefined {
-  const parsed = schema.safeParse(memory);
-  return parsed.success ? parsed.data : undefined;
-}
 
 /** A stored object that is not what its key says it holds. */
 export class StoredObjectError extends JobError {}
