@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Client } from 'pg';
 import { main } from '../../functions/cli/main';
-// Loaded here, not by main() inside the timed window: pgmaint runs in this process, and compiling and
-// loading its retention modules there blocked this process's event loop for 100+ ms, which the writer
-// (the application, its own process in real life) counted as one of its statements taking that long.
+// Loaded here, not by main() inside the timed window: compiling and loading its retention modules
+// there costs 100+ ms of this process's CPU in the middle of pgmaint's window.
 import '../../functions/retention/definition';
 import type { RetentionRun } from '../../functions/retention/result';
 import { startLocalPostgres } from '../helpers/local-postgres';
@@ -234,34 +234,78 @@ async function withWriter(
   // Every window starts from the same state: no checkpoint of what came before (the load, the other
   // cleanup, whose WAL asked for one) still writing its buffers out during it.
   await admin.query('checkpoint');
-  const writer = new Client({ connectionString: url });
-  await writer.connect();
-  const inserts: number[] = [];
-  const updates: number[] = [];
-  let running = true;
-  const writing = (async () => {
-    for (let n = 0; running; n++) {
-      const started = performance.now();
-      if (n % 2 === 0) {
-        await writer.query(`insert into ${table} (user_id, body, created_at) values ($1, 'new', now())`, [n]);
-      } else {
-        const id = lo + Math.floor(Math.random() * (hi - lo + 1));
-        await writer.query(`update ${table} set is_read = true where id = $1`, [id]);
-      }
-      const elapsed = performance.now() - started;
-      (n % 2 === 0 ? inserts : updates).push(elapsed);
-      if (elapsed < WRITER_INTERVAL_MS)
-        await new Promise((resolve) => setTimeout(resolve, WRITER_INTERVAL_MS - elapsed));
-    }
-  })();
+  const writer = startWriter({ url, table, lo, hi, intervalMs: WRITER_INTERVAL_MS });
+  await writer.ready;
   try {
     await work();
   } finally {
-    running = false;
-    await writing;
-    await writer.end();
+    writer.stop();
   }
-  return { inserts, updates };
+  return await writer.samples;
+}
+
+/**
+ * The application: its own thread with its own event loop and connection, as it would be its own
+ * process. In this process's event loop it would count the time pgmaint's JavaScript spends between
+ * batches (parsing results, pacing, logging) as its statements' latency, which the single DELETE,
+ * one awaited query, never costs it.
+ */
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Client } = require(workerData.pgPath);
+const { url, table, lo, hi, intervalMs } = workerData;
+(async () => {
+  const writer = new Client({ connectionString: url });
+  await writer.connect();
+  const inserts = [];
+  const updates = [];
+  let running = true;
+  parentPort.on('message', () => { running = false; });
+  parentPort.postMessage({ ready: true });
+  for (let n = 0; running; n++) {
+    const started = performance.now();
+    if (n % 2 === 0) {
+      await writer.query('insert into ' + table + " (user_id, body, created_at) values ($1, 'new', now())", [n]);
+    } else {
+      const id = lo + Math.floor(Math.random() * (hi - lo + 1));
+      await writer.query('update ' + table + ' set is_read = true where id = $1', [id]);
+    }
+    const elapsed = performance.now() - started;
+    (n % 2 === 0 ? inserts : updates).push(elapsed);
+    if (elapsed < intervalMs) await new Promise((resolve) => setTimeout(resolve, intervalMs - elapsed));
+  }
+  await writer.end();
+  parentPort.postMessage({ inserts, updates });
+})();
+`;
+
+function startWriter(options: { url: string; table: string; lo: number; hi: number; intervalMs: number }): {
+  ready: Promise<void>;
+  samples: Promise<WriterSamples>;
+  stop(): void;
+} {
+  const worker = new Worker(WRITER_SOURCE, {
+    eval: true,
+    workerData: { ...options, pgPath: require.resolve('pg') },
+  });
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve;
+  });
+  const samples = new Promise<WriterSamples>((resolve, reject) => {
+    worker.on('message', (message: { ready?: true } & Partial<WriterSamples>) => {
+      if (message.ready) onReady();
+      else if (message.inserts && message.updates)
+        resolve({ inserts: message.inserts, updates: message.updates });
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`the bench's writer thread exited ${code}`));
+    });
+  });
+  // A writer that fails to start must fail the bench, not leave it waiting for "ready".
+  const started = Promise.race([ready, samples.then(() => {})]);
+  return { ready: started, samples, stop: () => worker.postMessage('stop') };
 }
 
 /** Statement latencies of one or more writer windows, in milliseconds. */
