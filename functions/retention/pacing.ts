@@ -17,13 +17,18 @@ export interface Pacing {
   readonly targetBatchMs: number;
   /**
    * Between batches, while a replica is behind (or may be: see `pauseAfter`), a share of the batch's
-   * own time (within bounds) so that it catches up; otherwise `minPauseMs`.
+   * own time (within bounds) so that it catches up; otherwise none.
    */
   readonly pauseShare: number;
   readonly minPauseMs: number;
   readonly maxPauseMs: number;
   /** WAL a replica may be behind (bytes, one WAL segment) before the batches pause for it. */
   readonly replicaLagBytes: number;
+  /**
+   * How often the replicas' positions are read between batches. Lag builds over seconds, and one
+   * query after every batch was a round trip in each of them (batches run every 30-50 ms).
+   */
+  readonly replicaCheckMs: number;
   /**
    * How long a direct batch (deleting without locking first) may wait for a row an application
    * holds before it is rolled back and redone with SKIP LOCKED. Short: an application's own write
@@ -48,6 +53,7 @@ export const DEFAULT_PACING: Pacing = {
   minPauseMs: 2,
   maxPauseMs: 100,
   replicaLagBytes: 16 * 1024 * 1024,
+  replicaCheckMs: 1_000,
   directLockWaitMs: 50,
   lockRetryMs: 1_000,
   lockAttempts: 3,
@@ -99,20 +105,22 @@ export interface Replicas {
 /**
  * The pause after a batch that deleted rows. A replica replays the batches' WAL after the primary wrote
  * it: while one is behind (or may be, its position hidden), a share of the batch's time lets it catch up,
- * so the run never outruns it for long. Otherwise the shortest pause: nothing else waits for it (an
- * application waiting for one of the batch's rows gets it when the batch commits, not after a pause),
- * and it did not spare the application: 2 million rows in time order, 416-page batches, a writer
- * running, A-B-B-A twice (load 8 on 2 cores): a tenth of each batch's time gave 236-602k rows/s and a
- * writer p99 of 14-80 ms, 2 ms pauses 568-669k rows/s and 9-24 ms.
+ * so the run never outruns it for long. Otherwise no pause: nothing else waits for it (an application
+ * waiting for one of the batch's rows gets it when the batch commits, not after a pause), and it did
+ * not spare the application: 2 million rows in time order, 416-page batches, a writer running,
+ * A-B-B-A twice (load 8 on 2 cores): a tenth of each batch's time gave 236-602k rows/s and a writer
+ * p99 of 14-80 ms, 2 ms pauses 568-669k rows/s and 9-24 ms; 2 ms against none showed no difference
+ * for the writer, and 2 ms is 6% of a 33 ms batch.
  */
 export function pauseAfter(batchMs: number, replicas: Replicas, pacing: Pacing = DEFAULT_PACING): number {
-  if (replicas.hidden === 0 && replicas.behindBytes <= pacing.replicaLagBytes) return pacing.minPauseMs;
+  if (replicas.hidden === 0 && replicas.behindBytes <= pacing.replicaLagBytes) return 0;
   return Math.round(Math.min(pacing.maxPauseMs, Math.max(pacing.minPauseMs, batchMs * pacing.pauseShare)));
 }
 
 /** Waits `ms`, or less when `signal` aborts meanwhile (the caller checks it next). */
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
+    if (ms <= 0) return resolve();
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
     function done() {

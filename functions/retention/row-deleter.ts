@@ -8,7 +8,15 @@ import { ident, sqlWithSlots } from '../shared/pg/sql-names';
 import { loadSql } from '../shared/sql';
 import { type BatchShape, chooseBatchShape, readLayout } from './batch-shape';
 import { deleteAroundHeld } from './held-rows';
-import { batchCeiling, nextBatchSize, type Pacing, pauseAfter, sleep, stepFits } from './pacing';
+import {
+  batchCeiling,
+  nextBatchSize,
+  type Pacing,
+  pauseAfter,
+  type Replicas,
+  sleep,
+  stepFits,
+} from './pacing';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './pg-errors';
 import { rowPredicate, type TimeBounds } from './predicate';
 import { readReplicas } from './replicas';
@@ -103,6 +111,8 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
   let batches = 0;
   let slowestMs = 0;
   let lockFailures = 0;
+  let replicas: Replicas = { hidden: 0, behindBytes: 0 };
+  let replicasReadAt: number | undefined;
   const stop = (stoppedBecause: StopReason): RowDeletion => ({
     rowsDeleted,
     batches,
@@ -193,10 +203,13 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
       pageCount = nextPageCount(pageCount, elapsedMs, pageCeiling, pacing);
     } else size = nextBatchSize(size, elapsedMs, ceiling, pacing);
     // A batch that deleted nothing (young pages a page range only read) wrote nothing to catch up on.
-    await sleep(
-      batch.deleted > 0 ? pauseAfter(elapsedMs, await readReplicas(client), pacing) : pacing.minPauseMs,
-      deps.signal,
-    );
+    if (batch.deleted > 0) {
+      if (replicasReadAt === undefined || performance.now() - replicasReadAt >= pacing.replicaCheckMs) {
+        replicas = await readReplicas(client);
+        replicasReadAt = performance.now();
+      }
+      await sleep(pauseAfter(elapsedMs, replicas, pacing), deps.signal);
+    }
   }
 }
 
