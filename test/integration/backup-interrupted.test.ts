@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
   CreateMultipartUploadCommand,
@@ -16,42 +16,12 @@ import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
+import { alive, childProcesses, until } from '../helpers/processes';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'pgmaint.js');
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** The pg_dump processes a CLI process started (its direct children named pg_dump). */
-function pgDumpChildren(parent: number): number[] {
-  let out = '';
-  try {
-    out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(parent)], { encoding: 'utf8' });
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-  return out
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([, comm]) => comm === 'pg_dump')
-    .map(([pid]) => Number(pid));
-}
+const pgDumpChildren = (parent: number) => childProcesses(parent, ['pg_dump']);
 
 describe('an interrupted backup leaves nothing behind', () => {
   let db: TestDatabase;

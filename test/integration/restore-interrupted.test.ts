@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,45 +10,15 @@ import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../
 import { runCli, writeConfig } from '../helpers/cli';
 import { adminUrl, createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
+import { alive, childProcesses, until } from '../helpers/processes';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'pgmaint.js');
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * The restore tools a CLI process started (its direct children named pg_restore, or psql: a newer
  * pg_restore into an older server writes a script that psql runs).
  */
-function pgRestoreChildren(parent: number): number[] {
-  let out = '';
-  try {
-    out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(parent)], { encoding: 'utf8' });
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-  return out
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([, comm]) => comm === 'pg_restore' || comm === 'psql')
-    .map(([pid]) => Number(pid));
-}
+const pgRestoreChildren = (parent: number) => childProcesses(parent, ['pg_restore', 'psql']);
 
 async function databasesLike(prefix: string): Promise<string[]> {
   return withAdmin(async (client) => {

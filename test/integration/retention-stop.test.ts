@@ -7,17 +7,8 @@ import { silentLogger } from '../../functions/shared/logger';
 import { InterruptedError } from '../../functions/shared/stop-signals';
 import { createTopicInbox } from '../helpers/aws';
 import { startBinary, writeConfig } from '../helpers/cli';
+import { until } from '../helpers/processes';
 import { testResources } from '../helpers/test-resources';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('retention asked to stop (SIGINT/SIGTERM)', () => {
   const { database, defer } = testResources();
