@@ -1,6 +1,6 @@
 import { periodIndex } from '../backup/backup-calendar';
 import { keepReasons, type RetentionPolicy } from '../backup/prune-backups';
-import { type BackupManifest, bySeries, listBackups } from '../shared/backup-catalog';
+import { type BackupManifest, backupSeries, bySeries, listBackups } from '../shared/backup-catalog';
 import type { TargetConfig } from '../shared/config/schema';
 import { backupSection } from '../shared/config/sections';
 import { errorMessage } from '../shared/errors';
@@ -163,8 +163,11 @@ export async function buildReport(input: ReportInput): Promise<TargetReport> {
   const policy = backupSection.parse(target.backup ?? {});
   const newest = backups[0];
   const nowMs = now.getTime();
+  // A database the target no longer backs up keeps its backups listed, not judged: its series
+  // must not decide whether the target's rules are met.
+  const judged = backups.filter((b) => !isLeftOut(target, backupSeries(b)));
   const retention =
-    backups.length > 0 || target.backup ? retentionOfEverySeries(backups, policy, now, target.timezone) : [];
+    backups.length > 0 || target.backup ? retentionOfEverySeries(judged, policy, now, target.timezone) : [];
   const lock = target.backup?.objectLock ?? null;
   const newestLocked = newest?.lockedUntil !== undefined && Date.parse(newest.lockedUntil) > nowMs;
   const configuredCopies = (target.backup?.copies ?? []).map((c) => c.region);
@@ -251,13 +254,11 @@ function databaseBackups(
   const series = bySeries(backups);
   series.delete('');
   const listed = target.databases === '*' ? undefined : target.databases;
-  const excluded = new Set(target.exclude ?? []);
   const names = [...new Set([...(listed ?? []), ...series.keys()])].sort((a, b) => a.localeCompare(b));
   return names.map((database) => {
     const own = series.get(database) ?? [];
     const newest = own[0];
-    const backedUp = listed ? listed.includes(database) : !excluded.has(database);
-    const status = !backedUp
+    const status = isLeftOut(target, database)
       ? 'left-out'
       : !newest
         ? 'missing'
@@ -266,6 +267,18 @@ function databaseBackups(
           : 'ok';
     return { database, status, count: own.length, newest: newest ? reportBackup(newest, nowMs) : null };
   });
+}
+
+/**
+ * Whether a series holds backups of a database the target no longer backs up: not in its
+ * `databases` list, or in `exclude` with "*". The series of a target without `databases`, and the
+ * backups from before it named them (series ""), are never left out.
+ */
+function isLeftOut(target: TargetConfig, series: string): boolean {
+  if (target.databases === undefined || series === '') return false;
+  return target.databases === '*'
+    ? (target.exclude ?? []).includes(series)
+    : !target.databases.includes(series);
 }
 
 function reportBackup(manifest: BackupManifest, nowMs: number): ReportBackup {
@@ -340,7 +353,7 @@ export function retentionStatus(
 
 /**
  * A target with `databases` keeps each database's backups by the rules on its own: a rule is met
- * when every database meets it, and `have` is the least any database has.
+ * when every database the target backs up meets it, and `have` is the least any of them has.
  */
 function retentionOfEverySeries(
   backups: readonly BackupManifest[],

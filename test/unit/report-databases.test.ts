@@ -175,6 +175,36 @@ describe('buildReport on a target with databases: each database its newest backu
     ]);
   });
 
+  it('a database left out does not count in the retention rules; its line still names it', async () => {
+    // app has 2 backups, billing 1, old_crm 1: keepAtLeast 2 is met by app alone once billing and
+    // old_crm are left out, and not met while old_crm's one backup counts.
+    const backup = { schedule: 'cron(0 2 * * ? *)', keepAtLeast: 2, retentionDays: 1 };
+    const keepAtLeast = (r: Awaited<ReturnType<typeof report>>) =>
+      r.retention.find((rule) => rule.rule === 'keepAtLeast');
+    for (const target of [
+      { databases: '*', exclude: ['billing', 'old_crm'], backup },
+      { databases: ['app'], backup },
+    ]) {
+      const r = await report(target);
+      expect(statuses(r).map(([database, status]) => [database, status])).toEqual([
+        ['app', 'ok'],
+        ['billing', 'left-out'],
+        ['old_crm', 'left-out'],
+      ]);
+      expect(keepAtLeast(r)).toEqual({ rule: 'keepAtLeast', wanted: 2, have: 2, met: true });
+      expect(r.findings.filter((f) => f.startsWith('keepAtLeast'))).toEqual([]);
+      const page = renderReport(r);
+      expect(page).toContain('keepAtLeast 2: met (2 backups)');
+      expect(page.split('\n').find((line) => line.includes('old_crm'))).toMatch(
+        /old_crm {2}left out {2}1 verified/,
+      );
+    }
+    // The same store with old_crm part of the target: its one backup is short of keepAtLeast 2.
+    const counted = await report({ databases: '*', exclude: ['billing'], backup });
+    expect(keepAtLeast(counted)).toEqual({ rule: 'keepAtLeast', wanted: 2, have: 1, met: false });
+    expect(counted.findings).toContain('keepAtLeast 2 not met (1)');
+  });
+
   it('without a schedule only a database never backed up is flagged, and the page says why', async () => {
     const r = await report({ databases: ['app', 'billing', 'ledger'], backup: {} });
     expect(statuses(r).map(([database, status]) => [database, status])).toEqual([
