@@ -50,7 +50,9 @@
 --              Superuser owners are not granted (that would make the role a superuser): a warning names
 --              them. Trade-off: the role may then drop the live database, end any non-superuser session on
 --              the server, and act as the application's owner roles.
---   retention  per listed table: SELECT and DELETE, nothing else. Batches delete without locking rows first (no
+--   retention  pg_read_all_stats (also part of pg_monitor): where the server has replicas, pg_stat_replication
+--              shows their positions only to it, and without them row batches pause after every batch, taking
+--              each replica for one that is behind. Per listed table: SELECT and DELETE, nothing else. Batches delete without locking rows first (no
 --              SELECT ... FOR UPDATE, which would need UPDATE on a column): a row the application holds is waited
 --              for at most 50 ms, then the batch is redone in halves around it and the row is left for the next
 --              run. A role made by an earlier version of this script keeps UPDATE on one column of each retention
@@ -133,7 +135,8 @@ declare
   known_jobs constant text[] := array['health', 'backup', 'restore', 'retention', 'reindex'];
   -- The predefined roles this script hands out; any of them the chosen jobs do not need is revoked.
   managed_roles constant text[] :=
-    array['pg_monitor', 'pg_read_all_data', 'pg_maintain', 'pg_stat_scan_tables', 'pg_signal_backend'];
+    array['pg_monitor', 'pg_read_all_stats', 'pg_read_all_data', 'pg_maintain', 'pg_stat_scan_tables',
+          'pg_signal_backend'];
   version constant int := current_setting('server_version_num')::int;
   role_name constant text := current_setting('pgmaint.role');
   password constant text := current_setting('pgmaint.password');
@@ -260,6 +263,11 @@ begin
         split_part(current_setting('server_version'), ' ', 1);
     end if;
   end if;
+  if 'retention' = any (jobs) then
+    -- pg_stat_replication shows a replica's positions only to pg_read_all_stats: without them every
+    -- replica may be behind, and row batches pause after each one.
+    wanted_roles := wanted_roles || 'pg_read_all_stats'::text;
+  end if;
   if 'restore' = any (jobs) and replace_db then
     wanted_roles := wanted_roles || 'pg_signal_backend'::text;
   end if;
@@ -305,7 +313,7 @@ begin
 
   -- Predefined roles: granted as the jobs need, revoked when they no longer do.
   foreach each_name in array managed_roles loop
-    continue when to_regrole(each_name) is null; -- pg_read_all_data arrived in 14, pg_maintain in 17
+    continue when to_regrole(each_name) is null; -- pg_read_all_stats arrived in 10, pg_read_all_data in 14, pg_maintain in 17
     is_member := exists (select 1 from pg_auth_members
                          where roleid = to_regrole(each_name) and member = to_regrole(role_name));
     if each_name = any (wanted_roles) and not is_member then

@@ -149,7 +149,7 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
       rolbypassrls: false,
       rolcreatedb: true,
       rolconnlimit: 15,
-      member_of: ['pg_monitor', 'pg_stat_scan_tables'],
+      member_of: ['pg_monitor', 'pg_read_all_stats', 'pg_stat_scan_tables'],
     });
     const owners = await db.sql(
       `select c.relname, pg_get_userbyid(c.relowner) as owner from pg_class c
@@ -718,5 +718,58 @@ describe('sql/roles.sql where pg_partman maintains a partition set', () => {
     expect(result.rules[0]?.partitionsDropped?.length).toBeGreaterThanOrEqual(4);
     // pg_partman, run by the DBA, carries on maintaining the set pgmaint trimmed.
     await db.sql('select partman.run_maintenance(p_analyze := false)');
+  });
+});
+
+/**
+ * A role for retention alone (no pg_monitor): pg_stat_replication shows a replica's positions only
+ * to pg_read_all_stats, as pg_stat_activity shows another role's query, and without them retention
+ * pauses after every batch, taking each replica for one that is behind.
+ */
+describe('sql/roles.sql for retention alone: pg_read_all_stats, so batches see how far replicas are', () => {
+  const role = `pgmaint_${randomBytes(4).toString('hex')}`;
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('roles_retention');
+    await db.sql('create table events (id bigserial primary key, created_at timestamptz not null)');
+    const out = await rolesSql(db, {
+      role,
+      pgmaint_password: password,
+      jobs: 'retention',
+      retention_tables: 'public.events',
+    });
+    expect(out.code, out.stderr).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    await db?.drop();
+    await withAdmin((admin) => admin.query(`drop role if exists ${role}`));
+  });
+
+  it("is granted pg_read_all_stats and nothing of pg_monitor's else, and sees another role's query", async () => {
+    const [grants] = await db.sql(
+      `select pg_has_role('${role}', 'pg_read_all_stats', 'member') as read_all_stats,
+              pg_has_role('${role}', 'pg_monitor', 'member') as monitor`,
+    );
+    expect(grants).toEqual({ read_all_stats: true, monitor: false });
+
+    // The superuser's session is another role's: its query text is hidden without pg_read_all_stats.
+    const other = await db.connect();
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = password;
+    const asRole = new Client({ connectionString: url.toString() });
+    await asRole.connect();
+    try {
+      const pid = (await other.query("select pg_backend_pid() as pid, 'retention-stats-marker' as marker"))
+        .rows[0].pid as number;
+      const { rows } = await asRole.query('select query from pg_stat_activity where pid = $1', [pid]);
+      expect(rows).toEqual([{ query: expect.stringContaining('retention-stats-marker') }]);
+    } finally {
+      await asRole.end();
+      await other.end();
+    }
   });
 });
