@@ -98,39 +98,111 @@ export function clusterUser(): ClusterUser | undefined {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-const copiedBindirs = new Map<string, string>();
+/** Binaries a cluster runs, and `release()`, called when that cluster has stopped. */
+export interface ReachableBindir {
+  readonly bindir: string;
+  /** Removes the copy (if one was made) once no cluster of this process runs from it. */
+  release(): void;
+}
+
+const COPY_PREFIX = 'pgmaint-pg-install-';
+
+interface InstallCopy {
+  /** The directory mkdtemp made: the one thing removed. */
+  readonly dir: string;
+  readonly bindir: string;
+  users: number;
+}
+
+/** Copies made by this process, by the bindir they stand in for. */
+const installCopies = new Map<string, InstallCopy>();
 
 /**
  * Binaries the `postgres` user can run. Those under this checkout (the servers in node_modules,
- * among them the demo's) cannot be reached when the checkout sits in a directory only root may enter (a
- * fresh clone into `mktemp -d`): then the install (bin, lib, share) is copied once to a directory
- * everyone may read. `installRoot` is the directory holding all of it, when share/ is not beside
- * bin/ (a copied Debian layout, usr/lib/postgresql/15/bin and usr/share/postgresql/15).
+ * among them the demo's) or under root's home (the pg_partman and TimescaleDB builds in
+ * ~/.cache/pgmaint) cannot be reached when their directory is one only root may enter (a fresh
+ * clone into `mktemp -d`, /root): then the install (bin, lib, share) is copied to a directory
+ * everyone may read, shared by the clusters of this process that run it, and removed when the last
+ * of them calls `release()` (or, failing that, when the process exits: a vitest worker may be ended
+ * without exiting, so stopping the cluster is what cleans up). `installRoot` is the directory
+ * holding all of it, when share/ is not beside bin/ (a copied Debian layout,
+ * usr/lib/postgresql/15/bin and usr/share/postgresql/15).
  */
 export function reachableBindir(
   bindir: string,
   user: ClusterUser | undefined,
   installRoot = dirname(bindir),
-): string {
-  if (!user) return bindir;
-  const probe = spawnSync(join(bindir, 'postgres'), ['--version'], { ...user, encoding: 'utf8' });
-  if (probe.status === 0) return bindir;
-  const known = copiedBindirs.get(bindir);
-  if (known) return known;
-  const copy = mkdtempSync(join(tmpdir(), 'pgmaint-pg-install-'));
-  chmodSync(copy, 0o755);
-  cpSync(installRoot, join(copy, basename(installRoot)), { recursive: true, verbatimSymlinks: true });
-  const copied = join(copy, basename(installRoot), relative(installRoot, bindir));
-  copiedBindirs.set(bindir, copied);
-  process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
-  return copied;
+): ReachableBindir {
+  const known = installCopies.get(bindir);
+  if (!known) {
+    if (!user) return { bindir, release: () => {} };
+    const probe = spawnSync(join(bindir, 'postgres'), ['--version'], { ...user, encoding: 'utf8' });
+    if (probe.status === 0) return { bindir, release: () => {} };
+  }
+  const copy = known ?? copyInstall(bindir, installRoot);
+  copy.users += 1;
+  let released = false;
+  return {
+    bindir: copy.bindir,
+    release: () => {
+      if (released) return;
+      released = true;
+      copy.users -= 1;
+      if (copy.users > 0) return;
+      installCopies.delete(bindir);
+      removeInstallCopy(copy.dir);
+    },
+  };
+}
+
+function copyInstall(bindir: string, installRoot: string): InstallCopy {
+  const dir = mkdtempSync(join(tmpdir(), COPY_PREFIX));
+  const copy: InstallCopy = {
+    dir,
+    bindir: join(dir, basename(installRoot), relative(installRoot, bindir)),
+    users: 0,
+  };
+  installCopies.set(bindir, copy);
+  if (!exitCleanup) {
+    exitCleanup = true;
+    process.on('exit', () => {
+      for (const left of installCopies.values()) removeInstallCopy(left.dir);
+    });
+  }
+  chmodSync(dir, 0o755);
+  cpSync(installRoot, join(dir, basename(installRoot)), { recursive: true, verbatimSymlinks: true });
+  return copy;
+}
+
+let exitCleanup = false;
+
+/** Removes a copy, refusing any path that is not a mkdtemp directory of this helper's under tmpdir(). */
+function removeInstallCopy(dir: string): void {
+  const name = basename(dir);
+  if (dirname(dir) !== tmpdir() || !name.startsWith(COPY_PREFIX) || name.length <= COPY_PREFIX.length)
+    throw new Error(`refusing to remove ${dir}: not a PostgreSQL install copy this helper made`);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export async function startLocalPostgres(
   options: { extraSettings?: Record<string, string>; bindir?: string; installRoot?: string } = {},
 ): Promise<LocalPostgres> {
   const user = clusterUser();
-  const bindir = reachableBindir(options.bindir ?? postgresBindir(), user, options.installRoot);
+  const reachable = reachableBindir(options.bindir ?? postgresBindir(), user, options.installRoot);
+  try {
+    return await startCluster(reachable, user, options);
+  } catch (error) {
+    reachable.release();
+    throw error;
+  }
+}
+
+async function startCluster(
+  reachable: ReachableBindir,
+  user: ClusterUser | undefined,
+  options: { extraSettings?: Record<string, string> },
+): Promise<LocalPostgres> {
+  const { bindir } = reachable;
   const root = mkdtempSync(join(tmpdir(), 'pgmaint-pg-'));
   const dataDir = join(root, 'data');
   const password = `pw-${Math.random().toString(36).slice(2)}`;
@@ -201,6 +273,7 @@ export async function startLocalPostgres(
         child.on('error', () => resolve());
       });
       rmSync(root, { recursive: true, force: true });
+      reachable.release();
     },
   };
 }

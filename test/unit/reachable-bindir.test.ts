@@ -40,25 +40,41 @@ describe('reachableBindir', () => {
 
   it('runs binaries the cluster user can reach where they are', () => {
     const { bindir } = fakeInstall(0o755);
-    expect(reachableBindir(bindir, user)).toBe(bindir);
+    const chosen = reachableBindir(bindir, user);
+    expect(chosen.bindir).toBe(bindir);
+    chosen.release();
+    expect(existsSync(join(bindir, 'postgres'))).toBe(true);
   });
 
-  it('gives the cluster user binaries it can run from a private (0700) checkout, copying the install once', () => {
+  it('gives the cluster user binaries it can run from a private (0700) checkout, one copy for every cluster, removed after the last', () => {
     const { bindir, installRoot } = fakeInstall(0o700);
-    const chosen = reachableBindir(bindir, user, installRoot);
-    expect(runsAs(chosen, user)).toBe(true);
+    const first = reachableBindir(bindir, user, installRoot);
+    expect(runsAs(first.bindir, user)).toBe(true);
     // Only as root does the cluster run as another user (postgres), who cannot enter the private directory.
     const copied = user !== undefined;
     expect(runsAs(bindir, user)).toBe(!copied);
-    expect(chosen !== bindir).toBe(copied);
-    if (copied) {
-      // chosen is <copy>/native/bin: remove <copy>, and only when it is the helper's own directory.
-      const copy = dirname(dirname(chosen));
-      expect(dirname(copy)).toBe(tmpdir());
-      expect(basename(copy)).toMatch(/^pgmaint-pg-install-/);
-      roots.push(copy);
-      expect(existsSync(join(chosen, '..', 'share', 'postgres.bki'))).toBe(true);
-      expect(reachableBindir(bindir, user, installRoot)).toBe(chosen);
-    }
+    expect(first.bindir !== bindir).toBe(copied);
+    if (!copied) return;
+    // first.bindir is <copy>/native/bin, <copy> a directory of the helper's own under tmpdir().
+    const copy = dirname(dirname(first.bindir));
+    expect(dirname(copy)).toBe(tmpdir());
+    expect(basename(copy)).toMatch(/^pgmaint-pg-install-/);
+    roots.push(copy);
+    expect(existsSync(join(first.bindir, '..', 'share', 'postgres.bki'))).toBe(true);
+
+    const second = reachableBindir(bindir, user, installRoot);
+    expect(second.bindir).toBe(first.bindir);
+    first.release();
+    first.release(); // twice is once: the second cluster still runs from the copy
+    expect(runsAs(second.bindir, user)).toBe(true);
+    second.release();
+    expect(existsSync(copy)).toBe(false);
+    // The install itself is untouched, and a later cluster gets a fresh copy.
+    expect(existsSync(join(bindir, 'postgres'))).toBe(true);
+    const third = reachableBindir(bindir, user, installRoot);
+    roots.push(dirname(dirname(third.bindir)));
+    expect(runsAs(third.bindir, user)).toBe(true);
+    third.release();
+    expect(existsSync(dirname(dirname(third.bindir)))).toBe(false);
   });
 });
