@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
@@ -101,4 +107,20 @@ export async function readObject(bucket: string, key: string): Promise<Buffer> {
     new GetObjectCommand({ Bucket: bucket, Key: key }),
   );
   return Buffer.from((await response.Body?.transformToByteArray()) ?? []);
+}
+
+/**
+ * What a bucket holds, to compare before and after a run that must leave nothing behind: each
+ * object as `key:size:etag`, sorted, and the keys of multipart uploads never completed.
+ */
+export async function bucketState(
+  bucket: string,
+): Promise<{ objects: string[]; incompleteUploads: string[] }> {
+  const s3 = new S3Client({ forcePathStyle: true });
+  const objects = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
+  const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+  return {
+    objects: objects.map((o) => `${o.Key}:${o.Size}:${o.ETag}`).sort(),
+    incompleteUploads: uploads.map((u) => u.Key ?? ''),
+  };
 }

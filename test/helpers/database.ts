@@ -57,3 +57,15 @@ export async function withAdmin<T>(work: (client: Client) => Promise<T>, databas
     await client.end();
   }
 }
+
+/**
+ * SQL that creates `table` with `rows` rows of 1 kB of random bytes each: data gzip cannot shrink,
+ * so a dump of it is as large as the table, and takes a moment.
+ */
+export const incompressibleTableSql = (table: string, rows: number) => `
+  create table ${table} (id int primary key, data bytea not null);
+  insert into ${table}
+    select b, (select decode(string_agg(md5(b::text || ':' || g::text || random()::text), ''), 'hex')
+               from generate_series(1, 64) g)
+    from generate_series(1, ${rows}) b;
+`;

@@ -1,9 +1,9 @@
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { s3Client } from '../../functions/shared/aws';
-import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
+import { bucketState, createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, incompressibleTableSql, type TestDatabase } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { freePort, type LocalPostgres, serverBindir, startLocalPostgres } from '../helpers/local-postgres';
 
@@ -22,13 +22,7 @@ describe('backup faults: never a false success, nothing left behind', () => {
   beforeAll(async () => {
     db = await createTestDatabase('backup_faults');
     // ~40 MB of incompressible bytes: several 16 MiB upload parts, and a dump that takes a moment.
-    await db.sql(`
-      create table blobs (id int primary key, data bytea not null);
-      insert into blobs
-        select b, (select decode(string_agg(md5(b::text || ':' || g::text || random()::text), ''), 'hex')
-                   from generate_series(1, 64) g)
-        from generate_series(1, 40000) b;
-    `);
+    await db.sql(incompressibleTableSql('blobs', 40_000));
     bucket = await createBucket();
     inbox = await createTopicInbox();
     secret = await createRdsSecret(db.settings);
@@ -57,20 +51,10 @@ describe('backup faults: never a false success, nothing left behind', () => {
     return (await import('../../functions/backup/handler')).handler;
   }
 
-  async function bucketState() {
-    const s3 = s3Client();
-    const objects = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
-    const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
-    return {
-      objects: objects.map((o) => `${o.Key}:${o.Size}:${o.ETag}`).sort(),
-      incompleteUploads: uploads.map((u) => u.Key),
-    };
-  }
-
   /** Runs a failing backup and checks the common ending; returns the alert text. */
   async function expectCleanFailure(run: () => Promise<{ code: number; stderr: string }>, why: RegExp) {
     inbox = await createTopicInbox(); // a fresh inbox: exactly this run's alerts
-    const before = await bucketState();
+    const before = await bucketState(bucket);
     const out = await run();
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(why);
@@ -78,7 +62,7 @@ describe('backup faults: never a false success, nothing left behind', () => {
     expect(messages).toHaveLength(1);
     expect(messages[0]?.subject).toBe('pgmaint FAILED backup prod');
     expect(messages[0]?.message).toMatch(why);
-    expect(await bucketState()).toEqual({ objects: before.objects, incompleteUploads: [] });
+    expect(await bucketState(bucket)).toEqual({ objects: before.objects, incompleteUploads: [] });
     const listed = JSON.parse(
       (await runCli(['backups', '--config', config(), '--target', 'prod', '--json'])).stdout,
     );
@@ -188,12 +172,12 @@ describe('backup faults: never a false success, nothing left behind', () => {
       alerts: { topicArn: inbox.topicArn },
       targets: { prod: { secret } },
     });
-    const before = await bucketState();
+    const before = await bucketState(bucket);
     const handler = await freshHandler();
     await expect(
       handler({ target: 'prod' }, { awsRequestId: 'budget-1', getRemainingTimeInMillis: () => 30_050 }),
     ).rejects.toThrow(/is estimated at .* but only .* remain before the Lambda timeout; nothing was started/);
-    expect(await bucketState()).toEqual({ objects: before.objects, incompleteUploads: [] });
+    expect(await bucketState(bucket)).toEqual({ objects: before.objects, incompleteUploads: [] });
     expect(await inbox.messages({ expect: 1 })).toHaveLength(1);
   });
 

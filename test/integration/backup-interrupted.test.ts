@@ -14,7 +14,7 @@ import { makeHandler } from '../../functions/shared/lambda';
 import type { SignalSource, StopSignalName } from '../../functions/shared/stop-signals';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, incompressibleTableSql, type TestDatabase } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { alive, childProcesses, until } from '../helpers/processes';
 
@@ -34,13 +34,7 @@ describe('an interrupted backup leaves nothing behind', () => {
     // ~80 MB of incompressible bytes, ten 8 MiB upload parts: with one part stored and the next held,
     // what the upload and its 4 MiB of slack buffer (about 28 MiB) is far from the whole dump, so
     // pg_dump is still running when the signal comes, however the machine is loaded.
-    await db.sql(`
-      create table blobs (id int primary key, data bytea not null);
-      insert into blobs
-        select b, (select decode(string_agg(md5(b::text || ':' || g::text || random()::text), ''), 'hex')
-                   from generate_series(1, 64) g)
-        from generate_series(1, 80000) b;
-    `);
+    await db.sql(incompressibleTableSql('blobs', 80_000));
     secret = await createRdsSecret(db.settings);
     proxy = await startFaultProxy(process.env.AWS_ENDPOINT_URL ?? '');
   }, 180_000);

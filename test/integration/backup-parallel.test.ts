@@ -2,19 +2,26 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DeleteObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../functions/shared/aws';
 import { settingsFromUrl } from '../../functions/shared/credentials';
-import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
+import {
+  bucketState,
+  createBucket,
+  createRdsSecret,
+  createTopicInbox,
+  type Inbox,
+  readObject,
+} from '../helpers/aws';
 import { runBinary, writeConfig } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
+import {
+  createTestDatabase,
+  incompressibleTableSql,
+  type TestDatabase,
+  withAdmin,
+} from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { databaseText, FIDELITY_SCHEMA } from '../helpers/fidelity';
 import { type LocalPostgres, serverBindir, startLocalPostgres } from '../helpers/local-postgres';
@@ -38,14 +45,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
   beforeAll(async () => {
     db = await createTestDatabase('backup_parallel');
     // Four tables of ~8 MB of incompressible bytes: several files, uploads that take a moment.
-    for (const table of TABLES)
-      await db.sql(`
-        create table ${table} (id int primary key, data bytea not null);
-        insert into ${table}
-          select b, (select decode(string_agg(md5(b::text || ':' || g::text || random()::text), ''), 'hex')
-                     from generate_series(1, 64) g)
-          from generate_series(1, 8000) b;
-      `);
+    for (const table of TABLES) await db.sql(incompressibleTableSql(table, 8000));
     bucket = await createBucket();
     inbox = await createTopicInbox();
     secret = await createRdsSecret(db.settings);
@@ -65,16 +65,6 @@ describe('parallel (directory-format) backup → list → restore, and its fault
       targets: { prod: { secret, backup: { jobs: 2 } } },
     });
   const withEndpoint = (endpoint: string) => ({ ...process.env, AWS_ENDPOINT_URL: endpoint });
-
-  async function bucketState() {
-    const s3 = s3Client();
-    const objects = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
-    const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
-    return {
-      objects: objects.map((o) => `${o.Key}:${o.Size}:${o.ETag}`).sort(),
-      incompleteUploads: uploads.map((u) => u.Key),
-    };
-  }
 
   async function databaseExists(name: string) {
     const { rows } = await withAdmin((c) => c.query('select 1 from pg_database where datname = $1', [name]));
@@ -153,7 +143,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
     why: RegExp,
   ) {
     inbox = await createTopicInbox();
-    const before = await bucketState();
+    const before = await bucketState(bucket);
     const out = await run();
     expect(out.code, out.stderr).toBe(1);
     expect(out.stderr).toMatch(why);
@@ -161,7 +151,7 @@ describe('parallel (directory-format) backup → list → restore, and its fault
     expect(messages).toHaveLength(1);
     expect(messages[0]?.subject).toBe('pgmaint FAILED backup prod');
     expect(messages[0]?.message).toMatch(why);
-    expect(await bucketState()).toEqual({ objects: before.objects, incompleteUploads: [] });
+    expect(await bucketState(bucket)).toEqual({ objects: before.objects, incompleteUploads: [] });
   }
 
   it("pg_dump's backend terminated mid-dump: no manifest, no files left", async () => {

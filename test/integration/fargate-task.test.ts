@@ -1,4 +1,4 @@
-import { ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreJob } from '../../functions/restore/definition';
 import { s3Client } from '../../functions/shared/aws';
@@ -9,9 +9,21 @@ import {
   taskCommand,
 } from '../../functions/shared/fargate-task';
 import { makeHandler } from '../../functions/shared/lambda';
-import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
+import {
+  bucketState,
+  createBucket,
+  createRdsSecret,
+  createTopicInbox,
+  type Inbox,
+  readObject,
+} from '../helpers/aws';
 import { runBinary, startBinary } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
+import {
+  createTestDatabase,
+  incompressibleTableSql,
+  type TestDatabase,
+  withAdmin,
+} from '../helpers/database';
 import { databaseText } from '../helpers/fidelity';
 
 const TABLES = ['t1', 't2', 't3', 't4'];
@@ -32,14 +44,7 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
   beforeAll(async () => {
     db = await createTestDatabase('fargate_task');
     // Four tables of ~8 MB of incompressible bytes: a parallel dump that takes a moment.
-    for (const table of TABLES)
-      await db.sql(`
-        create table ${table} (id int primary key, data bytea not null);
-        insert into ${table}
-          select b, (select decode(string_agg(md5(b::text || ':' || g::text || random()::text), ''), 'hex')
-                     from generate_series(1, 64) g)
-          from generate_series(1, 8000) b;
-      `);
+    for (const table of TABLES) await db.sql(incompressibleTableSql(table, 8000));
     bucket = await createBucket();
     secret = await createRdsSecret(db.settings);
     // What the stack writes: each job's slice, without the bucket and topic (those are variables).
@@ -70,16 +75,6 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
   // `backups` (the listing) has no task of its own: it reads with the backup job's config.
   const task = (job: string, event: Record<string, unknown> = {}) =>
     runBinary(taskCommand(job, 'prod', event), taskEnv(job === 'backups' ? 'backup' : job));
-
-  async function bucketState() {
-    const s3 = s3Client();
-    const objects = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
-    const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
-    return {
-      objects: objects.map((o) => `${o.Key}:${o.Size}:${o.ETag}`).sort(),
-      incompleteUploads: uploads.map((u) => u.Key),
-    };
-  }
 
   const jsonLines = (stdout: string) =>
     stdout
@@ -174,7 +169,7 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
     why: RegExp,
   ) {
     inbox = await createTopicInbox();
-    const before = await bucketState();
+    const before = await bucketState(bucket);
     const out = await run();
     expect(out.code, out.stderr).toBe(code);
     expect(resultOf(out.stdout)).toMatchObject({ target: 'prod', status: 'failed' });
@@ -183,7 +178,7 @@ describe('the Fargate task: pgmaint <job> --target T [--event JSON] with the dep
     expect(messages[0]?.subject).toBe('pgmaint FAILED backup prod');
     expect(messages[0]?.message).toMatch(why);
     expect(emf(out.stdout).find((d) => 'JobFailed' in d)).toMatchObject({ JobFailed: 1, target: 'prod' });
-    expect(await bucketState()).toEqual({ objects: before.objects, incompleteUploads: [] });
+    expect(await bucketState(bucket)).toEqual({ objects: before.objects, incompleteUploads: [] });
   }
 
   /** Waits until a pg_dump worker of this run is copying a table. */

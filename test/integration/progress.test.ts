@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket, createRdsSecret } from '../helpers/aws';
 import { runCli, writeConfig } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, incompressibleTableSql, type TestDatabase } from '../helpers/database';
 
 /** The `{"progress":{...}}` tails of the structured progress lines on stderr. */
 function progressLines(stderr: string): Array<Record<string, unknown>> {
@@ -23,11 +23,7 @@ describe('progress on stderr', () => {
     db = await createTestDatabase('progress');
     // ~12 MB of incompressible bytes: a dump that lasts long enough for several ticks.
     await db.sql(`
-      create table blobs (id int primary key, data bytea not null);
-      insert into blobs
-        select b, (select decode(string_agg(md5(b::text || ':' || g::text || random()::text), ''), 'hex')
-                   from generate_series(1, 64) g)
-        from generate_series(1, 12000) b;
+      ${incompressibleTableSql('blobs', 12_000)}
       create table events (id bigserial primary key, created_at timestamptz not null);
       create index on events (created_at);
       insert into events (created_at) select now() - interval '400 days' from generate_series(1, 30000);

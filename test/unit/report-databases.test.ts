@@ -1,13 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupDueSince } from '../../functions/report/backup-due';
 import { buildReport } from '../../functions/report/build-report';
 import { renderReport } from '../../functions/report/render-report';
 import { parseConfig } from '../../functions/shared/config/load';
-import { fileStore } from '../../functions/shared/store';
-import { type BackupManifest, backupKey, manifestKey, storedJson } from '../../functions/shared/store/layout';
+import { backupKey } from '../../functions/shared/store/layout';
+import { storeWith, verifiedManifest } from '../helpers/stored-backups';
 
 const iso = (text: string) => new Date(text).toISOString();
 
@@ -62,42 +59,16 @@ describe('buildReport on a target with databases: each database its newest backu
   const tonight = new Date('2026-06-15T02:00:00Z');
   const lastNight = new Date('2026-06-14T02:00:00Z');
 
-  function manifest(database: string, startedAt: Date): BackupManifest {
-    const key = backupKey('srv', startedAt, database);
-    return {
-      formatVersion: 1,
-      target: 'srv',
-      database,
-      key,
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date(startedAt.getTime() + 60_000).toISOString(),
-      durationMs: 60_000,
-      bytes: 2048,
-      sha256: 'ab',
-      serverVersion: '15.4',
-      serverVersionNum: 150004,
-      pgDumpVersion: '15.4',
-      archiveVersion: '1.14.0',
-      compression: 'gzip:6',
-      databaseSizeBytes: 100,
-      tables: [],
-      rowCountsExact: true,
-    };
-  }
+  const manifest = (database: string, startedAt: Date) => verifiedManifest('srv', startedAt, { database });
 
   /** app backed up tonight and last night; billing only last night (tonight it failed); old_crm once, long ago. */
-  async function store() {
-    const s = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-report-db-')));
-    const billingAt = new Date(lastNight.getTime() + 5 * 60_000);
-    for (const m of [
+  const store = () =>
+    storeWith([
       manifest('app', tonight),
       manifest('app', lastNight),
-      manifest('billing', billingAt),
+      manifest('billing', new Date(lastNight.getTime() + 5 * 60_000)),
       manifest('old_crm', new Date('2026-05-01T02:00:00Z')),
-    ])
-      await s.put(manifestKey(m.key), storedJson(m));
-    return s;
-  }
+    ]);
 
   const report = async (target: Record<string, unknown>, at = now) => {
     const config = parseConfig({

@@ -1,12 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport, retentionStatus, type TargetReport } from '../../functions/report/build-report';
 import { renderReport } from '../../functions/report/render-report';
 import { seededIndex } from '../../functions/restore/drill-pick';
 import { parseConfig } from '../../functions/shared/config/load';
-import { fileStore } from '../../functions/shared/store';
 import {
   type BackupManifest,
   backupKey,
@@ -14,37 +10,15 @@ import {
   drillHistoryKey,
   drillRecordKey,
   healthStateKey,
-  manifestKey,
   storedJson,
 } from '../../functions/shared/store/layout';
+import { storeWith, verifiedManifest } from '../helpers/stored-backups';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const now = new Date('2026-06-15T12:00:00Z');
 
-function manifestAt(at: Date, extra: Partial<BackupManifest> = {}): BackupManifest {
-  const key = backupKey('prod', at);
-  return {
-    formatVersion: 1,
-    target: 'prod',
-    database: 'app',
-    key,
-    startedAt: at.toISOString(),
-    finishedAt: new Date(at.getTime() + 60_000).toISOString(),
-    durationMs: 60_000,
-    bytes: 2048,
-    sha256: 'ab',
-    serverVersion: '15.4',
-    serverVersionNum: 150004,
-    pgDumpVersion: '15.4',
-    archiveVersion: '1.14.0',
-    compression: 'gzip:6',
-    databaseSizeBytes: 100,
-    tables: [],
-    rowCountsExact: true,
-    ...extra,
-  };
-}
+const manifestAt = (at: Date, extra: Partial<BackupManifest> = {}) => verifiedManifest('prod', at, extra);
 
 /** One backup a day at 02:00 UTC for `days` days before `now`, newest first. */
 const daily = (days: number) =>
@@ -151,7 +125,6 @@ describe('buildReport: from a store with backups, drills and health state', () =
   });
 
   async function seededStore() {
-    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-report-')));
     const newest = manifestAt(new Date('2026-06-15T02:00:00Z'), {
       lockedUntil: '2026-06-20T02:00:00.000Z',
       lockMode: 'GOVERNANCE',
@@ -165,7 +138,7 @@ describe('buildReport: from a store with backups, drills and health state', () =
         },
       ],
     });
-    for (const m of [newest, ...daily(4).slice(1)]) await store.put(manifestKey(m.key), storedJson(m));
+    const store = await storeWith([newest, ...daily(4).slice(1)]);
     const drills = [
       drill('2026-06-06T05:00:00.000Z', 'passed', 600_000),
       drill('2026-06-13T05:00:00.000Z', 'rto-exceeded', 2_400_000),
@@ -254,17 +227,17 @@ describe('buildReport: from a store with backups, drills and health state', () =
   });
 
   it('judges each database of a server target by the rules on its own: met only when every one meets them', async () => {
-    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-report-')));
     const at = (days: number) => new Date(Date.parse('2026-06-15T02:00:00Z') - days * DAY);
-    for (const [database, days] of [
-      ['app', 0],
-      ['app', 1],
-      ['app', 2],
-      ['billing', 0],
-    ] as const) {
-      const key = backupKey('prod', at(days), database);
-      await store.put(manifestKey(key), storedJson({ ...manifestAt(at(days)), key, database }));
-    }
+    const store = await storeWith(
+      (
+        [
+          ['app', 0],
+          ['app', 1],
+          ['app', 2],
+          ['billing', 0],
+        ] as const
+      ).map(([database, days]) => manifestAt(at(days), { database })),
+    );
     const report = await buildReport({
       store,
       targetName: 'prod',
@@ -278,7 +251,7 @@ describe('buildReport: from a store with backups, drills and health state', () =
   });
 
   it('names a damaged drill record instead of hiding it, and reads the latest record of drills kept before the history', async () => {
-    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-report-')));
+    const store = await storeWith();
     const target = prodTarget();
     await store.put(
       drillRecordKey('prod'),
