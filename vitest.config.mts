@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          setupFiles: ['test/helpers/worker-clock.ts'],
+          setupFiles: ['test/helpers/worker-clock.ts', 'test/helpers/temp-cleanup.ts'],
           // Cheap checks first: unit, then infra, then integration.
           sequence: { groupOrder: 0 },
         },
@@ -16,6 +16,7 @@ export default defineConfig({
         test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
+          setupFiles: ['test/helpers/temp-cleanup.ts'],
           sequence: { groupOrder: 1 },
           // Synthesizing a CDK app takes a few seconds per file.
           testTimeout: 120_000,
@@ -28,7 +29,11 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           sequence: { groupOrder: 2 },
           globalSetup: ['test/helpers/global-setup.ts'],
-          setupFiles: ['test/helpers/worker-clock.ts', 'test/helpers/integration-env.ts'],
+          setupFiles: [
+            'test/helpers/worker-clock.ts',
+            'test/helpers/integration-env.ts',
+            'test/helpers/temp-cleanup.ts',
+          ],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           // Two cores: two files at a time against one server keeps runs steady.

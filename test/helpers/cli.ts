@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CliIo, main } from '../../functions/cli/main';
+import { testTempDir } from './temp-dirs';
 
 /**
  * Runs the CLI in-process exactly as `npx pgmaint` does, capturing stdout, stderr and exit code.
@@ -29,8 +29,9 @@ export async function runCli(
   return { code, stdout, stderr };
 }
 
+/** `config` as a pgmaint.json in a directory of its own, removed with the test file's temp root. */
 export function writeConfig(config: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'pgmaint-config-')), 'pgmaint.json');
+  const path = join(testTempDir('config-'), 'pgmaint.json');
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
 }

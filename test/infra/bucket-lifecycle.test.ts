@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/shared/config/load';
 import { Pgmaint } from '../../lib/pgmaint';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const targets = { prod: { secret: 'titan/prod' }, staging: { secret: 'titan/staging' } };
 
@@ -12,7 +13,9 @@ function abortWarnings(
   configure: (stack: Stack) => ConstructorParameters<typeof Pgmaint>[2],
   after: (pgmaint: Pgmaint) => void = () => {},
 ): string[] {
-  const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-2' } });
+  const stack = new Stack(new App({ outdir: testTempDir('cdk.out-') }), 'Test', {
+    env: { account: '123456789012', region: 'eu-west-2' },
+  });
   after(new Pgmaint(stack, 'Pgmaint', configure(stack)));
   return Annotations.fromStack(stack)
     .findWarning('*', Match.stringLikeRegexp('incomplete multipart uploads'))

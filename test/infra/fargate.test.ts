@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -13,6 +12,7 @@ import { FARGATE_ENV } from '../../functions/shared/fargate-task';
 import { Pgmaint } from '../../lib/pgmaint';
 import { PgmaintStack } from '../../lib/pgmaint-stack';
 import { runsTask, scheduleInput, templateText } from '../helpers/schedule-input';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const env = { account: '123456789012', region: 'eu-west-2' };
 
@@ -48,7 +48,9 @@ describe('Fargate: cluster, task definitions, schedules, hand-off, task-stopped 
   let template: Template;
   let resources: Resources;
   beforeAll(() => {
-    template = Template.fromStack(new PgmaintStack(new App(), 'Fg', { config, env }));
+    template = Template.fromStack(
+      new PgmaintStack(new App({ outdir: testTempDir('cdk.out-') }), 'Fg', { config, env }),
+    );
     resources = template.toJSON().Resources;
   });
   const idOf = (type: string, pattern: RegExp) => {
@@ -381,7 +383,12 @@ describe('Fargate: arm64, a public IP when asked, no hand-off where every target
         },
       },
     });
-    template = Template.fromStack(new PgmaintStack(new App(), 'FgPublic', { config: publicConfig, env }));
+    template = Template.fromStack(
+      new PgmaintStack(new App({ outdir: testTempDir('cdk.out-') }), 'FgPublic', {
+        config: publicConfig,
+        env,
+      }),
+    );
   });
 
   it('runs the tasks on ARM64 and gives them a public IP; the security group is the function’s own', () => {
@@ -433,7 +440,9 @@ describe('Fargate: what cannot be deployed', () => {
     expect(() => parseConfig({ targets: { stage: { secret: 's', restore: stage.restore } } })).toThrow(
       'targets.stage.restore.fargate: Fargate runs cpu 4096 with memoryMiB 8192 to 30720 in steps of 1024, not 4096',
     );
-    expect(() => new Pgmaint(new Stack(), 'P', { config: bad })).toThrow(
+    expect(
+      () => new Pgmaint(new Stack(new App({ outdir: testTempDir('cdk.out-') })), 'P', { config: bad }),
+    ).toThrow(
       /targets\.prod\.backup\.runOn: "fargate" needs subnets to run the task in: add "network"[\s\S]*targets\.stage\.restore\.fargate: Fargate runs cpu 4096 with memoryMiB 8192 to 30720 in steps of 1024, not 4096/,
     );
   });
@@ -442,7 +451,7 @@ describe('Fargate: what cannot be deployed', () => {
     const plain = parseConfig({
       targets: { prod: { secret: 's', backup: { schedule: 'cron(0 2 * * ? *)' } } },
     });
-    const stack = new Stack(new App(), 'Plain', { env });
+    const stack = new Stack(new App({ outdir: testTempDir('cdk.out-') }), 'Plain', { env });
     new Pgmaint(stack, 'P', { config: plain });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::ECS::Cluster', 0);
@@ -455,11 +464,11 @@ describe('Fargate: what cannot be deployed', () => {
 
 describe('Fargate: policy checks', () => {
   it("passes cdk-nag's AwsSolutions and Serverless packs and cfn-lint with tasks on Fargate", () => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'pgmaint-fg-nag-')) });
+    const app = new App({ outdir: testTempDir('fg-nag-') });
     const stack = new PgmaintStack(app, 'FgNag', { config, env });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
     expect(() => app.synth()).not.toThrow();
-    const path = join(mkdtempSync(join(tmpdir(), 'pgmaint-fg-template-')), 'template.json');
+    const path = join(testTempDir('fg-template-'), 'template.json');
     writeFileSync(path, JSON.stringify(Template.fromStack(stack).toJSON()));
     // W3005 as in operations.test.ts.
     const out = spawnSync('cfn-lint', ['--ignore-checks', 'W3005', '--', path], { encoding: 'utf8' });
@@ -471,7 +480,9 @@ describe('Fargate: policy checks', () => {
 
 describe("Fargate settings for the CLI's --on fargate", () => {
   it("writes the cluster, network and every job's task definition to .pgmaint/config/fargate.json, kept by the config deployment's prune", () => {
-    const template = Template.fromStack(new PgmaintStack(new App(), 'FgSettings', { config, env }));
+    const template = Template.fromStack(
+      new PgmaintStack(new App({ outdir: testTempDir('cdk.out-') }), 'FgSettings', { config, env }),
+    );
     const idOf = (type: string, pattern: RegExp) => {
       const ids = Object.keys(template.findResources(type)).filter((id) => pattern.test(id));
       expect(ids, `${type} ${pattern}`).toHaveLength(1);

@@ -6,6 +6,7 @@ import { JOBS } from '../../functions/shared/config/schema';
 import { PgmaintStack } from '../../lib/pgmaint-stack';
 import { deployedConfigObjects } from '../helpers/config-objects';
 import { runsTask, scheduleInput } from '../helpers/schedule-input';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const TARGETS = 50;
 
@@ -66,7 +67,7 @@ describe('a fleet of 50 targets', () => {
   let template: Template;
   let outdir: string;
   beforeAll(() => {
-    const app = new App();
+    const app = new App({ outdir: testTempDir('cdk.out-') });
     const stack = new PgmaintStack(app, 'Fleet', {
       config: fleet,
       env: { account: '123456789012', region: 'eu-west-2' },

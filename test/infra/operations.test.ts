@@ -1,6 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -10,6 +9,7 @@ import { parseConfig } from '../../functions/shared/config/load';
 import { JOBS } from '../../functions/shared/config/schema';
 import { testEvents } from '../../lib/console-test-events';
 import { PgmaintStack } from '../../lib/pgmaint-stack';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const env = { account: '123456789012', region: 'eu-west-2' };
 const cdkJsonConfig = () => parseConfig(require('../../cdk.json').context.pgmaint);
@@ -42,7 +42,12 @@ const operationsConfig = parseConfig({
 describe('operations: alarms, dashboard, test events, secrets, networking, encryption', () => {
   let template: Template;
   beforeAll(() => {
-    template = Template.fromStack(new PgmaintStack(new App(), 'Ops', { config: operationsConfig, env }));
+    template = Template.fromStack(
+      new PgmaintStack(new App({ outdir: testTempDir('cdk.out-') }), 'Ops', {
+        config: operationsConfig,
+        env,
+      }),
+    );
   });
 
   it('alarms on throttles, near-timeout and undelivered failure records for every job function, to the alert topic', () => {
@@ -330,14 +335,14 @@ describe('operations: alarms, dashboard, test events, secrets, networking, encry
 
 describe('policy checks on the synthesized app (cdk.json config)', () => {
   it("passes cdk-nag's AwsSolutions and Serverless packs; every acknowledged finding carries a reason", () => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'pgmaint-nag-')) });
+    const app = new App({ outdir: testTempDir('nag-') });
     new PgmaintStack(app, 'Nag', { config: cdkJsonConfig(), env });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
     expect(() => app.synth()).not.toThrow();
   });
 
   it('fails cdk-nag when a finding is not acknowledged (the check can fail)', () => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'pgmaint-nag-')) });
+    const app = new App({ outdir: testTempDir('nag-') });
     const stack = new PgmaintStack(app, 'NagBad', { config: cdkJsonConfig(), env });
     const { Queue } = require('aws-cdk-lib/aws-sqs');
     new Queue(stack, 'Unencrypted', {
@@ -354,9 +359,9 @@ describe('policy checks on the synthesized app (cdk.json config)', () => {
       if (process.env.PGMAINT_ALLOW_NO_CFN_LINT === '1') return;
       throw new Error('cfn-lint is not installed (pip install cfn-lint), or set PGMAINT_ALLOW_NO_CFN_LINT=1');
     }
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'pgmaint-lint-')) });
+    const app = new App({ outdir: testTempDir('lint-') });
     const stack = new PgmaintStack(app, 'Lint', { config: cdkJsonConfig(), env });
-    const path = join(mkdtempSync(join(tmpdir(), 'pgmaint-template-')), 'template.json');
+    const path = join(testTempDir('template-'), 'template.json');
     writeFileSync(path, JSON.stringify(Template.fromStack(stack).toJSON()));
     // W3005: CDK states a role dependency explicitly next to the GetAtt that implies it; harmless.
     const out = spawnSync('cfn-lint', ['--ignore-checks', 'W3005', '--', path], { encoding: 'utf8' });

@@ -9,6 +9,7 @@ import { JOBS } from '../../functions/shared/config/schema';
 import { Pgmaint } from '../../lib/pgmaint';
 import { PgmaintStack } from '../../lib/pgmaint-stack';
 import { deployedConfigObjects } from '../helpers/config-objects';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const config = parseConfig({
   alerts: { emails: ['ops@example.com'] },
@@ -37,7 +38,7 @@ describe('PgmaintStack', () => {
   let template: Template;
   let outdir: string;
   beforeAll(() => {
-    const app = new App();
+    const app = new App({ outdir: testTempDir('cdk.out-') });
     template = Template.fromStack(
       new PgmaintStack(app, 'Test', { config, env: { account: '123456789012', region: 'eu-west-2' } }),
     );
@@ -192,7 +193,9 @@ describe('Pgmaint props validation', () => {
       backupBucket: 'file:///tmp/backups',
       targets: { local: { url: 'postgres://u:p@localhost/db' }, other: { url: 'postgres://h/db' } },
     });
-    expect(() => new Pgmaint(new Stack(), 'P', { config: bad })).toThrow(
+    expect(
+      () => new Pgmaint(new Stack(new App({ outdir: testTempDir('cdk.out-') })), 'P', { config: bad }),
+    ).toThrow(
       /targets\.local\.url: deployed targets take their credentials from Secrets Manager[\s\S]*targets\.other\.url[\s\S]*backupBucket: a file:\/\/ store is for local runs/,
     );
   });

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -8,6 +7,7 @@ import { parseConfig } from '../../functions/shared/config/load';
 import { JOBS } from '../../functions/shared/config/schema';
 import { Pgmaint } from '../../lib/pgmaint';
 import { PgmaintStack } from '../../lib/pgmaint-stack';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const env = { account: '123456789012', region: 'eu-west-2' };
 const BUCKET_KEY = 'arn:aws:kms:eu-west-2:123456789012:key/11111111-2222-3333-4444-555555555555';
@@ -41,7 +41,7 @@ describe('security: keys, key policy, scheduler role, tags, arm64', () => {
   let template: Template;
   let outdir: string;
   beforeAll(() => {
-    outdir = mkdtempSync(join(tmpdir(), 'pgmaint-security-'));
+    outdir = testTempDir('security-');
     const app = new App({ outdir });
     template = Template.fromStack(new PgmaintStack(app, 'Sec', { config, env }));
     app.synth();
@@ -194,7 +194,7 @@ describe('security: keys, key policy, scheduler role, tags, arm64', () => {
   });
 
   it('builds for x86_64 by default, whatever machine synthesizes', () => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'pgmaint-x86-')) });
+    const app = new App({ outdir: testTempDir('x86-') });
     const plain = parseConfig({ targets: { prod: { secret: 'titan/prod' } } });
     const stack = new PgmaintStack(app, 'X86', { config: plain, env });
     const images = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
@@ -214,7 +214,9 @@ describe('security: keys, key policy, scheduler role, tags, arm64', () => {
       alerts: { topicKeyArn: TOPIC_KEY },
       targets: { prod: { secret: 's' } },
     });
-    expect(() => new Pgmaint(new Stack(), 'P', { config: own })).toThrow(
+    expect(
+      () => new Pgmaint(new Stack(new App({ outdir: testTempDir('cdk.out-') })), 'P', { config: own }),
+    ).toThrow(
       /backupBucketKeyArn: only for a bucket pgmaint does not create[\s\S]*alerts\.topicKeyArn: only for a topic/,
     );
     expect(() => parseConfig({ tags: { 'pgmaint:job': 'x' }, targets: { prod: { secret: 's' } } })).toThrow(
@@ -237,7 +239,9 @@ describe('security: backup.objectLock', () => {
         },
       },
     });
-    template = Template.fromStack(new PgmaintStack(new App(), 'Locked', { config: locked, env }));
+    template = Template.fromStack(
+      new PgmaintStack(new App({ outdir: testTempDir('cdk.out-') }), 'Locked', { config: locked, env }),
+    );
   });
 
   it('creates the backup bucket with Object Lock (and versioning)', () => {
@@ -290,7 +294,9 @@ describe('security: backup.copies', () => {
         },
       },
     });
-    const template = Template.fromStack(new PgmaintStack(new App(), 'Copies', { config: copied, env }));
+    const template = Template.fromStack(
+      new PgmaintStack(new App({ outdir: testTempDir('cdk.out-') }), 'Copies', { config: copied, env }),
+    );
     statementsOf = (pattern) =>
       Object.entries(template.findResources('AWS::IAM::Policy'))
         .filter(([id]) => pattern.test(id))

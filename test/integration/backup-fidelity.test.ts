@@ -1,15 +1,15 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { createFidelitySchema, databaseText } from '../helpers/fidelity';
+import { testTempDir } from '../helpers/temp-dirs';
 
 describe('backup fidelity: what pgmaint restore makes of the stored archive equals the source', () => {
   let source: TestDatabase;
-  const store = mkdtempSync(join(tmpdir(), 'pgmaint-fidelity-'));
+  const store = testTempDir('fidelity-');
 
   beforeAll(async () => {
     source = await createTestDatabase('fidelity_src');

@@ -8,13 +8,14 @@ import { createBucket, createRdsSecret } from '../helpers/aws';
 import { deployedConfigObjects } from '../helpers/config-objects';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { ranHere } from '../helpers/handler-result';
+import { testTempDir } from '../helpers/temp-dirs';
 
 /**
  * The health function as the stack deploys it: the config object the BucketDeployment writes and
  * the environment the function gets, with the bucket's reference replaced by the emulator's bucket.
  */
 function deployedHealthFunction(config: unknown, bucket: string) {
-  const app = new App();
+  const app = new App({ outdir: testTempDir('cdk.out-') });
   const stack = new PgmaintStack(app, 'Deployed', {
     config: parseConfig(config),
     env: { account: '123456789012', region: 'us-east-1' },

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
@@ -15,6 +12,7 @@ import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { ranHere } from '../helpers/handler-result';
 import { UNGRADED_SERVER_WIDE } from '../helpers/health';
+import { testTempDir } from '../helpers/temp-dirs';
 
 interface Check {
   name: string;
@@ -457,7 +455,7 @@ describe('health: every check provoked for real on PostgreSQL', () => {
     // PostgreSQL 15 does not record since when a slot is inactive: health remembers when it first
     // saw it so, in the state object, and warns once that is longer ago than inactiveFor.
     const withStore = {
-      backupBucket: pathToFileURL(mkdtempSync(join(tmpdir(), 'pgmaint-health-state-'))).toString(),
+      backupBucket: pathToFileURL(testTempDir('health-state-')).toString(),
     };
     const inactiveFor = { replication_slots: { inactiveFor: '1 second' } };
     const firstSeen = (await health(inactiveFor, withStore)).check('replication_slots');

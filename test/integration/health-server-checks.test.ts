@@ -1,10 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
+import { testTempDir } from '../helpers/temp-dirs';
 
 interface Check {
   name: string;
@@ -36,7 +34,7 @@ describe('health: server and maintenance checks, provoked for real', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('health_server');
-    store = pathToFileURL(mkdtempSync(join(tmpdir(), 'pgmaint-health-state-'))).toString();
+    store = pathToFileURL(testTempDir('health-state-')).toString();
   });
   afterAll(async () => {
     await db?.drop();

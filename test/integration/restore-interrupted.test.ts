@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { runCli, writeConfig } from '../helpers/cli';
 import { adminUrl, createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { alive, childProcesses, until } from '../helpers/processes';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'pgmaint.js');
 
@@ -177,7 +177,7 @@ describe('an interrupted restore leaves the server as it found it', () => {
   });
 
   it('SIGTERM mid-download: the download is closed, its local copy removed, no database created', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'pgmaint-restore-stop-'));
+    const tmp = testTempDir('restore-stop-');
     proxy.holdReadsAfter(64 * 1024);
     try {
       const run = startRestore(['--config', config(), '--target', 'prod'], { TMPDIR: tmp });

@@ -10,6 +10,7 @@ import { PgmaintStack } from '../../lib/pgmaint-stack';
 import { invokeAsync } from '../helpers/async-invoke';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { testTempDir } from '../helpers/temp-dirs';
 
 /** What the stack deploys for the backup function: its retry count and its environment. */
 function deployedBackupFunction() {
@@ -17,7 +18,10 @@ function deployedBackupFunction() {
     targets: { prod: { secret: 'titan/prod', backup: { schedule: 'cron(0 2 * * ? *)' } } },
   });
   const template = Template.fromStack(
-    new PgmaintStack(new App(), 'Retries', { config, env: { account: '123456789012', region: 'eu-west-2' } }),
+    new PgmaintStack(new App({ outdir: testTempDir('cdk.out-') }), 'Retries', {
+      config,
+      env: { account: '123456789012', region: 'eu-west-2' },
+    }),
   );
   const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
   const backup = functions.find(([, f]) => JSON.stringify(f).includes('functions/backup/handler.handler'));

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 
@@ -8,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReindexResult } from '../../functions/reindex/result';
 import { runCli, writeConfig } from '../helpers/cli';
 import { type LocalPostgres, serverBindir, startLocalPostgres } from '../helpers/local-postgres';
+import { testTempDir } from '../helpers/temp-dirs';
 
 interface Check {
   name: string;
@@ -131,7 +129,7 @@ describe('health and reindex statistics on PostgreSQL 17', () => {
 
   it('checkpoints: requested checkpoints since the previous run, read from pg_stat_checkpointer', async () => {
     // Counters are compared with the previous run's, which a store keeps.
-    const store = pathToFileURL(mkdtempSync(join(tmpdir(), 'pgmaint-pg17-state-'))).toString();
+    const store = pathToFileURL(testTempDir('pg17-state-')).toString();
     const path = writeConfig({ backupBucket: store, targets: { t: { url } } });
     const checkpoints = async () => {
       const out = await runCli(['health', '--config', path, '--target', 't', '--json']);

@@ -1,6 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { excludePatternProblem, patternRegex } from '../../functions/backup/exclude-patterns';
 import { backupsToPrune, deleteBackups } from '../../functions/backup/prune-backups';
@@ -23,6 +20,7 @@ import {
 } from '../../functions/shared/store/layout';
 import { testEvents } from '../../lib/console-test-events';
 import { configSlice } from '../../lib/job-settings';
+import { testTempDir } from '../helpers/temp-dirs';
 
 function problemsOf(raw: unknown): readonly string[] {
   try {
@@ -356,7 +354,7 @@ describe('backups stored under keys of earlier versions', () => {
   });
 
   it('list, resolve as latest and prune in time order with millisecond keys', async () => {
-    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-keys-')));
+    const store = fileStore(testTempDir('keys-'));
     // As text the old key sorts after the new one of the same second; in time it is older.
     const old = 'prod/2026/01/01/prod-20260101T020000Z.dump';
     const newer = backupKey('prod', new Date('2026-01-01T02:00:00.500Z'));
@@ -381,7 +379,7 @@ describe('backups stored under keys of earlier versions', () => {
   });
 
   it("picks one database's latest among every database's backups", async () => {
-    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-keys-')));
+    const store = fileStore(testTempDir('keys-'));
     const app = backupKey('db1', new Date('2026-01-01T02:00:00Z'), 'app');
     const billing = backupKey('db1', new Date('2026-01-01T02:00:05Z'), 'billing');
     await store.put(

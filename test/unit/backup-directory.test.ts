@@ -1,5 +1,4 @@
-import { mkdtempSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseDumpJobs } from '../../functions/backup/dump-jobs';
@@ -7,6 +6,7 @@ import { deleteBackups, orphanDumps } from '../../functions/backup/prune-backups
 import type { BackupManifest } from '../../functions/shared/backup-catalog';
 import { backupSection } from '../../functions/shared/config/sections';
 import { fileStore } from '../../functions/shared/store';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const DAY_MS = 86_400_000;
 
@@ -14,7 +14,7 @@ describe('orphan cleanup of directory-format backups', () => {
   const now = new Date('2026-11-23T02:30:00Z');
 
   async function storeWith(objects: Record<string, number>) {
-    const root = mkdtempSync(join(tmpdir(), 'pgmaint-orphans-'));
+    const root = testTempDir('orphans-');
     const store = fileStore(root);
     for (const [key, ageMs] of Object.entries(objects)) {
       await store.put(key, 'x');
@@ -50,7 +50,7 @@ describe('orphan cleanup of directory-format backups', () => {
 
 describe('deleting an expired directory-format backup', () => {
   it('removes its manifest, every file it lists and its globals, and nothing else', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'pgmaint-delete-'));
+    const root = testTempDir('delete-');
     const store = fileStore(root);
     const key = 'prod/2026/11/01/prod-20261101T020000Z.dir';
     const other = 'prod/2026/11/02/prod-20261102T020000Z.dump';

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../functions/jobs';
 import { writeConfig } from '../helpers/cli';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'pgmaint.js');
@@ -15,7 +15,7 @@ const BIN = join(ROOT, 'bin', 'pgmaint.js');
  * module it loaded (paths relative to the checkout), read from require.cache as it exits.
  */
 function runAndListModules(args: string[]) {
-  const out = join(mkdtempSync(join(tmpdir(), 'pgmaint-modules-')), 'modules.json');
+  const out = join(testTempDir('modules-'), 'modules.json');
   const dump = `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));
 process.argv.splice(1, 0, ${JSON.stringify(BIN)});
 require(${JSON.stringify(BIN)});`;
@@ -41,7 +41,7 @@ const otherJobsCode = (modules: readonly string[], except: string) =>
 describe('what one CLI command loads (a health check is a process Nagios starts every few minutes)', () => {
   it('health --check connection on a url target with a file:// store loads no AWS SDK and no other job', () => {
     const config = writeConfig({
-      backupBucket: pathToFileURL(mkdtempSync(join(tmpdir(), 'pgmaint-store-'))).toString(),
+      backupBucket: pathToFileURL(testTempDir('store-')).toString(),
       // Nothing listens on port 1: the run gets as far as connecting, and says so.
       targets: { t: { url: 'postgres://pgmaint@127.0.0.1:1/app' } },
     });

@@ -1,12 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { restoreDrillCheck } from '../../functions/health/checks/restore-drill';
 import { loadState } from '../../functions/health/state';
 import { listBackups, resolveBackup } from '../../functions/shared/backup-catalog';
 import { fileStore } from '../../functions/shared/store';
 import { type BackupManifest, backupKey, manifestKey, storedJson } from '../../functions/shared/store/layout';
+import { testTempDir } from '../helpers/temp-dirs';
 
 const manifest = (key: string): BackupManifest => ({
   formatVersion: 1,
@@ -29,7 +27,7 @@ const manifest = (key: string): BackupManifest => ({
 });
 
 async function storeWithOneGoodOneBad() {
-  const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-layout-')));
+  const store = fileStore(testTempDir('layout-'));
   const good = backupKey('prod', new Date('2026-01-01T00:00:00Z'));
   const bad = backupKey('prod', new Date('2026-01-02T00:00:00Z'));
   await store.put(manifestKey(good), storedJson(manifest(good)));
@@ -62,7 +60,7 @@ describe('what is read back from the store', () => {
   });
 
   it('names the health state key when the state is not a health state', async () => {
-    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-layout-')));
+    const store = fileStore(testTempDir('layout-'));
     await store.put('state/prod/health.json', storedJson({ formatVersion: 1, checks: [] }));
     await expect(loadState(store, 'prod')).rejects.toThrow('state/prod/health.json is not what');
     await store.put('state/prod/health.json', 'not json');
@@ -70,7 +68,7 @@ describe('what is read back from the store', () => {
   });
 
   it('names the drill record key when the record does not parse', async () => {
-    const store = fileStore(await mkdtemp(join(tmpdir(), 'pgmaint-layout-')));
+    const store = fileStore(testTempDir('layout-'));
     await store.put('state/prod/restore-drill.json', storedJson({ finishedAt: 'yesterday', status: 'ok' }));
     const input = { store, targetName: 'prod', now: () => new Date() } as unknown as Parameters<
       typeof restoreDrillCheck.run
