@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { onTestFinished } from 'vitest';
 import { fileStore, type ObjectStore } from '../../functions/shared/store';
 import { type BackupManifest, backupKey, manifestKey, storedJson } from '../../functions/shared/store/layout';
+import { testTempDir } from './temp-dirs';
 
 /**
  * The manifest of a verified backup of `target` that started at `startedAt`, as the backup job
@@ -37,11 +34,9 @@ export function verifiedManifest(
   };
 }
 
-/** A store in a directory of its own, holding `manifests`; removed when the test finishes. */
+/** A store in a directory of its own, holding `manifests`; removed with the test file's temp root. */
 export async function storeWith(manifests: readonly BackupManifest[] = []): Promise<ObjectStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'pgmaint-report-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  const store = fileStore(dir);
+  const store = fileStore(testTempDir('store-'));
   for (const manifest of manifests) await store.put(manifestKey(manifest.key), storedJson(manifest));
   return store;
 }
