@@ -84,8 +84,9 @@ export const retentionBench: Benchmark = {
 type Side = 'single' | 'pgmaint';
 /**
  * A-B-B-A, each round on a table of its own built the same way: whatever drifts during the run (the
- * kernel's caches, the shared machine's load) weighs on both sides alike. One round each, the side
- * that went second lost 10-25% on a quiet machine, run after run.
+ * kernel's caches, the shared machine's load) weighs on both sides alike. With one round each (single
+ * DELETE first) and no `sync`, four quiet runs gave in-order pgmaint 0.71-0.75× the single DELETE;
+ * with both, 1.00× and 0.72× in two quiet runs: one round still swings by a third (3.1 and 4.6 s).
  */
 const ROUNDS: readonly Side[] = ['single', 'pgmaint', 'pgmaint', 'single'];
 
