@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -28,8 +28,9 @@ export const healthConnectionBench: Benchmark = {
   target: `in-process overhead ≤ 3× a bare connect + query; a whole --check connection process ≤ ${PROCESS_TARGET_MS} ms`,
   async run() {
     const server = await startLocalPostgres();
+    const dir = mkdtempSync(join(tmpdir(), 'pgmaint-bench-'));
     try {
-      const configPath = join(mkdtempSync(join(tmpdir(), 'pgmaint-bench-')), 'pgmaint.json');
+      const configPath = join(dir, 'pgmaint.json');
       writeFileSync(configPath, JSON.stringify({ targets: { bench: { url: server.url } } }));
       const io = { stdout: () => {}, stderr: () => {}, env: process.env, now: () => new Date() };
       const baseline = await medianMs(21, async () => {
@@ -77,6 +78,7 @@ export const healthConnectionBench: Benchmark = {
       lines.push(machineLoad());
       return { lines, pass: ratio <= 3 && compiled.medianMs <= PROCESS_TARGET_MS };
     } finally {
+      rmSync(dir, { recursive: true, force: true });
       await server.stop();
     }
   },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -34,6 +34,7 @@ export const healthSuiteBench: Benchmark = {
   target: `in-process: large catalog < 1 s, demo database < 200 ms; a whole health process on the demo database ≤ ${PROCESS_TARGET_MS} ms`,
   async run() {
     const server = await startLocalPostgres();
+    let dir: string | undefined;
     try {
       const admin = new Client({ connectionString: server.url });
       await admin.connect();
@@ -74,7 +75,7 @@ export const healthSuiteBench: Benchmark = {
       });
       const setupSeconds = (Date.now() - setupStarted) / 1000;
 
-      const dir = mkdtempSync(join(tmpdir(), 'pgmaint-bench-'));
+      dir = mkdtempSync(join(tmpdir(), 'pgmaint-bench-'));
       const configPath = join(dir, 'pgmaint.json');
       writeFileSync(configPath, JSON.stringify({ targets: { large: { url: large }, demo: { url: demo } } }));
       const io = { stdout: () => {}, stderr: () => {}, env: process.env, now: () => new Date() };
@@ -135,6 +136,7 @@ export const healthSuiteBench: Benchmark = {
         pass: largeMs < 1000 && demoMs < 200 && compiled.medianMs <= PROCESS_TARGET_MS,
       };
     } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
       await server.stop();
     }
   },
