@@ -11,7 +11,7 @@ import {
 } from './database-definition';
 import type { Ownership } from './restore-ownership';
 import { applyDatabaseProperties, comparedProperties, expectedDefinition } from './restored-database';
-import { describeLost, lostAccess, readRoleAccess } from './role-access';
+import { describeLost, lostAccess, readRoleAccess, rolesStillThere } from './role-access';
 
 const EVERY_PROPERTY: readonly ComparedProperty[] = [
   'encoding and locale',
@@ -64,8 +64,12 @@ export async function checkRestored(
         EVERY_PROPERTY,
       );
     const before = await withDatabase(context, live, readRoleAccess);
-    const after = await withDatabase(context, name, readRoleAccess);
-    const lost = lostAccess(before, after);
+    // Roles are the server's: one dropped meanwhile by anyone has nothing left to lose.
+    const { after, stillThere } = await withDatabase(context, name, async (client) => {
+      const access = await readRoleAccess(client);
+      return { after: access, stillThere: await rolesStillThere(client, before) };
+    });
+    const lost = lostAccess(before, after, stillThere);
     if (lost.length > 0)
       problems.push(
         describeLost(lost) +

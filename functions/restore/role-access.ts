@@ -24,17 +24,30 @@ export async function readRoleAccess(client: Client): Promise<RoleAccess> {
   return new Map(rows.map((r) => [r.kind === 'database' ? 'database' : objectLabel(r), r.roles]));
 }
 
+/** The roles of `access` that still exist: the two sides are read one after the other. */
+export async function rolesStillThere(client: Client, access: RoleAccess): Promise<ReadonlySet<string>> {
+  const named = [...new Set([...access.values()].flatMap((roles) => Object.keys(roles)))];
+  const { rows } = await client.query<{ roles: string[] }>(loadSql('restore/roles-still-there'), [named]);
+  return new Set(rows[0]?.roles ?? []);
+}
+
 /**
  * Privileges a role had on an object of the replaced database that the restored one does not give
  * it on the same object. Objects that exist only in the replaced database are not compared (the
- * backup does not have them: that is the data being restored, not access being lost).
+ * backup does not have them: that is the data being restored, not access being lost), nor roles
+ * missing from `stillThere` (dropped since the replaced database was read: nothing left to lose).
  */
-export function lostAccess(before: RoleAccess, after: RoleAccess): LostAccess[] {
+export function lostAccess(
+  before: RoleAccess,
+  after: RoleAccess,
+  stillThere?: ReadonlySet<string>,
+): LostAccess[] {
   const lost: LostAccess[] = [];
   for (const [object, roles] of before) {
     const now = after.get(object);
     if (!now) continue;
     for (const [role, privileges] of Object.entries(roles)) {
+      if (stillThere && !stillThere.has(role)) continue;
       const missing = privileges.filter((p) => !(now[role] ?? []).includes(p));
       if (missing.length > 0) lost.push({ role, object, privileges: missing });
     }

@@ -113,4 +113,18 @@ describe('access lost between the replaced and the restored database', () => {
       { role: 'app', object: 'table public.orders', privileges: ['INSERT'] },
     ]);
   });
+
+  it('leaves out a role dropped between the two reads: it has nothing left to lose', () => {
+    const before: RoleAccess = new Map<string, Record<string, string[]>>([
+      ['database', { app: ['CONNECT'], gone: ['CONNECT', 'TEMPORARY'] }],
+      ['schema public', { app: ['USAGE'], gone: ['USAGE'] }],
+    ]);
+    const after: RoleAccess = new Map<string, Record<string, string[]>>([
+      ['database', { app: ['CONNECT'] }],
+      ['schema public', {}],
+    ]);
+    expect(lostAccess(before, after, new Set(['app']))).toEqual([
+      { role: 'app', object: 'schema public', privileges: ['USAGE'] },
+    ]);
+  });
 });
