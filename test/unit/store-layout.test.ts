@@ -4,25 +4,13 @@ import { loadState } from '../../functions/health/state';
 import { listBackups, resolveBackup } from '../../functions/shared/backup-catalog';
 import { fileStore } from '../../functions/shared/store';
 import { type BackupManifest, backupKey, manifestKey, storedJson } from '../../functions/shared/store/layout';
+import { verifiedManifest } from '../helpers/stored-backups';
 import { testTempDir } from '../helpers/temp-dirs';
 
 const manifest = (key: string): BackupManifest => ({
-  formatVersion: 1,
-  target: 'prod',
-  database: 'app',
+  ...verifiedManifest('prod', new Date('2026-01-01T00:00:00.000Z')),
   key,
-  startedAt: '2026-01-01T00:00:00.000Z',
-  finishedAt: '2026-01-01T00:01:00.000Z',
-  durationMs: 60_000,
   bytes: 10,
-  sha256: 'ab',
-  serverVersion: '15.4',
-  serverVersionNum: 150004,
-  pgDumpVersion: '15.4',
-  archiveVersion: '1.14.0',
-  compression: 'gzip:6',
-  databaseSizeBytes: 100,
-  tables: [],
   rowCountsExact: false,
 });
 
