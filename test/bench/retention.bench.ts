@@ -25,8 +25,8 @@ const ALL_LAYOUTS: readonly Layout[] = ['inOrder', 'scattered'];
 /** PGMAINT_BENCH_RETENTION_LAYOUTS=inOrder (or scattered) runs one layout; both by default. */
 const LAYOUTS_SETTING = process.env.PGMAINT_BENCH_RETENTION_LAYOUTS ?? ALL_LAYOUTS.join(',');
 const LAYOUTS = LAYOUTS_SETTING.split(',').map((name) => name.trim()) as Layout[];
-/** The idle window before each round: 800 statements of the writer. */
-const IDLE_MS = 8_000;
+/** The idle window before each round: 500 statements of the writer (pooled over every round). */
+const IDLE_MS = 5_000;
 /** The writer's pace: one statement every 10 ms, alternating an insert and marking a random old notification read. */
 const WRITER_INTERVAL_MS = 10;
 
@@ -54,6 +54,10 @@ export const retentionBench: Benchmark = {
     if (LAYOUTS.length === 0 || unknown.length > 0)
       throw new Error(
         `PGMAINT_BENCH_RETENTION_LAYOUTS=${LAYOUTS_SETTING}: give ${ALL_LAYOUTS.join(' and/or ')}, comma-separated (unset: both)`,
+      );
+    if (!Number.isInteger(ROUNDS_PER_SIDE) || ROUNDS_PER_SIDE < 2 || ROUNDS_PER_SIDE % 2 !== 0)
+      throw new Error(
+        `PGMAINT_BENCH_RETENTION_ROUNDS=${ROUNDS_SETTING}: give an even whole number of rounds per side, at least 2 (unset: 4)`,
       );
     if (!Number.isInteger(ROWS) || ROWS < 10_000 || ROWS % 2 !== 0)
       throw new Error(
@@ -83,12 +87,21 @@ export const retentionBench: Benchmark = {
 
 type Side = 'single' | 'pgmaint';
 /**
- * A-B-B-A, each round on a table of its own built the same way: whatever drifts during the run (the
- * kernel's caches, the shared machine's load) weighs on both sides alike. With one round each (single
- * DELETE first) and no `sync`, four quiet runs gave in-order pgmaint 0.71-0.75× the single DELETE;
- * with both, 1.00× and 0.72× in two quiet runs: one round still swings by a third (3.1 and 4.6 s).
+ * A-B-B-A, repeated, each round in a database of its own cloned from one loaded template: whatever
+ * drifts during the run (the kernel's caches, the shared machine's load) weighs on both sides alike.
+ * One round here swings by a third (3.1 s and 4.6 s for the same work); with two rounds a side, two
+ * quiet runs gave in-order pgmaint 1.00× and 0.72× the single DELETE. Cloning a database copies its
+ * files, far quicker than loading 10 million rows again, so each side gets several rounds.
  */
-const ROUNDS: readonly Side[] = ['single', 'pgmaint', 'pgmaint', 'single'];
+const ROUNDS_SETTING = process.env.PGMAINT_BENCH_RETENTION_ROUNDS ?? '4';
+/** Rounds of each side, an even number (PGMAINT_BENCH_RETENTION_ROUNDS; 4 by default). */
+const ROUNDS_PER_SIDE = Number(ROUNDS_SETTING);
+const ROUNDS: readonly Side[] = Array.from({ length: ROUNDS_PER_SIDE / 2 }, () => [
+  'single' as const,
+  'pgmaint' as const,
+  'pgmaint' as const,
+  'single' as const,
+]).flat();
 
 interface Round {
   readonly side: Side;
@@ -110,8 +123,25 @@ async function runLayout(
   layout: Layout,
 ): Promise<{ lines: string[]; pass: boolean }> {
   const half = Math.floor(ROWS / 2);
+  const template = `bench_${layout.toLowerCase()}`;
+  await admin.query(`drop database if exists ${template}`);
+  await admin.query(`create database ${template}`);
   const rounds: Round[] = [];
-  for (const [index, side] of ROUNDS.entries()) rounds.push(await runRound(url, admin, layout, side, index));
+  try {
+    await withClient(databaseUrl(url, template), (loader) => load(loader, half, layout));
+    for (const [index, side] of ROUNDS.entries()) {
+      const database = `${template}_${index + 1}`;
+      await admin.query(`create database ${database} template ${template}${await fileCopy(admin)}`);
+      try {
+        const roundUrl = databaseUrl(url, database);
+        rounds.push(await withClient(roundUrl, (client) => runRound(roundUrl, client, side)));
+      } finally {
+        await admin.query(`drop database if exists ${database} with (force)`);
+      }
+    }
+  } finally {
+    await admin.query(`drop database if exists ${template} with (force)`);
+  }
   const of = (side: Side) => rounds.filter((round) => round.side === side);
   const rate = (side: Side) => {
     const mine = of(side);
@@ -148,100 +178,118 @@ async function runLayout(
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
-/**
- * One round: a fresh table, an idle window of the writer on it (the baseline: one short window let a
- * passing hiccup of this shared machine decide the ratio), then the side's cleanup while the writer runs.
- */
-async function runRound(
-  url: string,
-  admin: Client,
-  layout: Layout,
-  side: Side,
-  index: number,
-): Promise<Round> {
-  const table = `notifications_${index + 1}`;
-  await load(admin, table, Math.floor(ROWS / 2), layout);
+/** The cleaned table, in each round's own database. */
+const TABLE = 'notifications';
+
+function databaseUrl(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
   try {
-    const idle = await withWriter(url, admin, table, async () => {
-      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    return await work(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * PostgreSQL 15+ clones a database through the WAL by default, block by block through shared buffers;
+ * FILE_COPY copies its files instead, as 13 and 14 always do, so a clone leaves neither WAL nor
+ * buffers of its own to the round's windows.
+ */
+async function fileCopy(admin: Client): Promise<string> {
+  const version = Number((await admin.query<{ v: string }>('show server_version_num')).rows[0]?.v ?? 0);
+  return version >= 150000 ? ' strategy = file_copy' : '';
+}
+
+/**
+ * One round in a fresh copy of the loaded database: an idle window of the writer (the baseline, pooled
+ * over every round: one short window let a passing hiccup of this shared machine decide the ratio),
+ * then the side's cleanup while the writer runs.
+ */
+async function runRound(url: string, client: Client, side: Side): Promise<Round> {
+  const idle = await withWriter(url, client, async () => {
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  });
+  if (side === 'single') {
+    let rows = 0;
+    let ms = 0;
+    // Timed inside the writer's window: its set-up (finding the old ids it updates) is not the DELETE's.
+    const during = await withWriter(url, client, async () => {
+      const started = performance.now();
+      rows =
+        (await client.query(`delete from ${TABLE} where created_at < now() - interval '90 days'`)).rowCount ??
+        0;
+      ms = performance.now() - started;
     });
-    if (side === 'single') {
-      let rows = 0;
-      let ms = 0;
-      // Timed inside the writer's window: its set-up (finding the old ids it updates) is not the DELETE's.
-      const during = await withWriter(url, admin, table, async () => {
-        const started = performance.now();
-        rows =
-          (await admin.query(`delete from ${table} where created_at < now() - interval '90 days'`))
-            .rowCount ?? 0;
-        ms = performance.now() - started;
-      });
-      return { side, rows, ms, idle, during, left: 0, batches: 1, shape: '', ruleMs: ms };
-    }
-    const configPath = join(mkdtempSync(join(tmpdir(), 'pgmaint-bench-')), 'pgmaint.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        targets: {
-          bench: {
-            url,
-            retention: {
-              rules: [{ table, column: 'created_at', olderThan: '90 days' }],
-              // The single DELETE does not vacuum either: compare the deletes alone.
-              vacuumAbove: '100%',
-            },
+    return { side, rows, ms, idle, during, left: 0, batches: 1, shape: '', ruleMs: ms };
+  }
+  const configPath = join(mkdtempSync(join(tmpdir(), 'pgmaint-bench-')), 'pgmaint.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      targets: {
+        bench: {
+          url,
+          retention: {
+            rules: [{ table: TABLE, column: 'created_at', olderThan: '90 days' }],
+            // The single DELETE does not vacuum either: compare the deletes alone.
+            vacuumAbove: '100%',
           },
         },
-      }),
-    );
-    let result: RetentionRun | undefined;
-    let ms = 0;
-    const during = await withWriter(url, admin, table, async () => {
-      const started = performance.now();
-      let stdout = '';
-      const io = {
-        stdout: (text: string) => {
-          stdout += text;
-        },
-        stderr: (text: string) => {
-          if (process.env.PGMAINT_BENCH_VERBOSE) process.stderr.write(text);
-        },
-        env: process.env,
-        now: () => new Date(),
-      };
-      const verbose = process.env.PGMAINT_BENCH_VERBOSE ? ['--verbose'] : [];
-      const code = await main(
-        ['retention', '--config', configPath, '--target', 'bench', '--json', ...verbose],
-        io,
-      );
-      ms = performance.now() - started;
-      if (code !== 0) throw new Error(`pgmaint retention exited ${code}: ${stdout}`);
-      result = JSON.parse(stdout) as RetentionRun;
-    });
-    rmSync(dirname(configPath), { recursive: true, force: true });
-    // Rows the writer updated while pgmaint ran can move behind its page-range pass: the next run's.
-    const left = Number(
-      (
-        await admin.query<{ n: string }>(
-          `select count(*) as n from ${table} where created_at < now() - interval '90 days'`,
-        )
-      ).rows[0]?.n ?? 0,
-    );
-    const rule = result?.rules[0];
-    return {
-      side,
-      rows: result?.totalRowsDeleted ?? 0,
-      ms,
-      idle,
-      during,
-      left,
-      batches: rule?.batches ?? 0,
-      shape: `${rule?.batchShape} (${rule?.batchShapeReason})`,
-      ruleMs: rule?.durationMs ?? 0,
+      },
+    }),
+  );
+  let result: RetentionRun | undefined;
+  let ms = 0;
+  const during = await withWriter(url, client, async () => {
+    const started = performance.now();
+    let stdout = '';
+    const io = {
+      stdout: (text: string) => {
+        stdout += text;
+      },
+      stderr: (text: string) => {
+        if (process.env.PGMAINT_BENCH_VERBOSE) process.stderr.write(text);
+      },
+      env: process.env,
+      now: () => new Date(),
     };
-  } finally {
-    await admin.query(`drop table if exists ${table}`);
-  }
+    const verbose = process.env.PGMAINT_BENCH_VERBOSE ? ['--verbose'] : [];
+    const code = await main(
+      ['retention', '--config', configPath, '--target', 'bench', '--json', ...verbose],
+      io,
+    );
+    ms = performance.now() - started;
+    if (code !== 0) throw new Error(`pgmaint retention exited ${code}: ${stdout}`);
+    result = JSON.parse(stdout) as RetentionRun;
+  });
+  rmSync(dirname(configPath), { recursive: true, force: true });
+  // Rows the writer updated while pgmaint ran can move behind its page-range pass: the next run's.
+  const left = Number(
+    (
+      await client.query<{ n: string }>(
+        `select count(*) as n from ${TABLE} where created_at < now() - interval '90 days'`,
+      )
+    ).rows[0]?.n ?? 0,
+  );
+  const rule = result?.rules[0];
+  return {
+    side,
+    rows: result?.totalRowsDeleted ?? 0,
+    ms,
+    idle,
+    during,
+    left,
+    batches: rule?.batches ?? 0,
+    shape: `${rule?.batchShape} (${rule?.batchShapeReason})`,
+    ruleMs: rule?.durationMs ?? 0,
+  };
 }
 
 /**
@@ -250,7 +298,8 @@ async function runRound(
  * the table, so neither cleanup shares the machine with a VACUUM of the other's dead rows (the
  * single DELETE's table was being vacuumed while pgmaint ran): the deletes alone are compared.
  */
-async function load(admin: Client, table: string, half: number, layout: Layout): Promise<void> {
+async function load(admin: Client, half: number, layout: Layout): Promise<void> {
+  const table = TABLE;
   await admin.query(`
     create table ${table} (
       id bigserial primary key,
@@ -286,12 +335,8 @@ function flushOsWrites(): void {
 }
 
 /** Runs `work` while a paced writer inserts and marks random old notifications read; returns its latencies. */
-async function withWriter(
-  url: string,
-  admin: Client,
-  table: string,
-  work: () => Promise<void>,
-): Promise<WriterSamples> {
+async function withWriter(url: string, admin: Client, work: () => Promise<void>): Promise<WriterSamples> {
+  const table = TABLE;
   const range = (
     await admin.query<{ lo: string; hi: string }>(
       `select min(id)::text as lo, max(id)::text as hi from ${table} where created_at < now() - interval '90 days'`,
