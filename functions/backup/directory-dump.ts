@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BackupFile, backupFileKey } from '../shared/backup-catalog';
 import { errorMessage, JobError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { hasher } from '../shared/sha256-stream';
 import type { ObjectStore } from '../shared/store';
+import { makeTempDir } from '../shared/temp-dirs';
 import { spawnTool, type ToolProcess } from '../shared/tool-process';
 import { ARCHIVE_HEADER_BYTES, readArchiveVersion } from './archive-header';
 import { growingFile, READ_BYTES } from './growing-file';
@@ -116,7 +116,7 @@ export async function dumpDirectoryToStore(options: DirectoryDumpOptions): Promi
     const archiveVersion = await readTocVersion(join(dir, TOC));
     await untilStopped(uploads.checkUnchanged());
     for (const name of names) uploads.add(name);
-    listsDir = await mkdtemp(join(tmpdir(), 'pgmaint-verify-'));
+    listsDir = await makeTempDir('verify');
     const lists = await untilStopped(verifierLists(options.pgRestore, dir, listsDir, names, options.jobs));
     verifiers = lists.map((list) =>
       spawnTool(options.pgRestore, ['--file=/dev/null', ...(list ? [`--use-list=${list}`] : []), dir], {}),

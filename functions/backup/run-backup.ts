@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type BackupManifest,
@@ -22,6 +22,7 @@ import { loadSql } from '../shared/sql';
 import { abortable, deadlineSignal } from '../shared/stop-signals';
 import type { ObjectStore } from '../shared/store';
 import type { BackupCopy, DumpExcludes } from '../shared/store/layout';
+import { makeTempDir } from '../shared/temp-dirs';
 import { spawnTool } from '../shared/tool-process';
 import { formatBytes, formatDuration } from '../shared/units';
 import { copyToDestinations } from './copy-destinations';
@@ -202,7 +203,7 @@ export async function backupDatabase(
     context.progress.update({ phase: 'dump', bytes: 0 });
     try {
       if (directory) {
-        const parent = await mkdtemp(join(tmp, 'pgmaint-backup-'));
+        const parent = await makeTempDir('backup', tmp);
         try {
           archive = await dumpDirectoryToStore({
             store: withLock(store, lock),

@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +7,7 @@ import { type ConnectionSettings, libpqEnv } from '../shared/credentials';
 import { JobError } from '../shared/errors';
 import { pgToolPath, pgToolVersion } from '../shared/pg-tools';
 import type { ObjectStore } from '../shared/store';
+import { makeTempDir } from '../shared/temp-dirs';
 import { spawnTool } from '../shared/tool-process';
 import type { ArchiveSource } from './archive-source';
 import { type DatabaseDefinition, readDatabaseDefinition } from './database-definition';
@@ -48,7 +48,7 @@ export async function readArchiveFacts(
   const list = await archiveText(['--list', '--create'], source, store, manifest);
   const entries = list.split('\n').filter((line) => /^\d+; /.test(line));
   const selected = entries.filter((line) => READ_ENTRY.test(line));
-  const dir = await mkdtemp(join(tmpdir(), 'pgmaint-toc-'));
+  const dir = await makeTempDir('toc');
   let sql = '';
   try {
     const listPath = join(dir, 'database-entries.list');
@@ -122,7 +122,7 @@ export async function restoreSchemasFirst(
   manifest: BackupManifest,
   target: { settings: ConnectionSettings; database: string; serverVersionNum: number },
 ): Promise<{ restList: string; dispose(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'pgmaint-lists-'));
+  const dir = await makeTempDir('lists');
   const dispose = () => rm(dir, { recursive: true, force: true });
   try {
     const entries = facts.entries.filter((line) => !DATABASE_ENTRY.test(line));

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
+import { mkdir, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,6 +9,7 @@ import { errorMessage, RefusedError } from '../shared/errors';
 import { hasher } from '../shared/sha256-stream';
 import { neverStopped } from '../shared/stop-signals';
 import type { ObjectStore } from '../shared/store';
+import { makeTempDir } from '../shared/temp-dirs';
 
 /** Where pg_restore reads the archive from: a verified local copy, or the store, streamed. */
 export type ArchiveSource =
@@ -33,7 +34,7 @@ export async function prepareArchive(
   if (manifest.format === 'directory') return downloadDirectory(store, manifest, signal);
   const free = Math.min(await freeTmpBytes(), tmpLimit());
   if (manifest.bytes * TMP_HEADROOM < free) {
-    const dir = await mkdtemp(join(tmpdir(), 'pgmaint-restore-'));
+    const dir = await makeTempDir('restore');
     const path = join(dir, 'archive.dump');
     const dispose = () => rm(dir, { recursive: true, force: true });
     try {
@@ -85,7 +86,7 @@ async function downloadDirectory(
       `backup ${manifest.key} is a directory-format backup of ${manifest.bytes} bytes, restored from local disk, ` +
         `but ${tmpdir()} has ${free} bytes free; give the task more ephemeral storage; nothing was restored`,
     );
-  const dir = await mkdtemp(join(tmpdir(), 'pgmaint-restore-'));
+  const dir = await makeTempDir('restore');
   const path = join(dir, 'archive');
   const dispose = () => rm(dir, { recursive: true, force: true });
   try {

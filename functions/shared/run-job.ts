@@ -24,6 +24,7 @@ import { noProgress, type Progress } from './progress';
 import { scrub } from './secrets-scrub';
 import { neverStopped } from './stop-signals';
 import { type ObjectStore, openStore } from './store';
+import { removeStaleTempDirs } from './temp-dirs';
 
 /** What a runner needs from the outside world; the Lambda handler and the CLI each build one. */
 export interface RunnerDeps {
@@ -111,6 +112,7 @@ export async function runJob<Options, Result extends JobResult>(
   let result: Result | undefined;
   try {
     context.signal.throwIfAborted();
+    await removeLeftovers(deps.logger, context.runId);
     const handedOff = await placement?.(context, options, input as Record<string, unknown>);
     if (handedOff) {
       deps.metrics.add('JobHandedOff', 'Count', 1, dimensions);
@@ -163,6 +165,26 @@ export async function runJob<Options, Result extends JobResult>(
     context.progress.stop();
     deps.metrics.add('DurationMs', 'Milliseconds', Date.now() - started, dimensions);
     deps.metrics.flush();
+  }
+}
+
+/**
+ * Before anything measures free disk (the hand-off's estimate, a backup's dump jobs, a restore's
+ * download): scratch directories of runs killed outright go. Never a reason to fail the run.
+ */
+async function removeLeftovers(logger: Logger, runId: string): Promise<void> {
+  try {
+    const removed = await removeStaleTempDirs();
+    if (removed.length > 0)
+      logger.info(
+        `removed ${removed.length} scratch ${removed.length === 1 ? 'directory' : 'directories'} left by pgmaint runs that were killed`,
+        {
+          runId,
+          removed,
+        },
+      );
+  } catch (error) {
+    logger.warn(`could not remove the scratch directories of killed runs: ${errorMessage(error)}`, { runId });
   }
 }
 

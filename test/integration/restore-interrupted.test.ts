@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swapDatabases } from '../../functions/restore/swap-databases';
@@ -13,6 +14,7 @@ import { alive, childProcesses, until } from '../helpers/processes';
 import { testTempDir } from '../helpers/temp-dirs';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'pgmaint.js');
+const execFileAsync = promisify(execFile);
 
 /**
  * The restore tools a CLI process started (its direct children named pg_restore, or psql: a newer
@@ -182,7 +184,7 @@ describe('an interrupted restore leaves the server as it found it', () => {
     try {
       const run = startRestore(['--config', config(), '--target', 'prod'], { TMPDIR: tmp });
       await until('the archive download to be held', async () => (proxy.readsHeld >= 1 ? true : undefined));
-      expect(readdirSync(tmp).filter((f) => f.startsWith('pgmaint-restore-'))).toHaveLength(1);
+      expect(readdirSync(tmp).filter((f) => f.startsWith('pgmaint-restore.'))).toHaveLength(1);
       run.child.kill('SIGTERM');
       const exit = await run.stopped('SIGTERM');
       expect(exit, run.stderr()).toEqual({ code: 143, signal: null });
@@ -193,6 +195,32 @@ describe('an interrupted restore leaves the server as it found it', () => {
     } finally {
       proxy.holdReadsAfter(undefined);
     }
+  });
+
+  it('SIGKILL mid-download leaves the download behind; the next run on the machine removes it first', async () => {
+    const tmp = testTempDir('restore-kill-');
+    proxy.holdReadsAfter(64 * 1024);
+    try {
+      const run = startRestore(['--config', config(), '--target', 'prod'], { TMPDIR: tmp });
+      await until('the archive download to be held', async () => (proxy.readsHeld >= 1 ? true : undefined));
+      // What a Lambda timeout or the OOM killer does: no handler runs, nothing is cleaned up.
+      run.child.kill('SIGKILL');
+      expect(await run.stopped('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    } finally {
+      proxy.holdReadsAfter(undefined);
+    }
+    const left = readdirSync(tmp).filter((f) => f.startsWith('pgmaint-restore.'));
+    expect(left).toHaveLength(1);
+
+    const next = await execFileAsync(
+      process.execPath,
+      [BIN, 'health', '--config', config(), '--target', 'prod', '--check', 'connection', '--verbose'],
+      { env: { ...process.env, TMPDIR: tmp } },
+    );
+
+    expect(next.stderr).toContain('removed 1 scratch directory left by pgmaint runs that were killed');
+    expect(readdirSync(tmp).filter((f) => f.startsWith('pgmaint-'))).toEqual([]);
+    await expectNothingLeft(undefined, []);
   });
 
   it('a swap cut off between its two renames leaves the live database under its name', async () => {

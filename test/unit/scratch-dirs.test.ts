@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTempDir, removeStaleTempDirs } from '../../functions/shared/temp-dirs';
+import { testTempDir } from '../helpers/temp-dirs';
+
+const host =
+  hostname()
+    .replace(/[^A-Za-z0-9-]/g, '_')
+    .slice(0, 64) || 'host';
+
+/** A pid no process has any more: a child that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid as number;
+}
+
+describe('scratch directories of killed runs', () => {
+  const sleeper = spawn('sleep', ['60']);
+  afterAll(() => {
+    sleeper.kill();
+  });
+
+  it("removes a dead process's and a former same-pid process's, keeps live ones' and anything not pgmaint's", async () => {
+    const parent = testTempDir('scratch-');
+    const mine = await makeTempDir('restore', parent);
+    const dead = join(parent, `pgmaint-restore.${host}.${await deadPid()}-AbC123`);
+    const samePidEarlier = join(parent, `pgmaint-backup.${host}.${process.pid}-xYz789`);
+    const live = join(parent, `pgmaint-verify.${host}.${sleeper.pid}-Qq1234`);
+    const otherHost = join(parent, `pgmaint-restore.elsewhere.${await deadPid()}-AbC123`);
+    const notOurs = [join(parent, 'pgmaint-restore-AbC123'), join(parent, 'pgmaint-test-AbC123')];
+    for (const dir of [dead, samePidEarlier, live, otherHost, ...notOurs]) {
+      mkdirSync(dir);
+      mkdirSync(join(dir, 'archive'));
+    }
+
+    const removed = await removeStaleTempDirs(parent);
+
+    expect(removed.sort()).toEqual([dead, samePidEarlier].sort());
+    for (const dir of [dead, samePidEarlier]) expect(existsSync(dir)).toBe(false);
+    for (const dir of [mine, live, otherHost, ...notOurs]) expect(existsSync(dir)).toBe(true);
+    expect(readdirSync(parent)).toHaveLength(5);
+  });
+
+  it('finds nothing to remove under a directory that does not exist', async () => {
+    expect(await removeStaleTempDirs(join(testTempDir('scratch-'), 'missing'))).toEqual([]);
+  });
+});
