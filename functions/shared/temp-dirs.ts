@@ -1,14 +1,15 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /**
  * pgmaint's scratch directories (a downloaded archive, a directory-format dump, pg_restore lists).
  * A run killed outright (a Lambda timeout, SIGKILL, the OOM killer) cannot remove its own, and a
  * Lambda execution environment keeps /tmp across invocations: the next run on it would find less
  * disk than it needs, and a restore would refuse or a backup drop to one dump job. So each name says
- * which process made it, `pgmaint-<purpose>.<host>.<pid>-XXXXXX`, and every run first removes those
- * of processes that are gone.
+ * which process (and thread) made it, `pgmaint-<purpose>.<host>.<pid>.<thread>-XXXXXX`, and every run
+ * first removes those of processes that are gone.
  */
 const PREFIX = 'pgmaint-';
 
@@ -27,7 +28,7 @@ const host = () =>
 export async function makeTempDir(purpose: string, parent = tmpdir()): Promise<string> {
   making++;
   try {
-    const dir = await mkdtemp(join(parent, `${PREFIX}${purpose}.${host()}.${process.pid}-`));
+    const dir = await mkdtemp(join(parent, `${PREFIX}${purpose}.${host()}.${process.pid}.${threadId}-`));
     ours.add(dir);
     return dir;
   } finally {
@@ -53,7 +54,10 @@ export async function removeStaleTempDirs(parent = tmpdir()): Promise<string[]> 
     const owner = ownerOf(name);
     if (!owner || owner.host !== me) continue;
     const dir = join(parent, name);
-    if (owner.pid === process.pid ? ours.has(dir) || making > 0 : isRunning(owner.pid)) continue;
+    if (owner.pid === process.pid) {
+      // Another thread of this process keeps its own list: its directories are its to remove.
+      if (owner.thread !== threadId || ours.has(dir) || making > 0) continue;
+    } else if (isRunning(owner.pid)) continue;
     try {
       await rm(dir, { recursive: true, force: true });
       removed.push(dir);
@@ -64,10 +68,10 @@ export async function removeStaleTempDirs(parent = tmpdir()): Promise<string[]> 
   return removed;
 }
 
-function ownerOf(name: string): { host: string; pid: number } | undefined {
-  const match = /^pgmaint-[a-z]+\.([A-Za-z0-9_-]{1,64})\.(\d+)-[A-Za-z0-9]{6}$/.exec(name);
-  if (!match?.[1] || !match[2]) return undefined;
-  return { host: match[1], pid: Number(match[2]) };
+function ownerOf(name: string): { host: string; pid: number; thread: number } | undefined {
+  const match = /^pgmaint-[a-z]+\.([A-Za-z0-9_-]{1,64})\.(\d+)\.(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+  if (!match?.[1] || !match[2] || !match[3]) return undefined;
+  return { host: match[1], pid: Number(match[2]), thread: Number(match[3]) };
 }
 
 /** Signal 0 checks a process exists; EPERM means it does, only under another user. */

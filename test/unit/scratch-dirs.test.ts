@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeStaleTempDirs } from '../../functions/shared/temp-dirs';
 import { testTempDir } from '../helpers/temp-dirs';
@@ -24,15 +25,16 @@ describe('scratch directories of killed runs', () => {
     sleeper.kill();
   });
 
-  it("removes a dead process's and a former same-pid process's, keeps live ones' and anything not pgmaint's", async () => {
+  it("removes a dead process's and a former same-pid process's, keeps live processes', other threads' and anything not pgmaint's", async () => {
     const parent = testTempDir('scratch-');
     const mine = await makeTempDir('restore', parent);
-    const dead = join(parent, `pgmaint-restore.${host}.${await deadPid()}-AbC123`);
-    const samePidEarlier = join(parent, `pgmaint-backup.${host}.${process.pid}-xYz789`);
-    const live = join(parent, `pgmaint-verify.${host}.${sleeper.pid}-Qq1234`);
-    const otherHost = join(parent, `pgmaint-restore.elsewhere.${await deadPid()}-AbC123`);
+    const dead = join(parent, `pgmaint-restore.${host}.${await deadPid()}.0-AbC123`);
+    const samePidEarlier = join(parent, `pgmaint-backup.${host}.${process.pid}.${threadId}-xYz789`);
+    const live = join(parent, `pgmaint-verify.${host}.${sleeper.pid}.0-Qq1234`);
+    const otherHost = join(parent, `pgmaint-restore.elsewhere.${await deadPid()}.0-AbC123`);
+    const otherThread = join(parent, `pgmaint-restore.${host}.${process.pid}.${threadId + 1}-AbC123`);
     const notOurs = [join(parent, 'pgmaint-restore-AbC123'), join(parent, 'pgmaint-test-AbC123')];
-    for (const dir of [dead, samePidEarlier, live, otherHost, ...notOurs]) {
+    for (const dir of [dead, samePidEarlier, live, otherHost, otherThread, ...notOurs]) {
       mkdirSync(dir);
       mkdirSync(join(dir, 'archive'));
     }
@@ -41,8 +43,8 @@ describe('scratch directories of killed runs', () => {
 
     expect(removed.sort()).toEqual([dead, samePidEarlier].sort());
     for (const dir of [dead, samePidEarlier]) expect(existsSync(dir)).toBe(false);
-    for (const dir of [mine, live, otherHost, ...notOurs]) expect(existsSync(dir)).toBe(true);
-    expect(readdirSync(parent)).toHaveLength(5);
+    for (const dir of [mine, live, otherHost, otherThread, ...notOurs]) expect(existsSync(dir)).toBe(true);
+    expect(readdirSync(parent)).toHaveLength(6);
   });
 
   it('finds nothing to remove under a directory that does not exist', async () => {
