@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { main } from '../../functions/cli/main';
 import { startLocalPostgres } from '../helpers/local-postgres';
+import { withClient } from '../helpers/with-client';
 import { type Benchmark, medianMs } from './bench-context';
 import {
   CHECK_POSTGRES_SUITE,
@@ -141,13 +142,3 @@ export const healthSuiteBench: Benchmark = {
     }
   },
 };
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}

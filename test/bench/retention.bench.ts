@@ -10,6 +10,7 @@ import { main } from '../../functions/cli/main';
 import '../../functions/retention/definition';
 import type { RetentionRun } from '../../functions/retention/result';
 import { startLocalPostgres } from '../helpers/local-postgres';
+import { urlOfDatabase, withClient } from '../helpers/with-client';
 import type { Benchmark } from './bench-context';
 
 /** 10 million by default (the issue's size); PGMAINT_BENCH_RETENTION_ROWS=2000000 runs both layouts in a few minutes. */
@@ -128,12 +129,12 @@ async function runLayout(
   await admin.query(`create database ${template}`);
   const rounds: Round[] = [];
   try {
-    await withClient(databaseUrl(url, template), (loader) => load(loader, half, layout));
+    await withClient(urlOfDatabase(url, template), (loader) => load(loader, half, layout));
     for (const [index, side] of ROUNDS.entries()) {
       const database = `${template}_${index + 1}`;
       await admin.query(`create database ${database} template ${template}${await fileCopy(admin)}`);
       try {
-        const roundUrl = databaseUrl(url, database);
+        const roundUrl = urlOfDatabase(url, database);
         rounds.push(await withClient(roundUrl, (client) => runRound(roundUrl, client, side)));
       } finally {
         await admin.query(`drop database if exists ${database} with (force)`);
@@ -180,22 +181,6 @@ const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
 /** The cleaned table, in each round's own database. */
 const TABLE = 'notifications';
-
-function databaseUrl(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 /**
  * PostgreSQL 15+ clones a database through the WAL by default, block by block through shared buffers;

@@ -1,9 +1,10 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RetentionRun } from '../../functions/retention/result';
 import { runCli, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { type LocalPostgres, startLocalPostgres } from '../helpers/local-postgres';
+import { withClient } from '../helpers/with-client';
 
 /**
  * Partition sets pg_partman made and maintains (4.x from Debian in the test server, 5.x in a
@@ -70,16 +71,6 @@ const SETS: readonly PartmanSet[] = [
     olderThan: '5 hours',
   },
 ];
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function createSets(client: Client, major: Major): Promise<void> {
   await client.query('create schema partman; create extension pg_partman schema partman');
