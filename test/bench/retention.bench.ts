@@ -362,7 +362,8 @@ const { url, table, lo, hi, intervalMs } = workerData;
   const inserts = [];
   const updates = [];
   let running = true;
-  parentPort.on('message', () => { running = false; });
+  // once: a listener left on the port would keep this thread, and the bench with it, alive after its last window.
+  parentPort.once('message', () => { running = false; });
   parentPort.postMessage({ ready: true });
   for (let n = 0; running; n++) {
     const started = performance.now();
@@ -397,8 +398,10 @@ function startWriter(options: { url: string; table: string; lo: number; hi: numb
   const samples = new Promise<WriterSamples>((resolve, reject) => {
     worker.on('message', (message: { ready?: true } & Partial<WriterSamples>) => {
       if (message.ready) onReady();
-      else if (message.inserts && message.updates)
+      else if (message.inserts && message.updates) {
         resolve({ inserts: message.inserts, updates: message.updates });
+        void worker.terminate();
+      }
     });
     worker.on('error', reject);
     worker.on('exit', (code) => {
