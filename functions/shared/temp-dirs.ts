@@ -19,16 +19,21 @@ const ours = new Set<string>();
 let making = 0;
 
 /** The host part of a name: containers that share a /tmp have hostnames (and pid namespaces) of their own. */
-const host = () =>
+const HOST =
   hostname()
     .replace(/[^A-Za-z0-9-]/g, '_')
     .slice(0, 64) || 'host';
+
+/** The start of a scratch directory's name, before mkdtemp's six characters: who made it, for what. */
+export function scratchDirPrefix(purpose: string, pid = process.pid, thread = threadId): string {
+  return `${PREFIX}${purpose}.${HOST}.${pid}.${thread}-`;
+}
 
 /** A new, empty scratch directory under `parent` (the OS temp dir by default). */
 export async function makeTempDir(purpose: string, parent = tmpdir()): Promise<string> {
   making++;
   try {
-    const dir = await mkdtemp(join(parent, `${PREFIX}${purpose}.${host()}.${process.pid}.${threadId}-`));
+    const dir = await mkdtemp(join(parent, scratchDirPrefix(purpose)));
     ours.add(dir);
     return dir;
   } finally {
@@ -49,10 +54,9 @@ export async function removeStaleTempDirs(parent = tmpdir()): Promise<string[]> 
     return [];
   }
   const removed: string[] = [];
-  const me = host();
   for (const name of names) {
     const owner = ownerOf(name);
-    if (!owner || owner.host !== me) continue;
+    if (!owner || owner.host !== HOST) continue;
     const dir = join(parent, name);
     if (owner.pid === process.pid) {
       // Another thread of this process keeps its own list: its directories are its to remove.

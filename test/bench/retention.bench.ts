@@ -42,8 +42,9 @@ interface WriterStats {
 }
 
 /**
- * A notifications table of ROWS rows, half older than 90 days, cleaned twice by the seeds' single
- * DELETE and twice by pgmaint (A-B-B-A, a fresh table each time), each while a writer inserts rows
+ * A notifications table of ROWS rows, half older than 90 days, cleaned ROUNDS_PER_SIDE times by the seeds'
+ * single DELETE and as often by pgmaint (A-B-B-A, each round in a fresh clone of one loaded
+ * database), each while a writer inserts rows
  * and marks random old notifications read. Figures from one run, side by side: rows deleted per
  * second over each side's rounds, the writer's p99 and its longest stall, against its idle p99.
  */
@@ -128,11 +129,12 @@ async function runLayout(
   await admin.query(`drop database if exists ${template}`);
   await admin.query(`create database ${template}`);
   const rounds: Round[] = [];
+  const strategy = await fileCopy(admin);
   try {
     await withClient(urlOfDatabase(url, template), (loader) => load(loader, half, layout));
     for (const [index, side] of ROUNDS.entries()) {
       const database = `${template}_${index + 1}`;
-      await admin.query(`create database ${database} template ${template}${await fileCopy(admin)}`);
+      await admin.query(`create database ${database} template ${template}${strategy}`);
       try {
         const roundUrl = urlOfDatabase(url, database);
         rounds.push(await withClient(roundUrl, (client) => runRound(roundUrl, client, side)));
@@ -284,9 +286,8 @@ async function runRound(url: string, client: Client, side: Side): Promise<Round>
  * single DELETE's table was being vacuumed while pgmaint ran): the deletes alone are compared.
  */
 async function load(admin: Client, half: number, layout: Layout): Promise<void> {
-  const table = TABLE;
   await admin.query(`
-    create table ${table} (
+    create table ${TABLE} (
       id bigserial primary key,
       user_id bigint not null,
       body text not null,
@@ -297,19 +298,19 @@ async function load(admin: Client, half: number, layout: Layout): Promise<void> 
   // permutation, so both layouts hold exactly the same times.
   const k = layout === 'inOrder' ? 'i' : `((i::int8 * 7919) % (2 * $1::int8)) + 1`;
   await admin.query(
-    `insert into ${table} (user_id, body, created_at)
+    `insert into ${TABLE} (user_id, body, created_at)
      select i % 100000, 'notice ' || i,
             case when k <= $1 then now() - interval '191 days' + (k::float8 / $1) * interval '100 days'
                  else now() - interval '89 days' + ((k - $1)::float8 / $1) * interval '89 days' end
      from generate_series(1, 2 * $1::int) i, lateral (select ${k} as k) t`,
     [half],
   );
-  await admin.query(`create index ${table}_created_at_idx on ${table} (created_at)`);
+  await admin.query(`create index ${TABLE}_created_at_idx on ${TABLE} (created_at)`);
   if (layout === 'scattered') {
-    await admin.query(`vacuum ${table}`);
-    await admin.query(`update ${table} set user_id = user_id + 1 where id % 10 = 0`);
+    await admin.query(`vacuum ${TABLE}`);
+    await admin.query(`update ${TABLE} set user_id = user_id + 1 where id % 10 = 0`);
   }
-  await admin.query(`vacuum analyze ${table}`);
+  await admin.query(`vacuum analyze ${TABLE}`);
 }
 
 /** Waits until the kernel has written every dirty page to disk (sync(2), through coreutils' `sync`). */
@@ -321,10 +322,9 @@ function flushOsWrites(): void {
 
 /** Runs `work` while a paced writer inserts and marks random old notifications read; returns its latencies. */
 async function withWriter(url: string, admin: Client, work: () => Promise<void>): Promise<WriterSamples> {
-  const table = TABLE;
   const range = (
     await admin.query<{ lo: string; hi: string }>(
-      `select min(id)::text as lo, max(id)::text as hi from ${table} where created_at < now() - interval '90 days'`,
+      `select min(id)::text as lo, max(id)::text as hi from ${TABLE} where created_at < now() - interval '90 days'`,
     )
   ).rows[0];
   const lo = Number(range?.lo ?? 1);
@@ -336,7 +336,7 @@ async function withWriter(url: string, admin: Client, work: () => Promise<void>)
   // next windows. `sync` waits until they are on disk.
   await admin.query('checkpoint');
   flushOsWrites();
-  const writer = startWriter({ url, table, lo, hi, intervalMs: WRITER_INTERVAL_MS });
+  const writer = startWriter({ url, table: TABLE, lo, hi, intervalMs: WRITER_INTERVAL_MS });
   await writer.ready;
   try {
     await work();

@@ -1,16 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir, removeStaleTempDirs } from '../../functions/shared/temp-dirs';
+import { makeTempDir, removeStaleTempDirs, scratchDirPrefix } from '../../functions/shared/temp-dirs';
 import { testTempDir } from '../helpers/temp-dirs';
-
-const host =
-  hostname()
-    .replace(/[^A-Za-z0-9-]/g, '_')
-    .slice(0, 64) || 'host';
 
 /** A pid no process has any more: a child that has exited. */
 async function deadPid(): Promise<number> {
@@ -28,11 +22,11 @@ describe('scratch directories of killed runs', () => {
   it("removes a dead process's and a former same-pid process's, keeps live processes', other threads' and anything not pgmaint's", async () => {
     const parent = testTempDir('scratch-');
     const mine = await makeTempDir('restore', parent);
-    const dead = join(parent, `pgmaint-restore.${host}.${await deadPid()}.0-AbC123`);
-    const samePidEarlier = join(parent, `pgmaint-backup.${host}.${process.pid}.${threadId}-xYz789`);
-    const live = join(parent, `pgmaint-verify.${host}.${sleeper.pid}.0-Qq1234`);
+    const dead = join(parent, `${scratchDirPrefix('restore', await deadPid(), 0)}AbC123`);
+    const samePidEarlier = join(parent, `${scratchDirPrefix('backup')}xYz789`);
+    const live = join(parent, `${scratchDirPrefix('verify', sleeper.pid, 0)}Qq1234`);
     const otherHost = join(parent, `pgmaint-restore.elsewhere.${await deadPid()}.0-AbC123`);
-    const otherThread = join(parent, `pgmaint-restore.${host}.${process.pid}.${threadId + 1}-AbC123`);
+    const otherThread = join(parent, `${scratchDirPrefix('restore', process.pid, threadId + 1)}AbC123`);
     const notOurs = [join(parent, 'pgmaint-restore-AbC123'), join(parent, 'pgmaint-test-AbC123')];
     for (const dir of [dead, samePidEarlier, live, otherHost, otherThread, ...notOurs]) {
       mkdirSync(dir);
