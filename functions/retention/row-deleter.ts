@@ -22,6 +22,7 @@ import { rowPredicate, type TimeBounds } from './predicate';
 import { readReplicas } from './replicas';
 import type { StopReason } from './result';
 import { qualifiedName, type RowRule } from './rules';
+import { rangeEnd, rowsBetween, type TimeHistogram, timeText } from './time-histogram';
 
 export interface RowDeletion {
   readonly rowsDeleted: number;
@@ -105,7 +106,14 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
   let pageCeiling = Math.max(1, Math.floor(ceiling / tuplesPerPage));
   let size = Math.min(pacing.initialBatch, ceiling);
   let pageCount = Math.max(1, Math.min(pageCeiling, Math.round(pacing.initialBatch / tuplesPerPage)));
-  const cursor: Cursor = { from: undefined, page: 0, endPage: layout.pages, extended: false };
+  const cursor: Cursor = {
+    from: undefined,
+    fromMs: undefined,
+    denser: 1,
+    page: 0,
+    endPage: layout.pages,
+    extended: false,
+  };
   const held: string[] = [];
   let rowsDeleted = 0;
   let batches = 0;
@@ -129,7 +137,7 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
       rule.maxRowsPerRun === undefined ? Number.POSITIVE_INFINITY : rule.maxRowsPerRun - rowsDeleted;
     if (cap <= 0) return stop('maxRowsPerRun');
     const limit = Math.min(size, cap);
-    const batchDeps = { client, rule, cutoff, pacing, held };
+    const batchDeps = { client, rule, cutoff, pacing, held, histogram: layout.histogram };
     const started = performance.now();
     let batch: Batch;
     try {
@@ -223,6 +231,14 @@ function nextPageCount(current: number, elapsedMs: number, ceiling: number, paci
 /** Where each shape's scan goes on: the time index's keyset, the next heap page. */
 interface Cursor {
   from: string | undefined;
+  /** `from` in epoch milliseconds on the column's clock (to size the next range from the statistics). */
+  fromMs: number | undefined;
+  /**
+   * How many times more rows the last statistics-sized range held than the statistics said (never
+   * below 1): rows added since the last ANALYZE, a burst the histogram's buckets smooth over. The next
+   * range is that much shorter.
+   */
+  denser: number;
   page: number;
   endPage: number;
   /** The pass has looked once more at pages added while it ran (rows updated meanwhile move there). */
@@ -235,6 +251,8 @@ interface BatchDeps {
   readonly cutoff: string;
   readonly pacing: Pacing;
   readonly held: readonly string[];
+  /** Set when index ranges are sized from the time column's statistics (batch-shape.ts). */
+  readonly histogram: TimeHistogram | null;
 }
 
 /**
@@ -263,11 +281,14 @@ async function deleteSlice(
 }
 
 /**
- * The next `limit` expired rows in time order, as a range of the time column: from `from` up to the
- * time of the row after them. When ties fill the whole range (a `date` column, one day holding more
+ * The next `limit` expired rows in time order, as a range of the time column: from `from` up to a time
+ * the statistics put about `limit` rows before (`sizedRange`), or else the time of the row after them,
+ * found by walking the index. When ties fill the whole range (a `date` column, one day holding more
  * than a batch), it cannot be cut there: that batch takes up to `limit` rows of the range's scan.
  */
 async function indexRangeBatch(deps: BatchDeps, cursor: Cursor, limit: number): Promise<Batch> {
+  const sized = await sizedRange(deps, cursor, limit);
+  if (sized) return sized;
   const { client, rule, cutoff, held } = deps;
   const exclude = held.length > 0 ? held : undefined;
   const scan = rowPredicate(rule, { before: cutoff, from: cursor.from, exclude }, 2);
@@ -276,14 +297,40 @@ async function indexRangeBatch(deps: BatchDeps, cursor: Cursor, limit: number): 
     column: ident(rule.column),
     predicate: scan.sql,
   });
-  const upper =
-    (await client.query<{ upper: string }>(boundText, [limit, ...scan.values])).rows[0]?.upper ?? null;
+  type Bound = { upper: string; upper_ms: number };
+  const bound = (await client.query<Bound>(boundText, [limit, ...scan.values])).rows[0];
+  const upper = bound?.upper ?? null;
   if (upper !== null && upper === cursor.from)
     return limitedBatch(deps, { before: cutoff, from: cursor.from, exclude }, limit);
   const slice = { before: cutoff, from: cursor.from, until: upper ?? undefined, exclude };
   const done = await deleteSlice(deps, slice);
-  if (upper !== null) cursor.from = upper;
+  if (upper !== null) {
+    cursor.from = upper;
+    cursor.fromMs = bound?.upper_ms;
+  }
   return { ...done, last: upper === null };
+}
+
+/**
+ * A range batch whose end the time column's statistics give, with no walk of the index; null when they
+ * cannot say (the caller walks it). After the batch, a range that held more rows than they said makes
+ * the next ones shorter by as much.
+ */
+async function sizedRange(deps: BatchDeps, cursor: Cursor, limit: number): Promise<Batch | null> {
+  const { histogram } = deps;
+  if (!histogram || cursor.from === undefined || cursor.fromMs === undefined) return null;
+  const from = cursor.fromMs;
+  const end = rangeEnd(histogram, from, limit / cursor.denser);
+  if (end === null) return null;
+  const until = end === 'cutoff' ? undefined : timeText(histogram, end);
+  const exclude = deps.held.length > 0 ? deps.held : undefined;
+  const done = await deleteSlice(deps, { before: deps.cutoff, from: cursor.from, until, exclude });
+  const expected = rowsBetween(histogram, from, end === 'cutoff' ? histogram.cutoff : end);
+  cursor.denser = Math.max(1, done.deleted / Math.max(expected, 1));
+  if (until === undefined) return { ...done, last: true };
+  cursor.from = until;
+  cursor.fromMs = end as number;
+  return { ...done, last: false };
 }
 
 /**

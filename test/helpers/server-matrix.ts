@@ -302,6 +302,44 @@ export function serverMatrixSuite(major: ServerMajor): void {
       expect(slow?.message).toContain('select pg_sleep');
     });
 
+    it('retention deletes the expired rows of a table stored in time order, by ranges its statistics size', async () => {
+      // A row a minute for 19.4 days, 30 s off the minute, so the cutoff meets no row while the test runs.
+      await sql(`
+        create table events (id bigserial primary key, created_at timestamptz not null);
+        create index on events (created_at);
+        insert into events (created_at)
+          select date_trunc('minute', now()) - interval '20 days' + i * interval '1 minute' - interval '30 seconds'
+          from generate_series(1, 28000) i;`);
+      await sql('vacuum analyze events');
+      const expired = async () =>
+        Number(
+          (await sql("select count(*) as n from events where created_at < now() - interval '10 days'"))[0]?.n,
+        );
+      const before = await expired();
+      expect(before).toBeGreaterThan(10_000);
+      await sql('select pg_stat_statements_reset()');
+      const rules = [{ table: 'events', column: 'created_at', olderThan: '10 days' }];
+      const out = await runCli([
+        'retention',
+        '--config',
+        config({ retention: { rules } }),
+        '--target',
+        't',
+        '--json',
+      ]);
+      expect(out.code, out.stderr).toBe(0);
+      const rule = (JSON.parse(out.stdout) as RetentionRun).rules[0];
+      expect(rule).toMatchObject({ batchShape: 'indexRange', rowsDeleted: before, stoppedBecause: 'done' });
+      expect(rule?.batches).toBeGreaterThan(5);
+      // Only the first batch walked the index to its end (the time-histogram query ran on this server).
+      const walks = await sql(
+        "select coalesce(sum(calls), 0)::int as n from pg_stat_statements where query like '%upper_ms%offset $1%'",
+      );
+      expect(walks[0]?.n).toBe(1);
+      expect(await expired()).toBe(0);
+      await sql('drop table events');
+    });
+
     it('retention drops the expired partitions and premakes the next ones', async () => {
       const partitions = async () =>
         (

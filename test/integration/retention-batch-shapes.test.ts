@@ -16,7 +16,7 @@ import { testResources } from '../helpers/test-resources';
  * carries a label saying whether the rule must delete it ('go') or keep it (anything else); the
  * assertions compare labels, so one row too many or too few fails.
  */
-describe('retention batch shapes: page ranges on a scattered or mostly expired table, index ranges on an in-order one', () => {
+describe('retention batch shapes: page ranges on a scattered table, index ranges on an in-order one', () => {
   const { database, defer } = testResources();
   const RULE = {
     table: 'notifications',
@@ -227,19 +227,101 @@ describe('retention batch shapes: page ranges on a scattered or mostly expired t
     expect(await labels(db)).toEqual({ young: before.young });
   });
 
-  it('reads a table stored in time order by page ranges when most of it is expired, and deletes exactly the expired rows', async () => {
-    const db = await database('ret_inorder_most');
-    await inOrderTable(db, 10);
-    // Two rows either side of the cutoff, and expired unread ones the rule's where keeps.
+  /** Counts, from here on, the batches that walked the time index to find where their range ends. */
+  async function countIndexWalks(db: TestDatabase): Promise<() => Promise<number>> {
+    await db.sql('create extension if not exists pg_stat_statements');
+    await db.sql('select pg_stat_statements_reset()');
+    return async () => {
+      const rows = await db.sql(`
+        select coalesce(sum(calls), 0)::int as n from pg_stat_statements
+        where dbid = (select oid from pg_database where datname = current_database())
+          and query like '%upper_ms%offset $1%'`);
+      return Number(rows[0]?.n ?? 0);
+    };
+  }
+
+  /** Two rows either side of the cutoff, and expired unread ones the rule's `where` keeps. */
+  async function edgesAndUnread(db: TestDatabase): Promise<void> {
     await db.sql(`
       insert into notifications (is_read, created_at, label) values
         (true, now() - interval '90 days' - interval '1 minute', 'go'),
         (true, now() - interval '90 days' + interval '1 minute', 'edge-stay');
       update notifications set is_read = false, label = 'unread' where label = 'go' and id % 7 = 0;`);
+  }
+
+  it('sizes index ranges on an in-order table from its statistics, and deletes exactly the expired rows where they are out of date', async () => {
+    const db = await database('ret_inorder_sized');
+    await inOrderTable(db, 10);
+    // After the ANALYZE: 3,000 rows within one hour 120 days ago, where the statistics saw six.
+    await db.sql(`
+      insert into notifications (is_read, created_at, label)
+        select true, now() - interval '120 days' + i * interval '1 second', 'go' from generate_series(1, 3000) i;`);
+    await edgesAndUnread(db);
     const before = await labels(db);
     expect(before.go).toBeGreaterThan(0.4 * 28_000);
+    const indexWalks = await countIndexWalks(db);
     const { code, result, stderr } = await retention(db.url);
     expect(code, stderr).toBe(0);
+    // Only the first batch walked the index (from the oldest row); the statistics sized every other range.
+    expect(await indexWalks()).toBe(1);
+    expect(result.rules[0]).toMatchObject({
+      batchShape: 'indexRange',
+      rowsDeleted: before.go,
+      stoppedBecause: 'done',
+    });
+    expect(result.rules[0]?.batchShapeReason).toMatch(
+      /correlation 1\.00 of created_at .*stored in time order, index ranges sized from its statistics/,
+    );
+    // About 1,000 rows a batch (0.5% of the table, at least 1,000): the ranges were cut, not one DELETE.
+    expect(result.rules[0]?.batches).toBeGreaterThan(12);
+    const { go: _gone, ...kept } = before;
+    expect(await labels(db)).toEqual(kept);
+    expect(kept['edge-stay']).toBe(1);
+  });
+
+  it('walks the index past the newest time the statistics saw, and deletes what was added since', async () => {
+    const db = await database('ret_inorder_stale');
+    // Analyzed when the table held only rows older than 100 days; the 100 days since came after.
+    await db.sql(`
+      create table notifications (id bigserial primary key, is_read boolean not null,
+                                  created_at timestamp not null, label text not null);
+      create index on notifications (created_at);
+      insert into notifications (is_read, created_at, label)
+        select true, localtimestamp - interval '200 days' + i * interval '5 minutes', 'go'
+        from generate_series(1, 28000) i where i * interval '5 minutes' < interval '100 days';
+      analyze notifications;
+      insert into notifications (is_read, created_at, label)
+        select true, t, case when t < localtimestamp - interval '90 days' then 'go' else 'young' end
+        from generate_series(1, 28000) i,
+             lateral (select localtimestamp - interval '100 days' + i * interval '5 minutes' as t) times
+        where t < localtimestamp - interval '150 seconds'
+          and abs(extract(epoch from t - (localtimestamp - interval '90 days'))) > 150;`);
+    await edgesAndUnread(db);
+    const before = await labels(db);
+    expect(before.young).toBeGreaterThan(20_000);
+    const indexWalks = await countIndexWalks(db);
+    const { code, result, stderr } = await retention(db.url);
+    expect(code, stderr).toBe(0);
+    // The first batch, and every batch after the newest time the statistics saw (10 days, 2,880 rows).
+    expect(await indexWalks()).toBeGreaterThan(2);
+    expect(result.rules[0]).toMatchObject({ batchShape: 'indexRange', rowsDeleted: before.go });
+    expect(result.rules[0]?.batchShapeReason).toMatch(/sized from its statistics/);
+    const { go: _gone, ...kept } = before;
+    expect(await labels(db)).toEqual(kept);
+  });
+
+  it('reads a table stored in time order by page ranges when most of it is expired and each batch is counted (maxRowsPerRun)', async () => {
+    const db = await database('ret_inorder_most');
+    await inOrderTable(db, 10);
+    await edgesAndUnread(db);
+    const before = await labels(db);
+    expect(before.go).toBeGreaterThan(0.4 * 28_000);
+    const config = writeConfig({
+      targets: { t: { url: db.url, retention: { rules: [{ ...RULE, maxRowsPerRun: 1_000_000 }] } } },
+    });
+    const out = await runCli(['retention', '--config', config, '--target', 't', '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as RetentionRun;
     expect(result.rules[0]).toMatchObject({
       batchShape: 'tidRange',
       rowsDeleted: before.go,

@@ -182,6 +182,7 @@ describe('retention batch shape', () => {
     serverVersion: 150004,
     pages: 50_000,
     expiredShare: 0.1,
+    rangesFromStatistics: false,
   };
   it.each<[string, Partial<TableLayout>, string, RegExp]>([
     ['in time order', {}, 'indexRange', /correlation 0\.99 .*stored in time order/],
@@ -191,6 +192,12 @@ describe('retention batch shape', () => {
       { expiredShare: 0.5 },
       'tidRange',
       /correlation 0\.99 .*stored in time order, but about 50% of the rows are older than the cutoff: page ranges/,
+    ],
+    [
+      'in time order, mostly expired, with statistics to size ranges by',
+      { expiredShare: null, rangesFromStatistics: true },
+      'indexRange',
+      /correlation 0\.99 .*stored in time order, index ranges sized from its statistics/,
     ],
     ['in time order, expired share not estimated', { expiredShare: null }, 'indexRange', /index ranges/],
     ['scattered', { correlation: 0.12 }, 'tidRange', /correlation 0\.12 .*not in time order/],
