@@ -130,8 +130,9 @@ async function runLayout(
   await admin.query(`create database ${template}`);
   const rounds: Round[] = [];
   const strategy = await fileCopy(admin);
+  let loaded = '';
   try {
-    await withClient(urlOfDatabase(url, template), (loader) => load(loader, half, layout));
+    loaded = await withClient(urlOfDatabase(url, template), (loader) => load(loader, half, layout));
     for (const [index, side] of ROUNDS.entries()) {
       const database = `${template}_${index + 1}`;
       await admin.query(`create database ${database} template ${template}${strategy}`);
@@ -164,6 +165,7 @@ async function runLayout(
       : `  round ${i + 1}, pgmaint:       ${r.rows.toLocaleString('en-US')} rows in ${(r.ms / 1000).toFixed(1)} s (${r.batches} batches; the rule ${(r.ruleMs / 1000).toFixed(1)} s, connect/checks/lock ${((r.ms - r.ruleMs) / 1000).toFixed(1)} s), ${r.left.toLocaleString('en-US')} expired left for the next run; idle p99 before it ${statsOf(r.idle).p99Ms.toFixed(2)} ms`;
   return {
     lines: [
+      `  table as loaded:     ${loaded}`,
       ...rounds.map(roundLine),
       `  batch shape:         ${of('pgmaint')[0]?.shape}`,
       line('idle (no cleanup):', idle),
@@ -285,7 +287,12 @@ async function runRound(url: string, client: Client, side: Side): Promise<Round>
  * the table, so neither cleanup shares the machine with a VACUUM of the other's dead rows (the
  * single DELETE's table was being vacuumed while pgmaint ran): the deletes alone are compared.
  */
-async function load(admin: Client, half: number, layout: Layout): Promise<void> {
+async function load(admin: Client, half: number, layout: Layout): Promise<string> {
+  // The bench's server commits asynchronously; VACUUM cannot mark a row visible to all before its
+  // commit is on disk, so a VACUUM straight after the load left every page not all-visible and every
+  // row unhinted, which a table that has lived in production is not (and each cleanup's first read of
+  // a page then wrote it again to set the hints). Committing the load synchronously lets VACUUM set them.
+  await admin.query('set synchronous_commit = on');
   await admin.query(`
     create table ${TABLE} (
       id bigserial primary key,
@@ -311,6 +318,15 @@ async function load(admin: Client, half: number, layout: Layout): Promise<void> 
     await admin.query(`update ${TABLE} set user_id = user_id + 1 where id % 10 = 0`);
   }
   await admin.query(`vacuum analyze ${TABLE}`);
+  await admin.query('reset synchronous_commit');
+  const pages = (
+    await admin.query<{ pages: number; visible: number }>(
+      `select relpages as pages, relallvisible as visible from pg_class where relname = $1`,
+      [TABLE],
+    )
+  ).rows[0];
+  const share = pages && pages.pages > 0 ? (100 * pages.visible) / pages.pages : 0;
+  return `${pages?.pages.toLocaleString('en-US')} pages, ${share.toFixed(0)}% of them all-visible`;
 }
 
 /** Waits until the kernel has written every dirty page to disk (sync(2), through coreutils' `sync`). */
