@@ -15,10 +15,12 @@ import { readTimeHistogram, type TimeHistogram } from './time-histogram';
  * - `tidRange`: a range of heap pages (`ctid >= '(p,0)' and ctid < '(q,0)'`, a TID range scan,
  *   PostgreSQL 14+): the table is read once, in page order, as a sequential scan reads it, whatever
  *   order the times are in. It reads the whole table, young rows included, so on an in-order table
- *   the index is cheaper when its ranges are sized from statistics (10 million rows in time order,
- *   half expired: 100 statistics-sized ranges took 0.8–0.9× the single DELETE's time, 109 page ranges
- *   1.15×, the last 14% of it reading young pages); without them, each index range's walk to its end
- *   costs more than the young pages where a third or more of the table is expired (on 2 million rows:
+ *   the index is cheaper when its ranges are sized from statistics (the retention bench, 10 million
+ *   rows in time order, half expired, a writer running: statistics-sized ranges deleted at 0.93× the
+ *   single DELETE's rows/s, page ranges at 0.79–0.85×, a sixth of their time reading young pages,
+ *   which also made PostgreSQL's sessions write out twice the dirty buffers); without statistics,
+ *   each index range's walk to its end costs more than the young pages where a third or more of the
+ *   table is expired (on 2 million rows:
  *   0.6 µs per expired row by pages against 1.1–1.7 µs by walked index ranges, and 0.2 µs per young
  *   row a page range only reads).
  * - `scan`: up to a batch of expired rows found by scanning (no usable index and no TID range scan:
