@@ -272,7 +272,7 @@ describe('retention batch shapes: page ranges on a scattered table, index ranges
     expect(result.rules[0]?.batchShapeReason).toMatch(
       /correlation 1\.00 of created_at .*stored in time order, index ranges sized from its statistics/,
     );
-    // About 1,000 rows a batch (0.5% of the table, at least 1,000): the ranges were cut, not one DELETE.
+    // About 1,000 rows a batch (0.25% of the table, at least 1,000): the ranges were cut, not one DELETE.
     expect(result.rules[0]?.batches).toBeGreaterThan(12);
     const { go: _gone, ...kept } = before;
     expect(await labels(db)).toEqual(kept);

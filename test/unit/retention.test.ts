@@ -28,9 +28,9 @@ describe('retention batch pacing', () => {
 
   it.each([
     [0, 1_000], // never analyzed: the first batch size
-    [1_000_000, 5_000], // 0.5% of the table
-    [10_000_000, 50_000],
-    [1_000_000_000, 100_000], // capped
+    [1_000_000, 2_500], // 0.25% of the table
+    [10_000_000, 25_000],
+    [100_000_000, 100_000], // capped
   ])('a table of %d rows locks at most %d rows per batch', (rows, ceiling) =>
     expect(batchCeiling(rows)).toBe(ceiling),
   );
