@@ -74,6 +74,18 @@ export function serverMatrixSuite(major: ServerMajor): void {
     }
     const config = (sections: Record<string, unknown> = {}) =>
       writeConfig({ backupBucket: `file://${storeDir}`, targets: { t: { url, ...sections } } });
+    async function retention(rules: readonly Record<string, unknown>[]): Promise<RetentionRun> {
+      const out = await runCli([
+        'retention',
+        '--config',
+        config({ retention: { rules } }),
+        '--target',
+        't',
+        '--json',
+      ]);
+      expect(out.code, out.stderr).toBe(0);
+      return JSON.parse(out.stdout) as RetentionRun;
+    }
 
     beforeAll(async () => {
       server = await startLocalPostgres({
@@ -318,17 +330,8 @@ export function serverMatrixSuite(major: ServerMajor): void {
       const before = await expired();
       expect(before).toBeGreaterThan(10_000);
       await sql('select pg_stat_statements_reset()');
-      const rules = [{ table: 'events', column: 'created_at', olderThan: '10 days' }];
-      const out = await runCli([
-        'retention',
-        '--config',
-        config({ retention: { rules } }),
-        '--target',
-        't',
-        '--json',
-      ]);
-      expect(out.code, out.stderr).toBe(0);
-      const rule = (JSON.parse(out.stdout) as RetentionRun).rules[0];
+      const rule = (await retention([{ table: 'events', column: 'created_at', olderThan: '10 days' }]))
+        .rules[0];
       expect(rule).toMatchObject({ batchShape: 'indexRange', rowsDeleted: before, stoppedBecause: 'done' });
       expect(rule?.batches).toBeGreaterThan(5);
       // Only the first batch walked the index to its end (the time-histogram query ran on this server).
@@ -353,17 +356,9 @@ export function serverMatrixSuite(major: ServerMajor): void {
           )
         ).map((row) => ({ name: String(row.relname), expired: row.expired, ahead: row.ahead }));
       const before = await partitions();
-      const rules = [{ table: 'trades', partitions: true, olderThan: '5 days', premake: 3 }];
-      const out = await runCli([
-        'retention',
-        '--config',
-        config({ retention: { rules } }),
-        '--target',
-        't',
-        '--json',
+      const result = await retention([
+        { table: 'trades', partitions: true, olderThan: '5 days', premake: 3 },
       ]);
-      expect(out.code, out.stderr).toBe(0);
-      const result = JSON.parse(out.stdout) as RetentionRun;
       expect(result.status).toBe('complete');
       const dropped = (result.rules[0]?.partitionsDropped ?? []).map((name) => name.split('.').pop());
       const created = (result.rules[0]?.partitionsCreated ?? []).map((name) => name.split('.').pop());
