@@ -16,13 +16,13 @@ import { readTimeHistogram, type TimeHistogram } from './time-histogram';
  *   PostgreSQL 14+): the table is read once, in page order, as a sequential scan reads it, whatever
  *   order the times are in. It reads the whole table, young rows included, so on an in-order table
  *   the index is cheaper when its ranges are sized from statistics (the retention bench, 10 million
- *   rows in time order, half expired, a writer running: statistics-sized ranges deleted at 0.93× the
- *   single DELETE's rows/s, page ranges at 0.79–0.85×, a sixth of their time reading young pages,
- *   which also made PostgreSQL's sessions write out twice the dirty buffers); without statistics,
- *   each index range's walk to its end costs more than the young pages where a third or more of the
- *   table is expired (on 2 million rows:
- *   0.6 µs per expired row by pages against 1.1–1.7 µs by walked index ranges, and 0.2 µs per young
- *   row a page range only reads).
+ *   rows in time order, half expired, a writer running, batches of 0.5% of the table: statistics-sized
+ *   ranges deleted at 0.84–0.93× the single DELETE's rows/s over four runs, page ranges at 0.79–0.85×
+ *   over two, a sixth of their time reading young pages, which also made PostgreSQL's sessions write
+ *   out twice the dirty buffers); without statistics, each index range's walk to its end costs more
+ *   than the young pages where a third or more of the table is expired (on 2 million rows: 0.6 µs per
+ *   expired row by pages against 1.1–1.7 µs by walked index ranges, and 0.2 µs per young row a page
+ *   range only reads).
  * - `scan`: up to a batch of expired rows found by scanning (no usable index and no TID range scan:
  *   PostgreSQL 13, or a partitioned table) and deleted by ctid.
  */

@@ -322,14 +322,14 @@ async function sizedRange(deps: BatchDeps, cursor: Cursor, limit: number): Promi
   const from = cursor.fromMs;
   const end = rangeEnd(histogram, from, limit / cursor.denser);
   if (end === null) return null;
-  const until = end === 'cutoff' ? undefined : timeText(histogram, end);
+  const endMs = end === 'cutoff' ? histogram.cutoff : end;
+  const until = end === 'cutoff' ? undefined : timeText(histogram, endMs);
   const exclude = deps.held.length > 0 ? deps.held : undefined;
   const done = await deleteSlice(deps, { before: deps.cutoff, from: cursor.from, until, exclude });
-  const expected = rowsBetween(histogram, from, end === 'cutoff' ? histogram.cutoff : end);
-  cursor.denser = Math.max(1, done.deleted / Math.max(expected, 1));
+  cursor.denser = Math.max(1, done.deleted / Math.max(rowsBetween(histogram, from, endMs), 1));
   if (until === undefined) return { ...done, last: true };
   cursor.from = until;
-  cursor.fromMs = end as number;
+  cursor.fromMs = endMs;
   return { ...done, last: false };
 }
 

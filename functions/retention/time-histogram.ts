@@ -38,8 +38,9 @@ export async function readTimeHistogram(
     common_shares: number[];
     cutoff: number;
   };
+  if (rows <= 0) return null;
   const row = (await client.query<Row>(loadSql('retention/time-histogram'), [oid, column, cutoff])).rows[0];
-  if (!row || rows <= 0) return null;
+  if (!row) return null;
   const common = row.common.map((at, i) => ({ at, share: row.common_shares[i] ?? 0 }));
   const bucketShare = 1 - row.null_frac - common.reduce((sum, c) => sum + c.share, 0);
   const usable =

@@ -11,6 +11,7 @@ import { databaseText, FIDELITY_SCHEMA } from './fidelity';
 import { type LocalPostgres, serverBindir, startLocalPostgres } from './local-postgres';
 import { PG_CLIENT_MAJOR } from './pg-client-build';
 import type { ServerMajor } from './server-versions';
+import { urlOfDatabase, withClient } from './with-client';
 
 interface HealthResult {
   status: string;
@@ -100,13 +101,8 @@ export function serverMatrixSuite(major: ServerMajor): void {
         },
       });
       storeDir = mkdtempSync(join(tmpdir(), `pgmaint-matrix-${major}-`));
-      const admin = new Client({ connectionString: server.url });
-      await admin.connect();
-      await admin.query('create database app');
-      await admin.end();
-      const target = new URL(server.url);
-      target.pathname = '/app';
-      url = target.toString();
+      await withClient(server.url, (admin) => admin.query('create database app'));
+      url = urlOfDatabase(server.url, 'app');
       const [version] = await sql("select current_setting('server_version_num')::int / 10000 as major");
       expect(version?.major).toBe(major);
       await sql(FIDELITY_SCHEMA);
