@@ -16,6 +16,8 @@ export interface LocalPostgres {
   readonly password: string;
   readonly bindir: string;
   readonly dataDir: string;
+  /** The server's log (`pg_ctl -l`): what its settings ask it to log, e.g. statement durations. */
+  readonly logFile: string;
   stop(): Promise<void>;
 }
 
@@ -263,6 +265,7 @@ async function startCluster(
     password,
     bindir,
     dataDir,
+    logFile: join(root, 'server.log'),
     stop: async () => {
       await new Promise<void>((resolve) => {
         const child = spawn(join(bindir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], {
