@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -377,6 +386,7 @@ async function withWriter(
   await admin.query('checkpoint');
   flushOsWrites();
   const name = `writer-${round.name}-${phase}`;
+  const logStart = statSync(round.logFile).size;
   const writer = startWriter({ url, name, table: TABLE, lo, hi, intervalMs: WRITER_INTERVAL_MS });
   await writer.ready;
   try {
@@ -385,21 +395,34 @@ async function withWriter(
     writer.stop();
   }
   const samples = await writer.samples;
-  return { ...samples, inDatabase: loggedDurations(round.logFile, name) };
+  return { ...samples, inDatabase: loggedDurations(round.logFile, logStart, name) };
 }
 
 /**
  * The durations the server logged for the writer session named `name` (log_line_prefix '%a ',
  * log_min_duration_statement = 0): each statement's time from its arrival to its commit, without
  * the trip to and from the writer and the waits for a CPU at either end. The writer's session ended
- * before this reads them, so every one is there.
+ * before this reads them, so every one is there; they come after `from`, the log's size when its
+ * window began (the whole log, read after each of a run's windows, grows to megabytes).
  */
-function loggedDurations(logFile: string, name: string): number[] {
+function loggedDurations(logFile: string, from: number, name: string): number[] {
   const prefix = `${name} LOG:  duration: `;
-  return readFileSync(logFile, 'utf8')
+  return appendedSince(logFile, from)
     .split('\n')
     .filter((line) => line.startsWith(prefix) && line.includes(' ms  statement: '))
     .map((line) => Number.parseFloat(line.slice(prefix.length)));
+}
+
+/** What was written to `path` after its first `from` bytes. */
+function appendedSince(path: string, from: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(Math.max(0, fstatSync(fd).size - from));
+    readSync(fd, buffer, 0, buffer.length, from);
+    return buffer.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
