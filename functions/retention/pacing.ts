@@ -22,6 +22,11 @@ export interface Pacing {
    * own time (within bounds) so that it catches up; otherwise none.
    */
   readonly pauseShare: number;
+  /**
+   * After every batch, whatever the replicas: a share of the batch's time given back to the server
+   * (the rule's `pauseAfterBatch`; none by default, see `pauseAfter`).
+   */
+  readonly restShare: number;
   readonly minPauseMs: number;
   readonly maxPauseMs: number;
   /** WAL a replica may be behind (bytes, one WAL segment) before the batches pause for it. */
@@ -52,6 +57,7 @@ export const DEFAULT_PACING: Pacing = {
   maxLockedShare: 0.0025,
   targetBatchMs: 500,
   pauseShare: 0.1,
+  restShare: 0,
   minPauseMs: 2,
   maxPauseMs: 100,
   replicaLagBytes: 16 * 1024 * 1024,
@@ -107,16 +113,21 @@ export interface Replicas {
 /**
  * The pause after a batch that deleted rows. A replica replays the batches' WAL after the primary wrote
  * it: while one is behind (or may be, its position hidden), a share of the batch's time lets it catch up,
- * so the run never outruns it for long. Otherwise no pause: nothing else waits for it (an application
+ * so the run never outruns it for long. Otherwise only the rest the config asks for (`restShare`,
+ * `pauseAfterBatch`), none by default: nothing else waits for it (an application
  * waiting for one of the batch's rows gets it when the batch commits, not after a pause), and it did
  * not spare the application: 2 million rows in time order, 416-page batches, a writer running,
  * A-B-B-A twice (load 8 on 2 cores): a tenth of each batch's time gave 236-602k rows/s and a writer
  * p99 of 14-80 ms, 2 ms pauses 568-669k rows/s and 9-24 ms; 2 ms against none showed no difference
- * for the writer, and 2 ms is 6% of a 33 ms batch.
+ * for the writer, and 2 ms is 6% of a 33 ms batch. A rest gives the server's CPU back instead: where
+ * the application's own statements wait for a core, a batch that runs only part of the time helps them
+ * (the README's retention figures).
  */
 export function pauseAfter(batchMs: number, replicas: Replicas, pacing: Pacing = DEFAULT_PACING): number {
-  if (replicas.hidden === 0 && replicas.behindBytes <= pacing.replicaLagBytes) return 0;
-  return Math.round(Math.min(pacing.maxPauseMs, Math.max(pacing.minPauseMs, batchMs * pacing.pauseShare)));
+  const rest = batchMs * pacing.restShare;
+  if (replicas.hidden === 0 && replicas.behindBytes <= pacing.replicaLagBytes) return Math.round(rest);
+  const catchUp = Math.min(pacing.maxPauseMs, Math.max(pacing.minPauseMs, batchMs * pacing.pauseShare));
+  return Math.round(Math.max(rest, catchUp));
 }
 
 /** Waits `ms`, or less when `signal` aborts meanwhile (the caller checks it next). */

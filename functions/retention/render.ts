@@ -43,6 +43,7 @@ function renderRun(result: RetentionRun): string {
     );
     if (rule.batchShape)
       lines.push(`    batches: ${SHAPE_NAMES[rule.batchShape]} (${rule.batchShapeReason})`);
+    if (rule.pausedMs) lines.push(`    paused ${formatDuration(rule.pausedMs)} between batches`);
     if (rule.heldRowsSkipped)
       lines.push(
         `    ${count(rule.heldRowsSkipped)} expired rows held by another session were skipped; the next run gets them`,

@@ -46,6 +46,8 @@ export interface RuleOutcome extends RuleIdentity {
   readonly batchShapeReason?: string;
   /** Expired rows another session held (an open transaction's lock): skipped, the next run gets them. */
   readonly heldRowsSkipped?: number;
+  /** Row rules that ran: time spent pausing between batches (`pauseAfterBatch`, a replica catching up). */
+  readonly pausedMs?: number;
   /** Hypertable rules: the chunks dropped. */
   readonly chunksDropped?: readonly ChunkInfo[];
 }

@@ -33,6 +33,8 @@ export interface RowDeletion {
   readonly batchShapeReason: string;
   /** Expired rows another session held when their batch came: left alone, the next run gets them. */
   readonly heldRowsSkipped: number;
+  /** Time spent pausing between batches (`pauseAfterBatch`, a replica catching up). */
+  readonly pausedMs: number;
 }
 
 export interface DeletionDeps {
@@ -49,6 +51,8 @@ export interface DeletionDeps {
   /** Rows deleted so far by this rule, after each batch. */
   readonly onRows?: (rows: number) => void;
 }
+
+const NOTHING_TO_REPLAY: Replicas = { hidden: 0, behindBytes: 0 };
 
 /** Tuples per page assumed for a table never vacuumed or analyzed (page-range sizes adapt from there). */
 const UNKNOWN_TUPLES_PER_PAGE = 50;
@@ -119,7 +123,8 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
   let batches = 0;
   let slowestMs = 0;
   let lockFailures = 0;
-  let replicas: Replicas = { hidden: 0, behindBytes: 0 };
+  let replicas: Replicas = NOTHING_TO_REPLAY;
+  let pausedMs = 0;
   let replicasReadAt: number | undefined;
   const stop = (stoppedBecause: StopReason): RowDeletion => ({
     rowsDeleted,
@@ -128,6 +133,7 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
     batchShape: shape,
     batchShapeReason: reason,
     heldRowsSkipped: held.length,
+    pausedMs: Math.round(pausedMs),
   });
   logger.debug(`retention ${qualifiedName(rule)}: ${shape} batches (${reason})`);
   for (;;) {
@@ -210,14 +216,18 @@ async function deleteInBatches(deps: DeletionDeps, rule: RowRule, cutoff: string
       pageCeiling = Math.max(1, Math.floor(ceiling / Math.min(density, tuplesPerPage)));
       pageCount = nextPageCount(pageCount, elapsedMs, pageCeiling, pacing);
     } else size = nextBatchSize(size, elapsedMs, ceiling, pacing);
-    // A batch that deleted nothing (young pages a page range only read) wrote nothing to catch up on.
-    if (batch.deleted > 0) {
-      if (replicasReadAt === undefined || performance.now() - replicasReadAt >= pacing.replicaCheckMs) {
-        replicas = await readReplicas(client);
-        replicasReadAt = performance.now();
-      }
-      await sleep(pauseAfter(elapsedMs, replicas, pacing), deps.signal);
+    // A batch that deleted nothing (young pages a page range only read) wrote nothing for a replica to
+    // catch up on; a rest (`restShare`) is for the CPU it used all the same.
+    if (
+      batch.deleted > 0 &&
+      (replicasReadAt === undefined || performance.now() - replicasReadAt >= pacing.replicaCheckMs)
+    ) {
+      replicas = await readReplicas(client);
+      replicasReadAt = performance.now();
     }
+    const pauseMs = pauseAfter(elapsedMs, batch.deleted > 0 ? replicas : NOTHING_TO_REPLAY, pacing);
+    pausedMs += pauseMs;
+    await sleep(pauseMs, deps.signal);
   }
 }
 

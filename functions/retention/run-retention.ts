@@ -46,7 +46,13 @@ export async function runRetention(
         throw new ConfigError(check.problems, 'retention rules rejected, nothing was deleted');
       for (const warning of check.warnings) context.logger.warn(warning);
       const cutoffs = await readCutoffs(client, check.rules);
-      const run: RunState = { context, client, pacing, warnings: [...check.warnings] };
+      const restShare = (parsePercent(section.pauseAfterBatch, Number.POSITIVE_INFINITY) ?? 0) / 100;
+      const run: RunState = {
+        context,
+        client,
+        pacing: { ...pacing, restShare },
+        warnings: [...check.warnings],
+      };
       if (options.dryRun) return await preview(run, check.rules, cutoffs);
       const vacuumAbove = (parsePercent(section.vacuumAbove) ?? 10) / 100;
       return await cleanUp(run, check.rules, cutoffs, vacuumAbove);

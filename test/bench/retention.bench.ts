@@ -18,6 +18,8 @@ import { main } from '../../functions/cli/main';
 // there costs 100+ ms of this process's CPU in the middle of pgmaint's window.
 import '../../functions/retention/definition';
 import type { RetentionRun } from '../../functions/retention/result';
+import { MAX_PAUSE_PERCENT } from '../../functions/shared/config/sections';
+import { parsePercent } from '../../functions/shared/units';
 import { startLocalPostgres } from '../helpers/local-postgres';
 import { urlOfDatabase, withClient } from '../helpers/with-client';
 import type { Benchmark } from './bench-context';
@@ -35,6 +37,8 @@ const ALL_LAYOUTS: readonly Layout[] = ['inOrder', 'scattered'];
 /** PGMAINT_BENCH_RETENTION_LAYOUTS=inOrder (or scattered) runs one layout; both by default. */
 const LAYOUTS_SETTING = process.env.PGMAINT_BENCH_RETENTION_LAYOUTS ?? ALL_LAYOUTS.join(',');
 const LAYOUTS = LAYOUTS_SETTING.split(',').map((name) => name.trim()) as Layout[];
+/** PGMAINT_BENCH_RETENTION_PAUSE=25% runs pgmaint with that `pauseAfterBatch`; none by default. */
+const PAUSE_SETTING = process.env.PGMAINT_BENCH_RETENTION_PAUSE ?? '0%';
 /** The idle window before each round: 500 statements of the writer (pooled over every round). */
 const IDLE_MS = 5_000;
 /** The writer's pace: one statement every 10 ms, alternating an insert and marking a random old notification read. */
@@ -72,6 +76,10 @@ export const retentionBench: Benchmark = {
       throw new Error(
         `PGMAINT_BENCH_RETENTION_ROUNDS=${ROUNDS_SETTING}: give an even whole number of rounds per side, at least 2 (unset: 4)`,
       );
+    if (parsePercent(PAUSE_SETTING, MAX_PAUSE_PERCENT) === undefined)
+      throw new Error(
+        `PGMAINT_BENCH_RETENTION_PAUSE=${PAUSE_SETTING}: give a percentage of each batch's time, 0% to ${MAX_PAUSE_PERCENT}% (unset: 0%)`,
+      );
     if (!Number.isInteger(ROWS) || ROWS < 10_000 || ROWS % 2 !== 0)
       throw new Error(
         `PGMAINT_BENCH_RETENTION_ROWS=${ROWS_SETTING}: give an even whole number of rows, at least 10000 (e.g. 2000000; unset: 10000000)`,
@@ -81,7 +89,9 @@ export const retentionBench: Benchmark = {
     const admin = new Client({ connectionString: server.url });
     await admin.connect();
     try {
-      const lines = [`table: ${ROWS.toLocaleString('en-US')} rows, half older than the 90-day cutoff`];
+      const lines = [
+        `table: ${ROWS.toLocaleString('en-US')} rows, half older than the 90-day cutoff; pgmaint's pauseAfterBatch ${PAUSE_SETTING}`,
+      ];
       let pass = true;
       for (const layout of LAYOUTS) {
         const outcome = await runLayout(server, admin, layout);
@@ -251,6 +261,7 @@ async function runRound(round: RoundDatabase, client: Client, side: Side): Promi
             rules: [{ table: TABLE, column: 'created_at', olderThan: '90 days' }],
             // The single DELETE does not vacuum either: compare the deletes alone.
             vacuumAbove: '100%',
+            pauseAfterBatch: PAUSE_SETTING,
           },
         },
       },

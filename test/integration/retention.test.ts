@@ -427,6 +427,29 @@ describe('retention row rules, end to end (CLI → PostgreSQL)', () => {
     expect(left[0]).toEqual({ n: 2500, newest_i: 2500 });
   });
 
+  it('pauseAfterBatch rests that share of each batch between batches, and says how long', async () => {
+    const db = await database('ret_pause');
+    await seedTables(db);
+    const expire = () =>
+      db.sql(`insert into audit_logs (action, created_at, label)
+        select 'login', now() - 100 * interval '24 hours' - i * interval '1 second', 'go' from generate_series(1, 10000) i`);
+    const rules = [{ table: 'audit_logs', column: 'created_at', olderThan: '90 days' }];
+    await expire();
+    await db.sql('analyze audit_logs');
+    const eager = (await retention(configFor(db, rules))).result.rules[0];
+    expect(eager).toMatchObject({ rowsDeleted: 10_000, stoppedBecause: 'done', pausedMs: 0 });
+
+    await expire();
+    const { result } = await retention(configFor(db, rules, { pauseAfterBatch: '300%' }));
+    const rested = result.rules[0];
+    expect(rested).toMatchObject({ rowsDeleted: 10_000, stoppedBecause: 'done' });
+    expect(rested?.batches).toBeGreaterThanOrEqual(5);
+    // Three times each batch's time, asleep: most of the rule's time, and within it.
+    expect(rested?.pausedMs).toBeGreaterThan((rested?.durationMs ?? 0) / 2);
+    expect(rested?.pausedMs).toBeLessThanOrEqual(rested?.durationMs ?? 0);
+    expect(await labels(db, 'audit_logs')).toEqual({});
+  });
+
   it('skips rows an application has locked instead of waiting for them', async () => {
     const db = await database('ret_locked');
     await seedTables(db);

@@ -86,6 +86,32 @@ describe('config validation', () => {
     expect(problems.length === 0).toBe(ok);
   });
 
+  it.each([
+    ['25%', []],
+    ['250%', []],
+    ['1000%', []],
+    [
+      '1001%',
+      [
+        'targets.t.retention.pauseAfterBatch: expected a percentage from 0% to 1000%, like "30%", got "1001%"',
+      ],
+    ],
+    [
+      '0.25',
+      ['targets.t.retention.pauseAfterBatch: expected a percentage from 0% to 1000%, like "30%", got "0.25"'],
+    ],
+  ])('retention.pauseAfterBatch %s', (pauseAfterBatch, problems) => {
+    const retention = { pauseAfterBatch, rules: [] };
+    expect(problemsOf({ targets: { t: { url: 'postgres://h/db', retention } } })).toEqual(problems);
+  });
+
+  it('names the range of a percentage it refuses', () => {
+    const retention = { vacuumAbove: '110%', rules: [] };
+    expect(problemsOf({ targets: { t: { url: 'postgres://h/db', retention } } })).toEqual([
+      'targets.t.retention.vacuumAbove: expected a percentage from 0% to 100%, like "30%", got "110%"',
+    ]);
+  });
+
   it('requires exactly one of secret and url', () => {
     expect(problemsOf({ targets: { t: {} } })).toEqual([
       'targets.t: give exactly one of "secret" (deployed) or "url" (local runs)',

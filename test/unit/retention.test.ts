@@ -52,6 +52,15 @@ describe('retention batch pacing', () => {
     expect(pauseAfter(300, replicas)).toBe(ms),
   );
 
+  it('rests the configured share of every batch, and the longer of that and a replica pause', () => {
+    const resting = { ...DEFAULT_PACING, restShare: 0.25 };
+    expect(pauseAfter(300, { hidden: 0, behindBytes: 0 }, resting)).toBe(75);
+    expect(pauseAfter(300, behind, resting)).toBe(75);
+    expect(pauseAfter(5_000, behind, resting)).toBe(1_250); // a rest is not capped like a replica pause
+    expect(pauseAfter(4, behind, resting)).toBe(DEFAULT_PACING.minPauseMs);
+    expect(pauseAfter(300, behind, { ...DEFAULT_PACING, restShare: 0.05 })).toBe(30);
+  });
+
   it('stops before the deadline with the reserve and three slowest steps to spare', () => {
     expect(stepFits(Number.POSITIVE_INFINITY, 10_000)).toBe(true);
     expect(stepFits(12_000, 500)).toBe(true);
@@ -247,6 +256,7 @@ describe('retention output', () => {
           batchShapeReason:
             "correlation 0.01 of created_at with the rows' physical order: not in time order, page ranges",
           heldRowsSkipped: 2,
+          pausedMs: 1_200,
         },
         {
           table: 'public.notifications',
@@ -272,6 +282,8 @@ describe('retention output', () => {
       "    batches: heap page (TID) ranges (correlation 0.01 of created_at with the rows' physical order: not in time order, page ranges)",
     );
     expect(text).toContain('2 expired rows held by another session were skipped; the next run gets them');
+    expect(text).toContain('    paused 1.2 s between batches');
+    expect(text.match(/paused/g)).toHaveLength(1);
     expect(text).toContain('public.notifications where is_read = true');
     expect(text).toContain('unknown left');
     expect(text).toContain('vacuumed: public.audit_logs');

@@ -17,10 +17,13 @@ export const size = () =>
     error: (issue) => `${SIZE}, got ${JSON.stringify(issue.input)}`,
   });
 
-export const percent = () =>
-  z.string({ error: 'expected a percentage like "30%"' }).refine((text) => parsePercent(text) !== undefined, {
-    error: 'expected a percentage like "30%"',
+/** A percentage up to `max` (100 unless a share of something else, like a batch's time, may exceed it). */
+export const percent = (max = 100) => {
+  const expected = `expected a percentage from 0% to ${max}%, like "30%"`;
+  return z.string({ error: expected }).refine((text) => parsePercent(text, max) !== undefined, {
+    error: (issue) => `${expected}, got ${JSON.stringify(issue.input)}`,
   });
+};
 
 export const schedule = () =>
   z

@@ -181,6 +181,9 @@ function hypertableConflicts(rule: {
   return fields;
 }
 
+/** A pause ten times the batch's time leaves the cleanup a tenth of its speed; more is a mistake. */
+export const MAX_PAUSE_PERCENT = 1000;
+
 export const retentionSection = lazySection(() =>
   z.strictObject({
     schedule: schedule().optional(),
@@ -188,6 +191,11 @@ export const retentionSection = lazySection(() =>
     rules: z.array(buildRetentionRule()).default([]),
     /** Share of a table's rows deleted above which it is vacuumed. */
     vacuumAbove: percent().default('10%'),
+    /**
+     * After each batch, a pause of this share of the batch's own time: a server with no core to spare
+     * keeps that much of it for the application, and the cleanup takes as much longer.
+     */
+    pauseAfterBatch: percent(MAX_PAUSE_PERCENT).default('0%'),
   }),
 );
 
