@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { type CliIo, main } from '../../functions/cli/main';
 import { testTempDir } from './temp-dirs';
 
@@ -27,6 +28,18 @@ export async function runCli(
     ...io,
   });
   return { code, stdout, stderr };
+}
+
+/**
+ * A `--json` command that must succeed: fails the test with the command's stderr unless it exits 0,
+ * and returns what it printed, parsed (as untyped as `JSON.parse` unless `T` says what it is).
+ */
+export async function runCliJson<T = ReturnType<typeof JSON.parse>>(
+  ...args: Parameters<typeof runCli>
+): Promise<T> {
+  const out = await runCli(...args);
+  expect(out.code, out.stderr).toBe(0);
+  return JSON.parse(out.stdout) as T;
 }
 
 /** `config` as a pgmaint.json in a directory of its own, removed with the test file's temp root. */

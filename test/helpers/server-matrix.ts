@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReindexResult } from '../../functions/reindex/result';
 import type { RetentionRun } from '../../functions/retention/result';
 import { settingsFromUrl } from '../../functions/shared/credentials';
-import { runCli, writeConfig } from './cli';
+import { runCli, runCliJson, writeConfig } from './cli';
 import { databaseText, FIDELITY_SCHEMA } from './fidelity';
 import { type LocalPostgres, serverBindir, startLocalPostgres } from './local-postgres';
 import { PG_CLIENT_MAJOR } from './pg-client-build';
@@ -76,7 +76,7 @@ export function serverMatrixSuite(major: ServerMajor): void {
     const config = (sections: Record<string, unknown> = {}) =>
       writeConfig({ backupBucket: `file://${storeDir}`, targets: { t: { url, ...sections } } });
     async function retention(rules: readonly Record<string, unknown>[]): Promise<RetentionRun> {
-      const out = await runCli([
+      return runCliJson<RetentionRun>([
         'retention',
         '--config',
         config({ retention: { rules } }),
@@ -84,8 +84,6 @@ export function serverMatrixSuite(major: ServerMajor): void {
         't',
         '--json',
       ]);
-      expect(out.code, out.stderr).toBe(0);
-      return JSON.parse(out.stdout) as RetentionRun;
     }
 
     beforeAll(async () => {
@@ -144,9 +142,8 @@ export function serverMatrixSuite(major: ServerMajor): void {
 
     let firstBackup: { key: string; manifestKey: string };
     it(`backup → restore with the ${PG_CLIENT_MAJOR} client: the restored database equals the source`, async () => {
-      const backup = await runCli(['backup', '--config', config(), '--target', 't', '--json']);
-      expect(backup.code, backup.stderr).toBe(0);
-      firstBackup = JSON.parse(backup.stdout);
+      const backup = await runCliJson(['backup', '--config', config(), '--target', 't', '--json']);
+      firstBackup = backup;
       expect(firstBackup).toMatchObject({ status: 'succeeded', database: 'app', compression: 'zstd:3' });
       // integration-env.ts points PGMAINT_PG_BINDIR, for the CLI and databaseText, at the Lambda's client.
       const manifest = JSON.parse(
@@ -154,7 +151,7 @@ export function serverMatrixSuite(major: ServerMajor): void {
       );
       expect(manifest.pgDumpVersion).toMatch(new RegExp(`^${PG_CLIENT_MAJOR}\\.`));
       expect(manifest.serverVersionNum).toBeGreaterThanOrEqual(major * 10_000);
-      const restore = await runCli([
+      const restore = await runCliJson([
         'restore',
         '--config',
         config(),
@@ -164,8 +161,7 @@ export function serverMatrixSuite(major: ServerMajor): void {
         '--into',
         'app_copy',
       ]);
-      expect(restore.code, restore.stderr).toBe(0);
-      expect(JSON.parse(restore.stdout)).toMatchObject({
+      expect(restore).toMatchObject({
         status: 'restored',
         mode: 'new',
         database: 'app_copy',
@@ -183,12 +179,10 @@ export function serverMatrixSuite(major: ServerMajor): void {
     });
 
     it('a restore drill passes, and a second backup follows the first', async () => {
-      const drill = await runCli(['restore', '--config', config(), '--target', 't', '--json', '--drill']);
-      expect(drill.code, drill.stderr).toBe(0);
-      expect(JSON.parse(drill.stdout)).toMatchObject({ status: 'passed', mode: 'drill', mismatches: [] });
-      const second = await runCli(['backup', '--config', config(), '--target', 't', '--json']);
-      expect(second.code, second.stderr).toBe(0);
-      expect(JSON.parse(second.stdout).key).not.toBe(firstBackup.key);
+      const drill = await runCliJson(['restore', '--config', config(), '--target', 't', '--json', '--drill']);
+      expect(drill).toMatchObject({ status: 'passed', mode: 'drill', mismatches: [] });
+      const second = await runCliJson(['backup', '--config', config(), '--target', 't', '--json']);
+      expect(second.key).not.toBe(firstBackup.key);
     });
 
     it('health: every check that has something to look at runs (none unknown), and sees a blocked query and the unused slot', async () => {
@@ -380,7 +374,7 @@ export function serverMatrixSuite(major: ServerMajor): void {
     });
 
     it('reindex rebuilds the bloated index', async () => {
-      const out = await runCli([
+      const result = await runCliJson<ReindexResult>([
         'reindex',
         '--config',
         config({ reindex: { minSize: '1 MB' } }),
@@ -388,8 +382,6 @@ export function serverMatrixSuite(major: ServerMajor): void {
         't',
         '--json',
       ]);
-      expect(out.code, out.stderr).toBe(0);
-      const result = JSON.parse(out.stdout) as ReindexResult;
       expect(result.status).toBe('ok');
       expect(result.indexes.find((index) => index.name === 'public.orders_k_idx')).toMatchObject({
         status: 'rebuilt',

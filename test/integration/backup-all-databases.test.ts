@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../functions/shared/aws';
 import { createBucket, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { type LocalPostgres, startLocalPostgres } from '../helpers/local-postgres';
 
 /**
@@ -168,9 +168,14 @@ describe('backup of every database on a server', () => {
     await admin('newdb', (c) =>
       c.query('create table t (id int); insert into t select generate_series(1, 7);'),
     );
-    const out = await runCli(['backup', '--config', config({}, { jobs: 2 }), '--target', 'srv', '--json']);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout);
+    const result = await runCliJson([
+      'backup',
+      '--config',
+      config({}, { jobs: 2 }),
+      '--target',
+      'srv',
+      '--json',
+    ]);
     expect(result.databases.map((d: { database: string; format: string }) => [d.database, d.format])).toEqual(
       [
         ['app', 'directory'],
@@ -196,14 +201,16 @@ describe('backup of every database on a server', () => {
   });
 
   it("lists one database's backups with --database, and refuses it for a target of one database", async () => {
-    const list = async (...args: string[]) => {
-      const out = await runCli(['backups', '--config', config(), '--target', 'srv', '--json', ...args]);
-      expect(out.code, out.stderr).toBe(0);
-      return JSON.parse(out.stdout) as {
-        database?: string;
-        backups: Array<{ database: string; key: string }>;
-      };
-    };
+    const list = (...args: string[]) =>
+      runCliJson<{ database?: string; backups: Array<{ database: string; key: string }> }>([
+        'backups',
+        '--config',
+        config(),
+        '--target',
+        'srv',
+        '--json',
+        ...args,
+      ]);
     const all = (await list()).backups;
     const app = await list('--database', 'app');
     expect(app.database).toBe('app');
@@ -224,7 +231,7 @@ describe('backup of every database on a server', () => {
   });
 
   it("restores one database's latest backup: excluded data comes back empty, excluded tables not at all", async () => {
-    const out = await runCli([
+    const result = await runCliJson([
       'restore',
       '--config',
       config(),
@@ -236,8 +243,6 @@ describe('backup of every database on a server', () => {
       'app_copy',
       '--json',
     ]);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout);
     expect(result).toMatchObject({
       status: 'restored',
       database: 'app_copy',
@@ -257,7 +262,7 @@ describe('backup of every database on a server', () => {
     expect(restored).toEqual({ audit: 0, customers: 300, others: [] });
 
     // The first run's one-stream (custom-format) backup, named by its key, checks the same way.
-    const custom = await runCli([
+    const custom = await runCliJson([
       'restore',
       '--config',
       config(),
@@ -271,8 +276,7 @@ describe('backup of every database on a server', () => {
       'app_custom',
       '--json',
     ]);
-    expect(custom.code, custom.stderr).toBe(0);
-    expect(JSON.parse(custom.stdout)).toMatchObject({
+    expect(custom).toMatchObject({
       status: 'restored',
       backupKey: firstAppKey,
       mismatches: [],
@@ -297,7 +301,7 @@ describe('backup of every database on a server', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('is a backup of database "app", not "billing"');
 
-    const drill = await runCli([
+    const drill = await runCliJson([
       'restore',
       '--config',
       config(),
@@ -308,8 +312,7 @@ describe('backup of every database on a server', () => {
       '--drill',
       '--json',
     ]);
-    expect(drill.code, drill.stderr).toBe(0);
-    expect(JSON.parse(drill.stdout)).toMatchObject({ status: 'passed', mismatches: [] });
+    expect(drill).toMatchObject({ status: 'passed', mismatches: [] });
   });
 
   it('asks which database to restore, and refuses jobs that work inside one database', async () => {

@@ -9,7 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../functions/shared/aws';
 import { createBucket, createRdsSecret, uniqueName } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 
 const REGION = 'eu-central-1';
@@ -49,9 +49,7 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
   };
 
   it('copies a verified backup, checks it at the destination, lists it, and restores from it when the primary is gone', async () => {
-    const out = await runCli(['backup', '--config', withCopy(), '--target', 'prod', '--json']);
-    expect(out.code, out.stderr).toBe(0);
-    const backup = JSON.parse(out.stdout);
+    const backup = await runCliJson(['backup', '--config', withCopy(), '--target', 'prod', '--json']);
     const firstFinished = Date.now();
     expect(backup.copies).toEqual([
       expect.objectContaining({ bucket: offsite, region: REGION, sha256: backup.sha256 }),
@@ -94,7 +92,7 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
         Delete: { Objects: all.map((o) => ({ Key: o.Key as string })) },
       }),
     );
-    const restored = await runCli([
+    const restored = await runCliJson([
       'restore',
       '--config',
       withCopy(),
@@ -106,8 +104,7 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
       `${db.name}_from_copy`,
       '--json',
     ]);
-    expect(restored.code, restored.stderr).toBe(0);
-    expect(JSON.parse(restored.stdout)).toMatchObject({
+    expect(restored).toMatchObject({
       status: 'restored',
       backupKey: backup.key,
       source: `s3://${offsite}`,
@@ -155,9 +152,7 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
           },
         },
       });
-      const out = await runCli(['backup', '--config', parallelConfig, '--target', 'prod', '--json']);
-      expect(out.code, out.stderr).toBe(0);
-      const backup = JSON.parse(out.stdout);
+      const backup = await runCliJson(['backup', '--config', parallelConfig, '--target', 'prod', '--json']);
       expect(backup).toMatchObject({ format: 'directory', jobs: 2 });
       expect(backup.copies).toEqual([
         expect.objectContaining({ bucket: parallelOffsite, region: REGION, sha256: backup.sha256 }),
@@ -199,7 +194,7 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
         }),
       );
       const restoredName = `${parallelDb.name}_from_copy`;
-      const restored = await runCli([
+      const restored = await runCliJson([
         'restore',
         '--config',
         parallelConfig,
@@ -211,8 +206,7 @@ describe('backup.copies: off-site copies verified at the destination (moto)', ()
         restoredName,
         '--json',
       ]);
-      expect(restored.code, restored.stderr).toBe(0);
-      expect(JSON.parse(restored.stdout)).toMatchObject({
+      expect(restored).toMatchObject({
         status: 'restored',
         backupKey: backup.key,
         source: `s3://${parallelOffsite}`,

@@ -5,7 +5,7 @@ import { handler } from '../../functions/backup/handler';
 import type { BackupResult } from '../../functions/backup/run-backup';
 import { s3Client } from '../../functions/shared/aws';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { ranHere } from '../helpers/handler-result';
 
@@ -72,9 +72,7 @@ describe('backup → list → verify, against PostgreSQL and S3 (moto)', () => {
     const keys = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((c) => c.Key);
     expect(keys).toContain(`${result.key}.globals.sql`);
 
-    const listed = await runCli(['backups', '--config', config(), '--target', 'prod', '--json']);
-    expect(listed.code).toBe(0);
-    const listing = JSON.parse(listed.stdout);
+    const listing = await runCliJson(['backups', '--config', config(), '--target', 'prod', '--json']);
     expect(listing.target).toBe('prod');
     expect(listing.backups[0]).toMatchObject({ key: result.key, bytes: result.bytes, sha256: result.sha256 });
     expect(listing.backups[0].finishedAt).toBe(manifest.finishedAt);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { createFidelitySchema, databaseText } from '../helpers/fidelity';
 import { testTempDir } from '../helpers/temp-dirs';
@@ -25,14 +25,12 @@ describe('backup fidelity: what pgmaint restore makes of the stored archive equa
       backupBucket: pathToFileURL(store).toString(),
       targets: { src: { url: source.url } },
     });
-    const out = await runCli(['backup', '--config', config, '--target', 'src', '--json']);
-    expect(out.code, out.stderr).toBe(0);
-    const { key } = JSON.parse(out.stdout);
+    const { key } = await runCliJson(['backup', '--config', config, '--target', 'src', '--json']);
     const archive = join(store, ...key.split('/'));
     // Through the product's restore path, as a user restores: with the 18 client into this PostgreSQL 15
     // that is pg_restore's script run by psql (see functions/restore/script-settings.ts).
     const copy = `${source.name}_copy`;
-    const restored = await runCli([
+    const restored = await runCliJson([
       'restore',
       '--config',
       config,
@@ -42,8 +40,7 @@ describe('backup fidelity: what pgmaint restore makes of the stored archive equa
       copy,
       '--json',
     ]);
-    expect(restored.code, restored.stderr).toBe(0);
-    expect(JSON.parse(restored.stdout)).toMatchObject({ status: 'restored', backupKey: key, mismatches: [] });
+    expect(restored).toMatchObject({ status: 'restored', backupKey: key, mismatches: [] });
     const [before, after] = await Promise.all([
       databaseText(source, source.name),
       databaseText(source, copy),

@@ -2,7 +2,7 @@ import { CopyObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } f
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupKey, manifestKey } from '../../functions/shared/store/layout';
 import { createBucket, readObject } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { londonDate, londonTime } from '../helpers/london-time';
 
@@ -31,11 +31,13 @@ describe('GFS retention over a year of nightly backups in S3', () => {
       targets: { prod: { url: db.url, timezone: 'Europe/London', backup: { jobs: 1, ...policy } } },
     });
   const backupAt = async (at: Date) => {
-    const out = await runCli(['backup', '--config', config(), '--target', 'prod', '--json'], process.env, {
-      now: () => at,
-    });
-    expect(out.code, out.stderr).toBe(0);
-    return JSON.parse(out.stdout) as { key: string };
+    return runCliJson<{ key: string }>(
+      ['backup', '--config', config(), '--target', 'prod', '--json'],
+      process.env,
+      {
+        now: () => at,
+      },
+    );
   };
 
   it('keeps the yearly, monthly, weekly and recent backups and deletes every other one', async () => {

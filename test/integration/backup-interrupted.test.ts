@@ -13,7 +13,7 @@ import { s3Client } from '../../functions/shared/aws';
 import { makeHandler } from '../../functions/shared/lambda';
 import type { SignalSource, StopSignalName } from '../../functions/shared/stop-signals';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, incompressibleTableSql, type TestDatabase } from '../helpers/database';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { alive, childProcesses, until } from '../helpers/processes';
@@ -209,15 +209,13 @@ describe('an interrupted backup leaves nothing behind', () => {
     expect(initiated).toBeGreaterThan(0);
     const backupAt = async (hoursAfter: number) => {
       const now = () => new Date(initiated + hoursAfter * 3600_000);
-      const out = await runCli(
+      return runCliJson<{ staleUploadsAborted: number | null; key: string }>(
         ['backup', '--config', configPath, '--target', 'prod', '--json'],
         process.env,
         {
           now,
         },
       );
-      expect(out.code, out.stderr).toBe(0);
-      return JSON.parse(out.stdout) as { staleUploadsAborted: number | null; key: string };
     };
 
     const early = await backupAt(23); // could still be a run going on: left alone

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 /** Two backups of one target started within the same second (or at one instant) both survive. */
@@ -22,11 +22,14 @@ describe('backup keys never collide', () => {
     });
   // Each run's clock stands at one instant, so the two runs' starts are exactly these.
   const backupAt = async (at: string) => {
-    const out = await runCli(['backup', '--config', config(), '--target', 'prod', '--json'], process.env, {
-      now: () => new Date(at),
-    });
-    expect(out.code, out.stderr).toBe(0);
-    return JSON.parse(out.stdout).key as string;
+    const out = await runCliJson(
+      ['backup', '--config', config(), '--target', 'prod', '--json'],
+      process.env,
+      {
+        now: () => new Date(at),
+      },
+    );
+    return out.key as string;
   };
   const listed = async () =>
     JSON.parse(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { healthStateSchema } from '../../functions/shared/store/layout';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 /** Backups in the same second share a key: wait for the next one. */
@@ -40,9 +40,8 @@ describe('pgmaint report: backups, retention, drills against the RTO and health,
     inbox = await createTopicInbox();
     for (let i = 0; i < 2; i++) {
       if (i > 0) await nextSecond();
-      const out = await runCli(['backup', '--config', config(), '--target', 'prod', '--json']);
-      expect(out.code, out.stderr).toBe(0);
-      backups.push(JSON.parse(out.stdout));
+      const out = await runCliJson(['backup', '--config', config(), '--target', 'prod', '--json']);
+      backups.push(out);
     }
     // One drill within its RTO, then one slower than a deliberately impossible one: no real restore
     // (create, pg_restore, exact counts) takes under a millisecond, while one second is met on a fast machine.
@@ -57,9 +56,7 @@ describe('pgmaint report: backups, retention, drills against the RTO and health,
   afterAll(async () => db?.drop());
 
   it('reports the figures of a target with backups, drills and health state', async () => {
-    const out = await runCli(['report', '--config', config(), '--target', 'prod', '--json']);
-    expect(out.code, out.stderr).toBe(0);
-    const report = JSON.parse(out.stdout);
+    const report = await runCliJson(['report', '--config', config(), '--target', 'prod', '--json']);
     const [older, newest] = backups;
     expect(report).toMatchObject({
       target: 'prod',

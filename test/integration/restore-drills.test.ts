@@ -2,7 +2,7 @@ import { CopyObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } f
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backupKey, drillRecordSchema } from '../../functions/shared/store/layout';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 const s3 = new S3Client({ forcePathStyle: true });
@@ -164,9 +164,8 @@ describe('restore.drill.pick "random": a verified backup that retention keeps, n
     const cli = writeConfig(JSON.parse(process.env.PGMAINT_CONFIG));
     for (let i = 0; i < 3; i++) {
       if (i > 0) await nextSecond();
-      const out = await runCli(['backup', '--config', cli, '--target', 'prod', '--json']);
-      expect(out.code, out.stderr).toBe(0);
-      verified.push(JSON.parse(out.stdout).key);
+      const out = await runCliJson(['backup', '--config', cli, '--target', 'prod', '--json']);
+      verified.push(out.key);
     }
     // A verified backup older than retention keeps (retentionDays 30, keepAtLeast 3 newer ones):
     // the next backup would prune it, so a drill proving it proves nothing a restore could use.

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsFromUrl } from '../../functions/shared/credentials';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { adminUrl, withAdmin } from '../helpers/database';
 
 const suffix = randomBytes(3).toString('hex');
@@ -151,7 +151,7 @@ describe("restore: the database comes back as it was, usable by the application'
     expect(backup.code, backup.stderr).toBe(0);
     const before = await databaseFacts(app.name);
 
-    const out = await runCli([
+    const result = await runCliJson([
       'restore',
       '--config',
       config,
@@ -162,8 +162,6 @@ describe("restore: the database comes back as it was, usable by the application'
       app.name,
       '--json',
     ]);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout);
 
     // The application, as itself, unqualified names through the restored search_path.
     await asRole(APP, app.name, async (c) => {
@@ -199,7 +197,7 @@ describe("restore: the database comes back as it was, usable by the application'
     expect((await runCli(['backup', '--config', config, '--target', 'app'])).code).toBe(0);
     process.env.PGMAINT_RESTORE_TMP_LIMIT_BYTES = '0';
     try {
-      const out = await runCli([
+      const out = await runCliJson([
         'restore',
         '--config',
         config,
@@ -210,8 +208,7 @@ describe("restore: the database comes back as it was, usable by the application'
         app.name,
         '--json',
       ]);
-      expect(out.code, out.stderr).toBe(0);
-      expect(JSON.parse(out.stdout)).toMatchObject({ status: 'restored', owners: 'from the backup' });
+      expect(out).toMatchObject({ status: 'restored', owners: 'from the backup' });
     } finally {
       delete process.env.PGMAINT_RESTORE_TMP_LIMIT_BYTES;
     }
@@ -259,15 +256,14 @@ describe("restore: the database comes back as it was, usable by the application'
   it('counts an inheritance parent by its own rows, and a new database keeps owners when asked', async () => {
     const app = await createAppDatabase('owners_counts');
     const config = configFor(app.secret);
-    const backup = await runCli(['backup', '--config', config, '--target', 'app', '--json']);
-    expect(backup.code, backup.stderr).toBe(0);
-    const key = JSON.parse(backup.stdout).key;
+    const backup = await runCliJson(['backup', '--config', config, '--target', 'app', '--json']);
+    const key = backup.key;
     const manifest = JSON.parse((await readObject(bucket, `${key}.manifest.json`)).toString());
     const count = (table: string) =>
       manifest.tables.find((t: { name: string }) => t.name === table)?.rowCount;
     expect([count('events'), count('events_2024')]).toEqual([1, 2]);
 
-    const out = await runCli([
+    const out = await runCliJson([
       'restore',
       '--config',
       config,
@@ -278,8 +274,7 @@ describe("restore: the database comes back as it was, usable by the application'
       '--keep-owners',
       '--json',
     ]);
-    expect(out.code, out.stderr).toBe(0);
-    expect(JSON.parse(out.stdout)).toMatchObject({
+    expect(out).toMatchObject({
       status: 'restored',
       owners: 'from the backup',
       mismatches: [],
@@ -291,7 +286,7 @@ describe("restore: the database comes back as it was, usable by the application'
       ]);
     });
     // Without --keep-owners a new database stays pgmaint's, as before.
-    const plain = await runCli([
+    const plain = await runCliJson([
       'restore',
       '--config',
       config,
@@ -301,8 +296,7 @@ describe("restore: the database comes back as it was, usable by the application'
       `${app.name}_plain`,
       '--json',
     ]);
-    expect(plain.code, plain.stderr).toBe(0);
-    expect(JSON.parse(plain.stdout).owners).toBe('pgmaint');
+    expect(plain.owners).toBe('pgmaint');
     expect((await databaseFacts(`${app.name}_plain`))?.encoding).toBe('UTF8');
   });
 
@@ -321,9 +315,8 @@ describe("restore: the database comes back as it was, usable by the application'
         where extname = 'pg_trgm';`,
     );
     const config = configFor(await createRdsSecret(settingsFromUrl(adminUrl(name))));
-    const backup = await runCli(['backup', '--config', config, '--target', 'app', '--json']);
-    expect(backup.code, backup.stderr).toBe(0);
-    const key = JSON.parse(backup.stdout).key;
+    const backup = await runCliJson(['backup', '--config', config, '--target', 'app', '--json']);
+    const key = backup.key;
     const manifest = JSON.parse((await readObject(bucket, `${key}.manifest.json`)).toString());
     expect(manifest.tables).toContainEqual(expect.objectContaining({ name: 'ext_settings', rowCount: 3 }));
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/restore/handler';
 import { s3Client } from '../../functions/shared/aws';
 import { createBucket, createRdsSecret, createTopicInbox, type Inbox, readObject } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { adminUrl, createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { createFidelitySchema, databaseText } from '../helpers/fidelity';
 import { ranHere } from '../helpers/handler-result';
@@ -38,9 +38,8 @@ describe('restore: new database by default, replace only when confirmed, drills'
     inbox = await createTopicInbox();
     prodSecret = await createRdsSecret(prod.settings);
     stagingSecret = await createRdsSecret(staging.settings);
-    const out = await runCli(['backup', '--config', config(), '--target', 'prod', '--json']);
-    expect(out.code, out.stderr).toBe(0);
-    backupKey = JSON.parse(out.stdout).key;
+    const out = await runCliJson(['backup', '--config', config(), '--target', 'prod', '--json']);
+    backupKey = out.key;
     prodText = await databaseText(prod, prod.name);
   }, 120_000);
 

@@ -6,7 +6,7 @@ import { deleteExpiredRows } from '../../functions/retention/row-deleter';
 import { resolveRules } from '../../functions/retention/rules';
 import { retentionRule } from '../../functions/shared/config/sections';
 import { silentLogger } from '../../functions/shared/logger';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import type { TestDatabase } from '../helpers/database';
 import { testResources } from '../helpers/test-resources';
 
@@ -319,9 +319,14 @@ describe('retention batch shapes: page ranges on a scattered table, index ranges
     const config = writeConfig({
       targets: { t: { url: db.url, retention: { rules: [{ ...RULE, maxRowsPerRun: 1_000_000 }] } } },
     });
-    const out = await runCli(['retention', '--config', config, '--target', 't', '--json']);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout) as RetentionRun;
+    const result = await runCliJson<RetentionRun>([
+      'retention',
+      '--config',
+      config,
+      '--target',
+      't',
+      '--json',
+    ]);
     expect(result.rules[0]).toMatchObject({
       batchShape: 'tidRange',
       rowsDeleted: before.go,

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { RetentionPreview, RetentionRun } from '../../functions/retention/result';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import type { TestDatabase } from '../helpers/database';
 import { testResources } from '../helpers/test-resources';
 
@@ -96,9 +96,15 @@ describe('retention partition rules, end to end (CLI → PostgreSQL)', () => {
     const trades = await partitionsOf(db, 'trades');
     const ledger = await partitionsOf(db, 'ledger');
 
-    const preview = await runCli(['retention', '--config', config, '--target', 't', '--json', '--dry-run']);
-    expect(preview.code, preview.stderr).toBe(0);
-    const planned = JSON.parse(preview.stdout) as RetentionPreview;
+    const planned = await runCliJson<RetentionPreview>([
+      'retention',
+      '--config',
+      config,
+      '--target',
+      't',
+      '--json',
+      '--dry-run',
+    ]);
     const expiredTrades = await expectedExpired(db, 'trades', planned.rules[0]?.cutoff);
     expect(expiredTrades).toHaveLength(30);
     expect(planned.rules[0]?.partitionsToDrop).toEqual(expiredTrades);

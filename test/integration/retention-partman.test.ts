@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RetentionRun } from '../../functions/retention/result';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { type LocalPostgres, startLocalPostgres } from '../helpers/local-postgres';
 import { withClient } from '../helpers/with-client';
@@ -144,9 +144,14 @@ async function journey(url: string, major: Major): Promise<void> {
     ...(index === 0 && { premake: 5 }),
   }));
   const configPath = writeConfig({ targets: { t: { url, retention: { rules } } } });
-  const out = await runCli(['retention', '--config', configPath, '--target', 't', '--json']);
-  expect(out.code, out.stderr).toBe(0);
-  const result = JSON.parse(out.stdout) as RetentionRun;
+  const result = await runCliJson<RetentionRun>([
+    'retention',
+    '--config',
+    configPath,
+    '--target',
+    't',
+    '--json',
+  ]);
   expect(result.status).toBe('complete');
   expect(result.warnings).toEqual([
     expect.stringMatching(

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReindexResult } from '../../functions/reindex/result';
 import type { RetentionRun } from '../../functions/retention/result';
 import { type ConnectionSettings, libpqEnv, settingsFromUrl } from '../../functions/shared/credentials';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase, withAdmin } from '../helpers/database';
 import { UNGRADED_SERVER_WIDE } from '../helpers/health';
 import {
@@ -338,9 +338,7 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
 
   let backupKey: string;
   it('backup: dumps every table and the large object to the store, with the globals', async () => {
-    const out = await runCli(['backup', '--config', config(), '--target', 't', '--json']);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout);
+    const result = await runCliJson(['backup', '--config', config(), '--target', 't', '--json']);
     expect(result).toMatchObject({ status: 'succeeded', database: db.name, rowCountsExact: true });
     expect(result.globalsKey).toBeDefined();
     backupKey = result.key;
@@ -348,7 +346,7 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
 
   it('restore: into a new database the role owns, equal row for row', async () => {
     // A name of its own: the default one is taken by the replace below, within the same minute.
-    const out = await runCli([
+    const result = await runCliJson([
       'restore',
       '--config',
       config(),
@@ -358,8 +356,6 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
       '--into',
       `${db.name}_copy`,
     ]);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout);
     expect(result).toMatchObject({
       status: 'restored',
       mode: 'new',
@@ -404,7 +400,7 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
       { table: 'events', column: 'created_at', olderThan: '30 days' },
       { table: 'trades', partitions: true, olderThan: '5 days', premake: 3 },
     ];
-    const out = await runCli([
+    const result = await runCliJson<RetentionRun>([
       'retention',
       '--config',
       config({ retention: { rules } }),
@@ -412,8 +408,6 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
       't',
       '--json',
     ]);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout) as RetentionRun;
     expect(result.status).toBe('complete');
     expect(result.rules[0]?.rowsDeleted).toBe(171); // days 30.x to 200 ago
     expect(await db.sql('select count(*)::int as n from events')).toEqual([{ n: 29 }]);
@@ -432,15 +426,18 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
 
   it('reindex: the dry run lists the bloated index, and the role rebuilds it (it owns the table)', async () => {
     const cfg = config({ reindex: { minSize: '1 MB' } });
-    const dry = await runCli(['reindex', '--config', cfg, '--target', 't', '--json', '--dry-run']);
-    expect(dry.code, dry.stderr).toBe(0);
-    expect((JSON.parse(dry.stdout) as ReindexResult).indexes.map((i) => i.name)).toContain(
-      'public.orders_k_idx',
-    );
+    const dry = await runCliJson<ReindexResult>([
+      'reindex',
+      '--config',
+      cfg,
+      '--target',
+      't',
+      '--json',
+      '--dry-run',
+    ]);
+    expect(dry.indexes.map((i) => i.name)).toContain('public.orders_k_idx');
 
-    const out = await runCli(['reindex', '--config', cfg, '--target', 't', '--json']);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout) as ReindexResult;
+    const result = await runCliJson<ReindexResult>(['reindex', '--config', cfg, '--target', 't', '--json']);
     expect(result.status).toBe('ok');
     expect(result.indexes.find((i) => i.name === 'public.orders_k_idx')).toMatchObject({ status: 'rebuilt' });
   });
@@ -515,9 +512,7 @@ describe('sql/roles.sql: every job runs as the role it creates, and nothing more
     // postgres, a superuser the role cannot give the database back to).
     const backup = await runCli(['backup', '--config', config(), '--target', 't']);
     expect(backup.code, backup.stderr).toBe(0);
-    const out = await runCli(replace);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout);
+    const result = await runCliJson(replace);
     expect(result).toMatchObject({ status: 'restored', mode: 'replace', database: db.name, mismatches: [] });
     expect(await databases()).toContain(result.keptAs);
     expect(await db.sql('select count(*)::int as n from payroll')).toEqual([{ n: 2 }]);
@@ -600,7 +595,7 @@ describe('sql/roles.sql on PostgreSQL 17: pg_maintain instead of ownership', () 
   });
 
   it('reindex rebuilds the bloated index of a table the role does not own', async () => {
-    const out = await runCli([
+    const result = await runCliJson<ReindexResult>([
       'reindex',
       '--config',
       roleConfig({ reindex: { minSize: '1 MB' } }),
@@ -608,8 +603,6 @@ describe('sql/roles.sql on PostgreSQL 17: pg_maintain instead of ownership', () 
       't',
       '--json',
     ]);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout) as ReindexResult;
     expect(result.indexes.find((i) => i.name === 'public.orders_k_idx')).toMatchObject({
       status: 'rebuilt',
       estimate: 'pgstatindex',
@@ -618,7 +611,7 @@ describe('sql/roles.sql on PostgreSQL 17: pg_maintain instead of ownership', () 
 
   it('retention deletes the expired rows and vacuums the table', async () => {
     const rules = [{ table: 'events', column: 'created_at', olderThan: '30 days' }];
-    const out = await runCli([
+    const result = await runCliJson<RetentionRun>([
       'retention',
       '--config',
       roleConfig({ retention: { rules } }),
@@ -626,8 +619,6 @@ describe('sql/roles.sql on PostgreSQL 17: pg_maintain instead of ownership', () 
       't',
       '--json',
     ]);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout) as RetentionRun;
     expect(result.totalRowsDeleted).toBe(71);
     expect(result.vacuumed).toEqual(['public.events']);
     // A VACUUM the role may not run only warns and skips: the statistics show that this one ran.
@@ -708,9 +699,14 @@ describe('sql/roles.sql where pg_partman maintains a partition set', () => {
     url.password = password;
     const rules = [{ table: 'ev_daily', partitions: true, olderThan: '5 days' }];
     const configPath = writeConfig({ targets: { t: { url: url.toString(), retention: { rules } } } });
-    const out = await runCli(['retention', '--config', configPath, '--target', 't', '--json']);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout) as RetentionRun;
+    const result = await runCliJson<RetentionRun>([
+      'retention',
+      '--config',
+      configPath,
+      '--target',
+      't',
+      '--json',
+    ]);
     expect(result.status).toBe('complete');
     expect(result.warnings).toEqual([]);
     expect(result.rules[0]?.premakeBy).toBe('pg_partman');

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReindexResult } from '../../functions/reindex/result';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import { type LocalPostgres, serverBindir, startLocalPostgres } from '../helpers/local-postgres';
 import { testTempDir } from '../helpers/temp-dirs';
 
@@ -161,7 +161,7 @@ describe('health and reindex statistics on PostgreSQL 17', () => {
     await sql('create index orders_k_idx on orders (k)');
     await sql('delete from orders where id % 10 <> 0');
     await sql('vacuum orders');
-    const out = await runCli([
+    const result = await runCliJson<ReindexResult>([
       'reindex',
       '--config',
       config({ reindex: { minSize: '1 MB' } }),
@@ -170,8 +170,6 @@ describe('health and reindex statistics on PostgreSQL 17', () => {
       '--json',
       '--dry-run',
     ]);
-    expect(out.code, out.stderr).toBe(0);
-    const result = JSON.parse(out.stdout) as ReindexResult;
     expect(result.analyzed.map((a) => a.table)).toEqual(['public.orders']);
     expect(result.indexes).toMatchObject([{ name: 'public.orders_k_idx', status: 'candidate' }]);
     expect(result.notEstimated).toEqual([]);

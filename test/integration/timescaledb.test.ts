@@ -5,7 +5,7 @@ import { parseConfig } from '../../functions/shared/config/load';
 import type { DemoContext } from '../demo/demo-context';
 import { timescaledbStep } from '../demo/steps/timescaledb';
 import { createBucket } from '../helpers/aws';
-import { runCli, writeConfig } from '../helpers/cli';
+import { runCli, runCliJson, writeConfig } from '../helpers/cli';
 import type { LocalPostgres } from '../helpers/local-postgres';
 import { startTimescaleDb, TIMESCALEDB_VERSION } from '../helpers/timescaledb-build';
 
@@ -99,7 +99,7 @@ describe('retention on a hypertable', () => {
     const before = await rows<{ chunks: string }>(
       "select count(*) as chunks from timescaledb_information.chunks where hypertable_name = 'market_data'",
     );
-    const result = await runCli([
+    const preview = await runCliJson([
       'retention',
       '--config',
       configWith(rules),
@@ -108,8 +108,6 @@ describe('retention on a hypertable', () => {
       '--dry-run',
       '--json',
     ]);
-    expect(result.code, result.stderr).toBe(0);
-    const preview = JSON.parse(result.stdout);
     expect(preview.rules).toHaveLength(2);
     for (const rule of preview.rules) {
       expect(rule).toMatchObject({ table: 'public.market_data', column: 'timestamp', hypertable: true });
@@ -144,9 +142,7 @@ describe('retention on a hypertable', () => {
     const [newer] = await rows<{ rows: string }>(
       'select count(*) as rows from market_data where "timestamp" > now() - interval \'80 days\'',
     );
-    const result = await runCli(['retention', '--config', configWith(rules), '--target', 'mt5', '--json']);
-    expect(result.code, result.stderr).toBe(0);
-    const run = JSON.parse(result.stdout);
+    const run = await runCliJson(['retention', '--config', configWith(rules), '--target', 'mt5', '--json']);
     expect(run.status).toBe('complete');
     const [fiveYears, ninetyDays] = run.rules;
     expect(fiveYears.chunksDropped.length).toBeGreaterThan(0);
@@ -281,7 +277,7 @@ describe('retention on a hypertable at exactly the cutoff', () => {
   };
 
   it('lists in a dry run exactly the chunks entirely older than the cutoff, for either cutoff', async () => {
-    const result = await runCli([
+    const result = await runCliJson([
       'retention',
       '--config',
       configWith(rules()),
@@ -290,8 +286,7 @@ describe('retention on a hypertable at exactly the cutoff', () => {
       '--dry-run',
       '--json',
     ]);
-    expect(result.code, result.stderr).toBe(0);
-    const [onBoundary, inside, rowRule] = JSON.parse(result.stdout).rules;
+    const [onBoundary, inside, rowRule] = result.rules;
     const ranges = (rule: { chunksToDrop: Array<{ rangeStart: string; rangeEnd: string }> }) =>
       rule.chunksToDrop.map((c) => [c.rangeStart.slice(0, 10), c.rangeEnd.slice(0, 10)]);
     const older = [
@@ -309,9 +304,15 @@ describe('retention on a hypertable at exactly the cutoff', () => {
   });
 
   it('drops those chunks; the row on the cutoff survives, as under the row rule; the straddling chunk stays whole', async () => {
-    const result = await runCli(['retention', '--config', configWith(rules()), '--target', 'mt5', '--json']);
-    expect(result.code, result.stderr).toBe(0);
-    const [onBoundary, inside] = JSON.parse(result.stdout).rules;
+    const result = await runCliJson([
+      'retention',
+      '--config',
+      configWith(rules()),
+      '--target',
+      'mt5',
+      '--json',
+    ]);
+    const [onBoundary, inside] = result.rules;
     expect(onBoundary.chunksDropped).toHaveLength(2);
     expect(inside.chunksDropped).toEqual([]);
     const left = await days('daily_ticks');
@@ -397,9 +398,7 @@ describe('backup → restore of a database with hypertables', () => {
     const config = configWith([]);
     const backup = await runCli(['backup', '--config', config, '--target', 'mt5', '--json']);
     expect(backup.code, backup.stderr).toBe(0);
-    const restore = await runCli(['restore', '--config', config, '--target', 'mt5', '--json']);
-    expect(restore.code, restore.stderr).toBe(0);
-    const restored = JSON.parse(restore.stdout);
+    const restored = await runCliJson(['restore', '--config', config, '--target', 'mt5', '--json']);
     expect(restored).toMatchObject({ status: 'restored', mismatches: [] });
 
     const metadata = `
