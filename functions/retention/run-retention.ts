@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { MAX_PAUSE_PERCENT } from '../shared/config/sections';
 import { ConfigError } from '../shared/errors';
 import type { JobContext } from '../shared/job';
 import { cancelFromAnotherSession } from '../shared/pg/cancel-on-stop';
@@ -46,7 +47,7 @@ export async function runRetention(
         throw new ConfigError(check.problems, 'retention rules rejected, nothing was deleted');
       for (const warning of check.warnings) context.logger.warn(warning);
       const cutoffs = await readCutoffs(client, check.rules);
-      const restShare = (parsePercent(section.pauseAfterBatch, Number.POSITIVE_INFINITY) ?? 0) / 100;
+      const restShare = (parsePercent(section.pauseAfterBatch, MAX_PAUSE_PERCENT) ?? 0) / 100;
       const run: RunState = {
         context,
         client,

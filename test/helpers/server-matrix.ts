@@ -142,8 +142,7 @@ export function serverMatrixSuite(major: ServerMajor): void {
 
     let firstBackup: { key: string; manifestKey: string };
     it(`backup → restore with the ${PG_CLIENT_MAJOR} client: the restored database equals the source`, async () => {
-      const backup = await runCliJson(['backup', '--config', config(), '--target', 't', '--json']);
-      firstBackup = backup;
+      firstBackup = await runCliJson(['backup', '--config', config(), '--target', 't', '--json']);
       expect(firstBackup).toMatchObject({ status: 'succeeded', database: 'app', compression: 'zstd:3' });
       // integration-env.ts points PGMAINT_PG_BINDIR, for the CLI and databaseText, at the Lambda's client.
       const manifest = JSON.parse(

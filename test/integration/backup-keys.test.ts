@@ -22,14 +22,12 @@ describe('backup keys never collide', () => {
     });
   // Each run's clock stands at one instant, so the two runs' starts are exactly these.
   const backupAt = async (at: string) => {
-    const out = await runCliJson(
+    const { key } = await runCliJson<{ key: string }>(
       ['backup', '--config', config(), '--target', 'prod', '--json'],
       process.env,
-      {
-        now: () => new Date(at),
-      },
+      { now: () => new Date(at) },
     );
-    return out.key as string;
+    return key;
   };
   const listed = async () =>
     JSON.parse(

@@ -40,8 +40,7 @@ describe('pgmaint report: backups, retention, drills against the RTO and health,
     inbox = await createTopicInbox();
     for (let i = 0; i < 2; i++) {
       if (i > 0) await nextSecond();
-      const out = await runCliJson(['backup', '--config', config(), '--target', 'prod', '--json']);
-      backups.push(out);
+      backups.push(await runCliJson(['backup', '--config', config(), '--target', 'prod', '--json']));
     }
     // One drill within its RTO, then one slower than a deliberately impossible one: no real restore
     // (create, pg_restore, exact counts) takes under a millisecond, while one second is met on a fast machine.

@@ -164,8 +164,8 @@ describe('restore.drill.pick "random": a verified backup that retention keeps, n
     const cli = writeConfig(JSON.parse(process.env.PGMAINT_CONFIG));
     for (let i = 0; i < 3; i++) {
       if (i > 0) await nextSecond();
-      const out = await runCliJson(['backup', '--config', cli, '--target', 'prod', '--json']);
-      verified.push(out.key);
+      const { key } = await runCliJson(['backup', '--config', cli, '--target', 'prod', '--json']);
+      verified.push(key);
     }
     // A verified backup older than retention keeps (retentionDays 30, keepAtLeast 3 newer ones):
     // the next backup would prune it, so a drill proving it proves nothing a restore could use.

@@ -256,8 +256,7 @@ describe("restore: the database comes back as it was, usable by the application'
   it('counts an inheritance parent by its own rows, and a new database keeps owners when asked', async () => {
     const app = await createAppDatabase('owners_counts');
     const config = configFor(app.secret);
-    const backup = await runCliJson(['backup', '--config', config, '--target', 'app', '--json']);
-    const key = backup.key;
+    const { key } = await runCliJson(['backup', '--config', config, '--target', 'app', '--json']);
     const manifest = JSON.parse((await readObject(bucket, `${key}.manifest.json`)).toString());
     const count = (table: string) =>
       manifest.tables.find((t: { name: string }) => t.name === table)?.rowCount;
@@ -315,8 +314,7 @@ describe("restore: the database comes back as it was, usable by the application'
         where extname = 'pg_trgm';`,
     );
     const config = configFor(await createRdsSecret(settingsFromUrl(adminUrl(name))));
-    const backup = await runCliJson(['backup', '--config', config, '--target', 'app', '--json']);
-    const key = backup.key;
+    const { key } = await runCliJson(['backup', '--config', config, '--target', 'app', '--json']);
     const manifest = JSON.parse((await readObject(bucket, `${key}.manifest.json`)).toString());
     expect(manifest.tables).toContainEqual(expect.objectContaining({ name: 'ext_settings', rowCount: 3 }));
   });

@@ -38,8 +38,8 @@ describe('restore: new database by default, replace only when confirmed, drills'
     inbox = await createTopicInbox();
     prodSecret = await createRdsSecret(prod.settings);
     stagingSecret = await createRdsSecret(staging.settings);
-    const out = await runCliJson(['backup', '--config', config(), '--target', 'prod', '--json']);
-    backupKey = out.key;
+    const backup = await runCliJson(['backup', '--config', config(), '--target', 'prod', '--json']);
+    backupKey = backup.key;
     prodText = await databaseText(prod, prod.name);
   }, 120_000);
 
